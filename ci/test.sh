@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+# setup, fmt, clippy, wasm build + export check + cosmwasm-check, unit,
+# multi-test and VM tests, schema drift, and the gas benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+start=$(date +%s)
+step() { log "== $* (t+$(( $(date +%s) - start ))s)"; }
+
+step setup
+ci/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "wasm artifacts"
+ci/build-wasm.sh
+
+step "cargo test (unit, multi-test, VM)"
+mkdir -p target
+cargo test --workspace --locked 2>&1 | tee target/test.log
+passed=$(grep -Eo '^test result: .* ([0-9]+) passed' target/test.log | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '^test result: .* ([0-9]+) failed' target/test.log | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+
+step "schema drift"
+ci/schema.sh
+if [ -n "$(git status --porcelain -- schema)" ]; then
+  git status --short -- schema >&2
+  echo "schema/ is out of date: run ci/schema.sh and commit the result" >&2
+  exit 1
+fi
+
+step "gas benchmarks"
+ci/bench.sh
+
+step "done in $(( $(date +%s) - start ))s"
+echo "tests: ${passed} passed, ${failed} failed"

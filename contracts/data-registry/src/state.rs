@@ -1,0 +1,258 @@
+//! Storage layout.
+//!
+//! Listings are the bulk of the state and every byte written costs gas
+//! (30 SDK gas per byte in wasmd), so the primary store and the indexes use
+//! compact raw keys and the listing record is a small binary record
+//! (`codec`) instead of JSON:
+//!
+//! | key                                                        | value            |
+//! |------------------------------------------------------------|------------------|
+//! | `L` id                                                     | listing (`codec`)|
+//! | `s` len(seller) seller id                                  | `1` (all statuses) |
+//! | `g` geohash(9) id                                          | `1` (active only) |
+//! | `p` category 0x00 asset-key 0x00 model price(16, BE) id    | `1` (active only) |
+//!
+//! ids are 8-byte big-endian, so keys sort by id within a prefix, and by
+//! price then id within a category group. Category slugs, asset keys and
+//! geohashes contain no 0x00, which keeps every prefix unambiguous. The
+//! cw-storage-plus items (`config`, `n`, `ownership`, `contract_info`) and
+//! the length-prefixed `r` map never start with `L`, `s`, `g` or `p`.
+
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Coin, Order, Storage, Uint128};
+use cw_storage_plus::{Item, Map};
+
+use crate::codec;
+use crate::error::ContractError;
+use crate::msg::Price;
+
+#[cw_serde]
+pub struct Config {
+    pub listing_deposit: Option<Coin>,
+    pub curation_registry: Option<Addr>,
+    pub purchase_verifier: Option<Addr>,
+}
+
+pub const CONFIG: Item<Config> = Item::new("config");
+/// The last listing id handed out.
+pub const LAST_ID: Item<u64> = Item::new("n");
+/// Ratings by (listing id, buyer).
+pub const RATINGS: Map<(u64, &Addr), Rating> = Map::new("r");
+
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum PricingModel {
+    /// Per message delivered.
+    PerMessage,
+    /// Per second of streaming.
+    PerSecond,
+    /// Per kilobyte delivered.
+    PerKilobyte,
+}
+
+impl PricingModel {
+    fn key_byte(self) -> u8 {
+        match self {
+            PricingModel::PerMessage => b'm',
+            PricingModel::PerSecond => b's',
+            PricingModel::PerKilobyte => b'k',
+        }
+    }
+}
+
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum ListingStatus {
+    /// Searchable and on sale.
+    Active,
+    /// Hidden from searches by its seller or for lack of curation; can resume.
+    Paused,
+    /// Withdrawn for good; its deposit was refunded.
+    Retired,
+}
+
+impl std::fmt::Display for ListingStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ListingStatus::Active => "active",
+            ListingStatus::Paused => "paused",
+            ListingStatus::Retired => "retired",
+        })
+    }
+}
+
+/// A 32-byte digest, stored raw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hash32(pub [u8; 32]);
+
+/// A listing as stored (see `codec` for the encoding).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listing {
+    pub seller: Addr,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub sensor_type: String,
+    pub unit: String,
+    pub lat_e7: i32,
+    pub lon_e7: i32,
+    pub geohash: String,
+    pub price: Price,
+    pub metadata_cid: String,
+    pub endpoint: String,
+    pub license: String,
+    pub terms_hash: Hash32,
+    pub status: ListingStatus,
+    pub deposit: Option<Coin>,
+    pub created_height: u64,
+    pub updated_height: u64,
+    pub rating_count: u32,
+    pub rating_sum: u64,
+}
+
+#[cw_serde]
+pub struct Rating {
+    pub score: u8,
+    pub review_cid: Option<String>,
+    pub height: u64,
+}
+
+const LISTING: u8 = b'L';
+const BY_SELLER: u8 = b's';
+const BY_GEOHASH: u8 = b'g';
+const BY_CATEGORY: u8 = b'p';
+const INDEX_VALUE: &[u8] = &[1];
+
+fn listing_key(id: u64) -> [u8; 9] {
+    let mut key = [LISTING; 9];
+    key[1..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+pub fn load_listing(storage: &dyn Storage, id: u64) -> Result<Listing, ContractError> {
+    may_load_listing(storage, id)?.ok_or(ContractError::ListingNotFound { id })
+}
+
+pub fn may_load_listing(storage: &dyn Storage, id: u64) -> Result<Option<Listing>, ContractError> {
+    storage
+        .get(&listing_key(id))
+        .map(|bytes| codec::decode(&bytes))
+        .transpose()
+}
+
+pub fn save_listing(storage: &mut dyn Storage, id: u64, listing: &Listing) {
+    storage.set(&listing_key(id), &codec::encode(listing));
+}
+
+pub fn seller_prefix(seller: &Addr) -> Vec<u8> {
+    let s = seller.as_bytes();
+    let mut key = Vec::with_capacity(2 + s.len() + 8);
+    key.push(BY_SELLER);
+    // Addresses are at most 90 characters (bech32), so one length byte suffices.
+    key.push(s.len() as u8);
+    key.extend_from_slice(s);
+    key
+}
+
+pub fn geohash_prefix(cell: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + cell.len() + 8);
+    key.push(BY_GEOHASH);
+    key.extend_from_slice(cell.as_bytes());
+    key
+}
+
+pub fn category_prefix(category: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(64);
+    key.push(BY_CATEGORY);
+    key.extend_from_slice(category.as_bytes());
+    key.push(0);
+    key
+}
+
+pub fn price_group_prefix(category: &str, price: &Price) -> Vec<u8> {
+    let mut key = category_prefix(category);
+    key.extend_from_slice(price.asset.key().as_bytes());
+    key.push(0);
+    key.push(price.model.key_byte());
+    key
+}
+
+pub fn price_position(category: &str, price: &Price, amount: Uint128) -> Vec<u8> {
+    let mut key = price_group_prefix(category, price);
+    key.extend_from_slice(&amount.u128().to_be_bytes());
+    key
+}
+
+fn with_id(mut prefix: Vec<u8>, id: u64) -> Vec<u8> {
+    prefix.extend_from_slice(&id.to_be_bytes());
+    prefix
+}
+
+pub fn seller_key(listing: &Listing, id: u64) -> Vec<u8> {
+    with_id(seller_prefix(&listing.seller), id)
+}
+
+pub fn geohash_key(listing: &Listing, id: u64) -> Vec<u8> {
+    with_id(geohash_prefix(&listing.geohash), id)
+}
+
+pub fn category_key(listing: &Listing, id: u64) -> Vec<u8> {
+    with_id(
+        price_position(&listing.category, &listing.price, listing.price.amount),
+        id,
+    )
+}
+
+pub fn add_seller_index(storage: &mut dyn Storage, listing: &Listing, id: u64) {
+    storage.set(&seller_key(listing, id), INDEX_VALUE);
+}
+
+/// Adds an active listing to the discovery indexes (place and category/price).
+pub fn add_discovery_indexes(storage: &mut dyn Storage, listing: &Listing, id: u64) {
+    storage.set(&geohash_key(listing, id), INDEX_VALUE);
+    storage.set(&category_key(listing, id), INDEX_VALUE);
+}
+
+pub fn remove_discovery_indexes(storage: &mut dyn Storage, listing: &Listing, id: u64) {
+    storage.remove(&geohash_key(listing, id));
+    storage.remove(&category_key(listing, id));
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Listing ids of at most `limit` index keys in `[start, end)`, in key order.
+/// Every index key ends with the 8-byte id.
+pub fn index_page(
+    storage: &dyn Storage,
+    start: &[u8],
+    end: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<u64>, ContractError> {
+    storage
+        .range_keys(Some(start), end, Order::Ascending)
+        .take(limit)
+        .map(|key| {
+            key.len()
+                .checked_sub(8)
+                .and_then(|at| key[at..].try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or(ContractError::CorruptIndex { key_len: key.len() })
+        })
+        .collect()
+}
+
+/// The key just after `key`, for exclusive `start_after` bounds.
+pub fn after(mut key: Vec<u8>) -> Vec<u8> {
+    key.push(0);
+    key
+}

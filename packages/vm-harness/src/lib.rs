@@ -1,0 +1,521 @@
+//! Runs the optimized contract artifacts (`artifacts/<name>.wasm`) in
+//! `cosmwasm-vm`, the VM wasmd embeds, and reports gas the way wasmd charges it.
+//!
+//! Gas accounting follows wasmd's defaults so that figures are comparable with
+//! a real chain:
+//! * Wasm execution is metered by the VM in CosmWasm gas and converted to SDK
+//!   gas with wasmd's `DefaultGasMultiplier` ([`GAS_MULTIPLIER`]).
+//! * Storage is charged with the Cosmos SDK `KVGasConfig` ([`KvGasConfig`]) by
+//!   [`WasmdStorage`], reported to the VM as externally used gas.
+//! * Events are charged per attribute and per byte above a free tier
+//!   ([`event_gas`]).
+//! * The flat per-instance cost wasmd adds (60,000 SDK gas, discounted for
+//!   pinned code) is the same for every call and is *not* included.
+//!
+//! A missing artifact is a hard failure that says how to build it: VM tests
+//! are never skipped silently.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use cosmwasm_std::{
+    Addr, Binary, BlockInfo, Coin, ContractInfo, ContractResult, Empty, Env, Event, MessageInfo,
+    Order, QuerierResult, Record, Response, Timestamp, TransactionInfo, WasmQuery,
+};
+use cosmwasm_vm::internals::{check_wasm, Logger};
+use cosmwasm_vm::testing::{MockApi, MockQuerier, MockStorage};
+use cosmwasm_vm::{
+    call_execute, call_instantiate, call_migrate, call_query, capabilities_from_csv, Backend,
+    BackendResult, GasInfo, Instance, InstanceOptions, Size, Storage, WasmLimits,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// CosmWasm gas per SDK gas in wasmd (`DefaultGasMultiplier`).
+pub const GAS_MULTIPLIER: u64 = 140_000_000;
+/// The SDK gas wasmd charges for loading an instance (not included in reports).
+pub const WASMD_INSTANCE_COST: u64 = 60_000;
+/// Bech32 prefix of the harness's addresses (wasmd's).
+pub const BECH32_PREFIX: &str = "wasm";
+/// Chain id of the harness's environment.
+pub const CHAIN_ID: &str = "wevalue-vm-1";
+/// Memory limit per instance, as wasmd's default (16 MiB).
+const MEMORY_LIMIT_MIB: usize = 16;
+/// Block time between heights when blocks are advanced.
+pub const BLOCK_SECONDS: u64 = 5;
+
+/// The Cosmos SDK's default `KVGasConfig`, in SDK gas.
+#[derive(Clone, Copy, Debug)]
+pub struct KvGasConfig {
+    pub has_cost: u64,
+    pub delete_cost: u64,
+    pub read_cost_flat: u64,
+    pub read_cost_per_byte: u64,
+    pub write_cost_flat: u64,
+    pub write_cost_per_byte: u64,
+    pub iter_next_cost_flat: u64,
+}
+
+impl Default for KvGasConfig {
+    fn default() -> Self {
+        Self {
+            has_cost: 1_000,
+            delete_cost: 1_000,
+            read_cost_flat: 1_000,
+            read_cost_per_byte: 3,
+            write_cost_flat: 2_000,
+            write_cost_per_byte: 30,
+            iter_next_cost_flat: 30,
+        }
+    }
+}
+
+/// `MockStorage` charged like wasmd's gas KV store.
+#[derive(Default)]
+pub struct WasmdStorage {
+    inner: MockStorage,
+    config: KvGasConfig,
+}
+
+fn sdk(gas: u64) -> GasInfo {
+    GasInfo::with_externally_used(gas * GAS_MULTIPLIER)
+}
+
+impl WasmdStorage {
+    fn seek_cost(&self, record: &Option<Record>) -> u64 {
+        match record {
+            Some((k, v)) => {
+                self.config.iter_next_cost_flat
+                    + self.config.read_cost_per_byte * (k.len() + v.len()) as u64
+            }
+            None => self.config.iter_next_cost_flat,
+        }
+    }
+}
+
+impl Storage for WasmdStorage {
+    fn get(&self, key: &[u8]) -> BackendResult<Option<Vec<u8>>> {
+        let (value, _) = self.inner.get(key);
+        let len = match &value {
+            Ok(Some(v)) => key.len() + v.len(),
+            _ => key.len(),
+        } as u64;
+        (
+            value,
+            sdk(self.config.read_cost_flat + self.config.read_cost_per_byte * len),
+        )
+    }
+
+    fn scan(
+        &mut self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+    ) -> BackendResult<u32> {
+        let (id, _) = self.inner.scan(start, end, order);
+        // The SDK charges each position an iterator visits, in `next`.
+        (id, GasInfo::free())
+    }
+
+    fn next(&mut self, iterator_id: u32) -> BackendResult<Option<Record>> {
+        let (record, _) = self.inner.next(iterator_id);
+        let cost = match &record {
+            Ok(r) => self.seek_cost(r),
+            Err(_) => 0,
+        };
+        (record, sdk(cost))
+    }
+
+    fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
+        let (res, _) = self.inner.set(key, value);
+        let cost = self.config.write_cost_flat
+            + self.config.write_cost_per_byte * (key.len() + value.len()) as u64;
+        (res, sdk(cost))
+    }
+
+    fn remove(&mut self, key: &[u8]) -> BackendResult<()> {
+        let (res, _) = self.inner.remove(key);
+        (res, sdk(self.config.delete_cost))
+    }
+}
+
+/// wasmd's event charge in SDK gas: 10 per attribute and 20 per custom event,
+/// plus 1 per byte of attribute data beyond a free tier of 100 bytes.
+pub fn event_gas(response: &Response) -> u64 {
+    const PER_ATTRIBUTE: u64 = 10;
+    const PER_EVENT: u64 = 20;
+    const FREE_BYTES: u64 = 100;
+    let attr_bytes = |attrs: &[cosmwasm_std::Attribute]| -> (u64, u64) {
+        let bytes = attrs
+            .iter()
+            .map(|a| (a.key.len() + a.value.len()) as u64)
+            .sum();
+        (attrs.len() as u64, bytes)
+    };
+    let (mut count, mut bytes) = attr_bytes(&response.attributes);
+    let mut events = 0;
+    for Event { attributes, .. } in &response.events {
+        let (c, b) = attr_bytes(attributes);
+        count += c;
+        bytes += b;
+        events += 1;
+    }
+    count * PER_ATTRIBUTE + events * PER_EVENT + bytes.saturating_sub(FREE_BYTES)
+}
+
+/// Gas one call used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gas {
+    /// CosmWasm gas of Wasm execution and host calls metered by the VM.
+    pub vm_internal: u64,
+    /// CosmWasm gas of storage, charged with the SDK's KV gas config.
+    pub vm_external: u64,
+    /// SDK gas of the emitted events.
+    pub events: u64,
+}
+
+impl Gas {
+    /// Total SDK gas as wasmd would charge it, without the flat instance cost.
+    pub fn sdk(&self) -> u64 {
+        (self.vm_internal + self.vm_external).div_ceil(GAS_MULTIPLIER) + self.events
+    }
+    /// The Wasm execution part in SDK gas.
+    pub fn sdk_compute(&self) -> u64 {
+        self.vm_internal.div_ceil(GAS_MULTIPLIER)
+    }
+    /// The storage part in SDK gas.
+    pub fn sdk_storage(&self) -> u64 {
+        self.vm_external.div_ceil(GAS_MULTIPLIER)
+    }
+}
+
+/// A successful call: the contract's response and the gas it used.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub response: Response,
+    pub gas: Gas,
+}
+
+impl Outcome {
+    /// The value of the first attribute named `key`, on the response or any event.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.response
+            .attributes
+            .iter()
+            .chain(self.response.events.iter().flat_map(|e| e.attributes.iter()))
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
+    }
+}
+
+/// The workspace's `artifacts/` directory (override with `WEVALUE_ARTIFACTS`).
+pub fn artifacts_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("WEVALUE_ARTIFACTS") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts")
+}
+
+/// The chain capabilities the artifacts are checked against (`ci/capabilities.txt`).
+pub fn chain_capabilities() -> HashSet<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ci/capabilities.txt");
+    let csv = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    capabilities_from_csv(csv.trim())
+}
+
+/// Reads `artifacts/<name>.wasm`, failing with instructions when it is missing.
+pub fn load_artifact(name: &str) -> Vec<u8> {
+    let path = artifacts_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "missing wasm artifact {} ({e}).\n\
+             The VM tests run the optimized contracts; build them first with:\n    \
+             ci/build-wasm.sh\n(or run the whole suite with ci/test.sh)",
+            path.display()
+        )
+    })
+}
+
+type VmInstance = Instance<MockApi, WasmdStorage, MockQuerier>;
+
+/// One contract instance running its optimized artifact in the VM.
+pub struct VmContract {
+    instance: VmInstance,
+    api: MockApi,
+    /// Name of the artifact (`data-registry`, …).
+    pub name: String,
+    /// sha256 of the artifact, hex.
+    pub checksum: String,
+    /// Size of the artifact in bytes.
+    pub wasm_size: usize,
+    /// The contract's own address.
+    pub address: Addr,
+    /// The current block.
+    pub block: BlockInfo,
+}
+
+impl VmContract {
+    /// Loads `artifacts/<name>.wasm`, checks it as wasmd would against the
+    /// chain capabilities, and creates an instance with wasmd's memory limit.
+    pub fn new(name: &str) -> Self {
+        let code = load_artifact(name);
+        Self::from_code(name, &code)
+    }
+
+    /// Like [`VmContract::new`], with the code given directly.
+    pub fn from_code(name: &str, code: &[u8]) -> Self {
+        check_wasm(
+            code,
+            &chain_capabilities(),
+            &WasmLimits::default(),
+            Logger::Off,
+        )
+        .unwrap_or_else(|e| panic!("{name}.wasm fails the VM's static checks: {e}"));
+        let api = MockApi::default().with_prefix(BECH32_PREFIX);
+        let address = Addr::unchecked(api.addr_make(&format!("contract:{name}")));
+        let backend = Backend {
+            api,
+            storage: WasmdStorage::default(),
+            querier: MockQuerier::new(&[]),
+        };
+        let instance = Instance::from_code(
+            code,
+            backend,
+            InstanceOptions {
+                gas_limit: u64::MAX / 4,
+            },
+            Some(Size::mebi(MEMORY_LIMIT_MIB)),
+        )
+        .unwrap_or_else(|e| panic!("cannot instantiate {name}.wasm in the VM: {e}"));
+        Self {
+            instance,
+            api,
+            name: name.to_string(),
+            checksum: hex::encode(Sha256::digest(code)),
+            wasm_size: code.len(),
+            address,
+            block: BlockInfo {
+                height: 12_345,
+                time: Timestamp::from_seconds(1_700_000_000),
+                chain_id: CHAIN_ID.to_string(),
+            },
+        }
+    }
+
+    /// A valid bech32 address derived from `label`.
+    pub fn addr(&self, label: &str) -> Addr {
+        Addr::unchecked(self.api.addr_make(label))
+    }
+
+    /// The environment of the next call.
+    pub fn env(&self) -> Env {
+        Env {
+            block: self.block.clone(),
+            transaction: Some(TransactionInfo { index: 0 }),
+            contract: ContractInfo {
+                address: self.address.clone(),
+            },
+        }
+    }
+
+    /// Moves `n` blocks forward, [`BLOCK_SECONDS`] each.
+    pub fn advance_blocks(&mut self, n: u64) {
+        self.block.height += n;
+        self.block.time = self.block.time.plus_seconds(n * BLOCK_SECONDS);
+    }
+
+    /// Answers the contract's wasm queries (to other contracts) with `handler`.
+    pub fn set_wasm_querier<F>(&mut self, handler: F)
+    where
+        F: Fn(&WasmQuery) -> QuerierResult + 'static,
+    {
+        self.instance
+            .with_querier(|q| {
+                q.update_wasm(handler);
+                Ok(())
+            })
+            .expect("querier is available");
+    }
+
+    /// Sets the bank balance of `addr` as the contract's queries see it.
+    pub fn set_balance(&mut self, addr: &Addr, coins: Vec<Coin>) {
+        self.instance
+            .with_querier(|q| {
+                q.update_balance(addr.as_str(), coins);
+                Ok(())
+            })
+            .expect("querier is available");
+    }
+
+    fn gas_snapshot(&mut self) -> (u64, u64) {
+        let r = self.instance.create_gas_report();
+        (r.used_internally, r.used_externally)
+    }
+
+    fn measure<T>(
+        &mut self,
+        call: impl FnOnce(&mut VmInstance, &Env) -> T,
+    ) -> (T, u64, u64) {
+        let env = self.env();
+        let (i0, e0) = self.gas_snapshot();
+        let out = call(&mut self.instance, &env);
+        let (i1, e1) = self.gas_snapshot();
+        (out, i1 - i0, e1 - e0)
+    }
+
+    fn finish(
+        &mut self,
+        result: cosmwasm_vm::VmResult<ContractResult<Response<Empty>>>,
+        vm_internal: u64,
+        vm_external: u64,
+    ) -> Result<Outcome, String> {
+        match result {
+            Ok(ContractResult::Ok(response)) => {
+                let gas = Gas {
+                    vm_internal,
+                    vm_external,
+                    events: event_gas(&response),
+                };
+                Ok(Outcome { response, gas })
+            }
+            Ok(ContractResult::Err(err)) => Err(err),
+            Err(vm_err) => panic!("{}: VM error: {vm_err}", self.name),
+        }
+    }
+
+    /// Instantiates the contract; `Err` carries the contract's error text.
+    pub fn instantiate<M: Serialize>(
+        &mut self,
+        sender: &Addr,
+        funds: &[Coin],
+        msg: &M,
+    ) -> Result<Outcome, String> {
+        let info = MessageInfo {
+            sender: sender.clone(),
+            funds: funds.to_vec(),
+        };
+        let msg = serde_json::to_vec(msg).expect("message serializes");
+        let (res, i, e) = self.measure(|inst, env| call_instantiate(inst, env, &info, &msg));
+        self.finish(res, i, e)
+    }
+
+    /// Executes a message; `Err` carries the contract's error text.
+    pub fn execute<M: Serialize>(
+        &mut self,
+        sender: &Addr,
+        funds: &[Coin],
+        msg: &M,
+    ) -> Result<Outcome, String> {
+        let info = MessageInfo {
+            sender: sender.clone(),
+            funds: funds.to_vec(),
+        };
+        let msg = serde_json::to_vec(msg).expect("message serializes");
+        let (res, i, e) = self.measure(|inst, env| call_execute(inst, env, &info, &msg));
+        self.finish(res, i, e)
+    }
+
+    /// Runs the contract's `migrate` entry point.
+    pub fn migrate<M: Serialize>(&mut self, msg: &M) -> Result<Outcome, String> {
+        let msg = serde_json::to_vec(msg).expect("message serializes");
+        let (res, i, e) = self.measure(|inst, env| call_migrate(inst, env, &msg));
+        self.finish(res, i, e)
+    }
+
+    /// Runs a smart query and decodes its answer.
+    pub fn query<M: Serialize, T: DeserializeOwned>(&mut self, msg: &M) -> Result<(T, Gas), String> {
+        let msg = serde_json::to_vec(msg).expect("message serializes");
+        let (res, vm_internal, vm_external) =
+            self.measure(|inst, env| call_query(inst, env, &msg));
+        let gas = Gas {
+            vm_internal,
+            vm_external,
+            events: 0,
+        };
+        match res {
+            Ok(ContractResult::Ok(bin)) => {
+                let value = serde_json::from_slice(bin.as_slice()).map_err(|e| {
+                    format!(
+                        "cannot decode query answer {}: {e}",
+                        String::from_utf8_lossy(bin.as_slice())
+                    )
+                })?;
+                Ok((value, gas))
+            }
+            Ok(ContractResult::Err(err)) => Err(err),
+            Err(vm_err) => panic!("{}: VM error: {vm_err}", self.name),
+        }
+    }
+
+    /// Runs a smart query and returns the raw JSON answer.
+    pub fn query_raw<M: Serialize>(&mut self, msg: &M) -> Result<(Binary, Gas), String> {
+        self.query::<M, serde_json::Value>(msg).map(|(v, gas)| {
+            (
+                Binary::from(serde_json::to_vec(&v).expect("json value serializes")),
+                gas,
+            )
+        })
+    }
+}
+
+/// A table of gas figures, printed as Markdown.
+#[derive(Default)]
+pub struct GasTable {
+    title: String,
+    rows: Vec<(String, Gas)>,
+}
+
+impl GasTable {
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            rows: vec![],
+        }
+    }
+
+    /// Records one measurement.
+    pub fn add(&mut self, label: impl Into<String>, gas: Gas) -> Gas {
+        self.rows.push((label.into(), gas));
+        gas
+    }
+
+    /// The SDK gas of the row labelled `label`.
+    pub fn sdk(&self, label: &str) -> Option<u64> {
+        self.rows
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, g)| g.sdk())
+    }
+
+    /// Renders the table as Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "### {}\n\n| operation | SDK gas | compute | storage | events | CosmWasm gas |\n|---|---:|---:|---:|---:|---:|\n",
+            self.title
+        );
+        for (label, gas) in &self.rows {
+            out.push_str(&format!(
+                "| {label} | {} | {} | {} | {} | {} |\n",
+                gas.sdk(),
+                gas.sdk_compute(),
+                gas.sdk_storage(),
+                gas.events,
+                gas.vm_internal + gas.vm_external
+            ));
+        }
+        out
+    }
+}
+
+/// Asserts a ratio target and prints it; benchmarks call this so that a missed
+/// target is visible in the output and fails the run.
+pub fn check_target(what: &str, value: f64, limit: f64) -> bool {
+    let ok = value <= limit;
+    println!(
+        "target {}: {what} = {value:.3} (limit {limit:.2})",
+        if ok { "met" } else { "MISSED" }
+    );
+    ok
+}
