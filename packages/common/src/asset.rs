@@ -169,11 +169,19 @@ mod tests {
 
     #[test]
     fn denoms_follow_the_sdk_rule() {
-        for ok in ["uatom", "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2", "factory/wasm1x/ucity", "u-t.k:n_x"] {
+        for ok in [
+            "uatom",
+            "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2",
+            "factory/wasm1x/ucity",
+            "u-t.k:n_x",
+        ] {
             assert_eq!(validate_denom(ok), Ok(()), "{ok}");
         }
         for bad in ["", "ua", "1uatom", "u atom", "uatom!", &"u".repeat(129)] {
-            assert!(matches!(validate_denom(bad), Err(AssetError::InvalidDenom { .. })), "{bad}");
+            assert!(
+                matches!(validate_denom(bad), Err(AssetError::InvalidDenom { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -181,7 +189,9 @@ mod tests {
     fn cw20_addresses_are_validated() {
         let api = MockApi::default();
         let token = api.addr_make("token");
-        let info = AssetInfoUnchecked::Cw20(token.to_string()).check(&api).unwrap();
+        let info = AssetInfoUnchecked::Cw20(token.to_string())
+            .check(&api)
+            .unwrap();
         assert_eq!(info, AssetInfo::Cw20(token.clone()));
         assert_eq!(info.key(), format!("cw20:{token}"));
         let upper = token.as_str().to_uppercase();
@@ -213,7 +223,11 @@ mod tests {
         let token = api.addr_make("token");
         let cw20 = AssetInfo::Cw20(token.clone()).with_amount(7u128);
         match cw20.transfer_msg(&to).unwrap() {
-            CosmosMsg::Wasm(WasmMsg::Execute { contract_addr, funds, .. }) => {
+            CosmosMsg::Wasm(WasmMsg::Execute {
+                contract_addr,
+                funds,
+                ..
+            }) => {
                 assert_eq!(contract_addr, token.to_string());
                 assert!(funds.is_empty());
             }

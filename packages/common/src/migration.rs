@@ -76,7 +76,9 @@ mod tests {
         );
         assert_eq!(
             ensure_upgrade(&mut store, "crates.io:a", "x"),
-            Err(MigrationError::InvalidVersion { version: "x".into() })
+            Err(MigrationError::InvalidVersion {
+                version: "x".into()
+            })
         );
         assert_eq!(
             ensure_upgrade(&mut store, "crates.io:a", "0.2.0").unwrap(),

@@ -32,8 +32,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// CosmWasm gas per SDK gas in wasmd (`DefaultGasMultiplier`).
-pub const GAS_MULTIPLIER: u64 = 140_000_000;
+/// CosmWasm gas per SDK gas in wasmd (`DefaultGasMultiplier`). CosmWasm 2.0
+/// divided all VM gas by 1,000 (1 Teragas per second instead of per
+/// millisecond: `GAS_PER_US = 1_000_000` in cosmwasm-vm), and wasmd for
+/// wasmvm 2 divided its multiplier to match: 140,000,000 became 140,000.
+/// Sanity check: a secp256k1 verification (96 µs) costs 686 SDK gas, close
+/// to the SDK's own 1,000 for a signature.
+pub const GAS_MULTIPLIER: u64 = 140_000;
 /// The SDK gas wasmd charges for loading an instance (not included in reports).
 pub const WASMD_INSTANCE_COST: u64 = 60_000;
 /// Bech32 prefix of the harness's addresses (wasmd's).
@@ -203,7 +208,12 @@ impl Outcome {
         self.response
             .attributes
             .iter()
-            .chain(self.response.events.iter().flat_map(|e| e.attributes.iter()))
+            .chain(
+                self.response
+                    .events
+                    .iter()
+                    .flat_map(|e| e.attributes.iter()),
+            )
             .find(|a| a.key == key)
             .map(|a| a.value.as_str())
     }
@@ -304,9 +314,15 @@ impl VmContract {
         }
     }
 
-    /// A valid bech32 address derived from `label`.
+    /// A valid 32-byte bech32 address derived from `label` (contract-style).
     pub fn addr(&self, label: &str) -> Addr {
         Addr::unchecked(self.api.addr_make(label))
+    }
+
+    /// A 20-byte bech32 account address derived from `label`, the length of
+    /// a wallet address on a real chain (and so of real storage keys).
+    pub fn user_addr(&self, label: &str) -> Addr {
+        user_addr(label)
     }
 
     /// The environment of the next call.
@@ -354,10 +370,7 @@ impl VmContract {
         (r.used_internally, r.used_externally)
     }
 
-    fn measure<T>(
-        &mut self,
-        call: impl FnOnce(&mut VmInstance, &Env) -> T,
-    ) -> (T, u64, u64) {
+    fn measure<T>(&mut self, call: impl FnOnce(&mut VmInstance, &Env) -> T) -> (T, u64, u64) {
         let env = self.env();
         let (i0, e0) = self.gas_snapshot();
         let out = call(&mut self.instance, &env);
@@ -425,10 +438,12 @@ impl VmContract {
     }
 
     /// Runs a smart query and decodes its answer.
-    pub fn query<M: Serialize, T: DeserializeOwned>(&mut self, msg: &M) -> Result<(T, Gas), String> {
+    pub fn query<M: Serialize, T: DeserializeOwned>(
+        &mut self,
+        msg: &M,
+    ) -> Result<(T, Gas), String> {
         let msg = serde_json::to_vec(msg).expect("message serializes");
-        let (res, vm_internal, vm_external) =
-            self.measure(|inst, env| call_query(inst, env, &msg));
+        let (res, vm_internal, vm_external) = self.measure(|inst, env| call_query(inst, env, &msg));
         let gas = Gas {
             vm_internal,
             vm_external,
@@ -458,6 +473,42 @@ impl VmContract {
             )
         })
     }
+}
+
+/// A 20-byte bech32 account address with the harness prefix, derived from `label`.
+pub fn user_addr(label: &str) -> Addr {
+    let digest = Sha256::digest(label.as_bytes());
+    let hrp = bech32::Hrp::parse(BECH32_PREFIX).expect("valid prefix");
+    Addr::unchecked(bech32::encode::<bech32::Bech32>(hrp, &digest[..20]).expect("20 bytes encode"))
+}
+
+/// Gas of one cw20-base 2.0 transfer between two 20-byte accounts that both
+/// already hold tokens, run on `artifacts/cw20-base.wasm`: the yardstick the
+/// issues' gas targets are stated against.
+pub fn cw20_transfer_baseline() -> Gas {
+    let mut token = VmContract::new("cw20-base");
+    let alice = user_addr("baseline-alice");
+    let bob = user_addr("baseline-bob");
+    token
+        .instantiate(
+            &alice,
+            &[],
+            &serde_json::json!({
+                "name": "City Token",
+                "symbol": "CITY",
+                "decimals": 6,
+                "initial_balances": [{ "address": alice, "amount": "1000000000" }],
+            }),
+        )
+        .expect("cw20-base instantiates");
+    let transfer = serde_json::json!({ "transfer": { "recipient": bob, "amount": "1000" } });
+    token
+        .execute(&alice, &[], &transfer)
+        .expect("first transfer succeeds");
+    token
+        .execute(&alice, &[], &transfer)
+        .expect("second transfer succeeds")
+        .gas
 }
 
 /// A table of gas figures, printed as Markdown.

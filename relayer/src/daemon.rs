@@ -1,0 +1,366 @@
+//! Wiring: connect the configured backend, deploy on the embedded chain,
+//! serve metrics, reconcile the outbox, then follow events and flush the
+//! outbox until shutdown. Shutdown is graceful: the loop stops between
+//! steps, so an event batch is either handled and its cursor stored or not
+//! started, and transactions are already durable in the outbox.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::chain::Chain;
+use crate::config::{Backend as BackendKind, Config};
+use crate::cosmos::{CosmosClient, CosmosOptions};
+use crate::deploy::{deploy, DeployReport, DeploySpec, Deployment};
+use crate::embedded::{EmbeddedChain, EmbeddedOptions};
+use crate::error::{ConfigError, RelayerError};
+use crate::follow::{EventFilter, EventFollower};
+use crate::keys::{load_mnemonic, Signer};
+use crate::metrics::Metrics;
+use crate::outbox::{Outbox, OutboxOptions};
+use crate::store::Store;
+
+/// Resolves once the stop flag is set (or its sender is gone). Returns `()`
+/// so no `watch` guard is held across an await.
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// A connected chain.
+pub struct Connected {
+    /// All capabilities.
+    pub chain: Arc<dyn Chain>,
+    /// The embedded chain's handle, when that is the backend.
+    pub embedded: Option<EmbeddedChain>,
+}
+
+impl Connected {
+    /// Stops the embedded chain (no-op for a remote chain).
+    pub fn shutdown(&self) {
+        if let Some(e) = &self.embedded {
+            e.shutdown();
+        }
+    }
+}
+
+/// The signer from the configured mnemonic source.
+pub fn load_signer(config: &Config) -> Result<Signer, RelayerError> {
+    let mnemonic = load_mnemonic(
+        Some(config.signer.mnemonic_env.as_str()).filter(|s| !s.is_empty()),
+        config.signer.mnemonic_file.as_deref(),
+        "signer.mnemonic_env",
+    )?;
+    Ok(Signer::from_mnemonic(
+        &mnemonic,
+        &config.chain.prefix,
+        config.signer.account_index,
+    )?)
+}
+
+/// Connects the configured backend. The embedded chain signs as the
+/// mnemonic's address when one is available, else as a fixed test address.
+pub async fn connect(config: &Config) -> Result<Connected, RelayerError> {
+    match config.chain.backend {
+        BackendKind::Embedded => {
+            let signer_address = load_signer(config).ok().map(|s| s.address().to_string());
+            let mut options = EmbeddedOptions {
+                chain_id: config.chain.id.clone(),
+                prefix: config.chain.prefix.clone(),
+                block_mode: config.embedded_block_mode(),
+                artifacts_dir: Some(config.chain.embedded.artifacts_dir.clone()),
+                gas_limit: config.chain.embedded.gas_limit,
+                ..EmbeddedOptions::default()
+            };
+            let balance = crate::config::parse_coins(&config.chain.embedded.signer_balance)
+                .map_err(|reason| ConfigError::Invalid {
+                    field: "chain.embedded.signer_balance".into(),
+                    reason,
+                })?;
+            if let Some(addr) = &signer_address {
+                options
+                    .genesis_balances
+                    .push((addr.clone(), balance.clone()));
+            }
+            let chain = EmbeddedChain::start(options)?;
+            let address = match signer_address {
+                Some(a) => a,
+                None => {
+                    let a = chain.addr_make("relayer").await?;
+                    chain.fund(&a, balance).await?;
+                    tracing::warn!(
+                        address = a,
+                        "no mnemonic configured: the embedded chain signs as a test address"
+                    );
+                    a
+                }
+            };
+            Ok(Connected {
+                chain: Arc::new(chain.client(address)),
+                embedded: Some(chain),
+            })
+        }
+        BackendKind::Cosmos => {
+            let cosmos = config.chain.cosmos.as_ref().ok_or(ConfigError::Missing {
+                field: "chain.cosmos".into(),
+                reason: "backend = \"cosmos\" needs a [chain.cosmos] table".into(),
+            })?;
+            let signer = load_signer(config)?;
+            let client = CosmosClient::new(
+                CosmosOptions {
+                    chain_id: config.chain.id.clone(),
+                    rpc_url: cosmos.rpc_url.clone(),
+                    compat: cosmos.compat,
+                    fee_denom: config.chain.fee_denom.clone(),
+                    gas_price: cosmos.gas_price,
+                    gas_multiplier: cosmos.gas_multiplier,
+                    max_gas: cosmos.max_gas,
+                    inclusion_timeout: Duration::from_secs(cosmos.inclusion_timeout_secs),
+                    poll_interval: Duration::from_millis(cosmos.poll_interval_ms),
+                },
+                signer,
+            )?;
+            Ok(Connected {
+                chain: Arc::new(client),
+                embedded: None,
+            })
+        }
+    }
+}
+
+/// Deploys `spec` and writes the deployment file; returns what was done.
+pub async fn deploy_to_file(
+    config: &Config,
+    chain: &dyn Chain,
+    spec: &DeploySpec,
+    out: &std::path::Path,
+) -> Result<(Deployment, DeployReport), RelayerError> {
+    let previous = Deployment::load(out)?;
+    let (deployment, report) = deploy(
+        chain,
+        spec,
+        &config.chain.embedded.artifacts_dir,
+        previous.as_ref(),
+        config.chain.backend == BackendKind::Cosmos,
+    )
+    .await?;
+    deployment.save(out)?;
+    Ok((deployment, report))
+}
+
+/// The deployment the daemon and passthrough commands use: on the embedded
+/// chain the configured spec is deployed first (the chain lives in this
+/// process), on a Cosmos chain the deployment file is read.
+pub async fn prepare_deployment(
+    config: &Config,
+    connected: &Connected,
+) -> Result<Deployment, RelayerError> {
+    let file = &config.deploy.deployment_file;
+    if connected.embedded.is_some() {
+        if let Some(spec_path) = &config.deploy.spec {
+            let spec = DeploySpec::load(spec_path)?;
+            return Ok(
+                deploy_to_file(config, connected.chain.as_ref(), &spec, file)
+                    .await?
+                    .0,
+            );
+        }
+    }
+    match Deployment::load(file)? {
+        Some(d) if d.chain_id != config.chain.id => Err(RelayerError::DeploymentChainMismatch {
+            path: file.display().to_string(),
+            found: d.chain_id,
+            expected: config.chain.id.clone(),
+        }),
+        Some(d) => Ok(d),
+        None => Ok(Deployment::default()),
+    }
+}
+
+/// Resolves a contract name (deployment key) or a literal address.
+pub fn resolve_contract(deployment: &Deployment, name: &str) -> Result<String, RelayerError> {
+    if let Some(addr) = deployment.address(name) {
+        return Ok(addr.to_string());
+    }
+    // A bech32 address is accepted as is.
+    if name.contains('1') && name.len() > 20 && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Ok(name.to_string());
+    }
+    Err(RelayerError::NotDeployed {
+        name: name.to_string(),
+        available: deployment
+            .contracts
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Handle to a running daemon (for tests and the binary).
+pub struct Running {
+    /// Address `/metrics` and `/health` are served on, if enabled.
+    pub telemetry: Option<SocketAddr>,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    /// The deployment in use.
+    pub deployment: Deployment,
+    /// The chain.
+    pub chain: Arc<dyn Chain>,
+}
+
+/// Runs the daemon until `shutdown` resolves. `on_ready` is called once
+/// everything is up (tests use it to find the telemetry port).
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&Running) + Send,
+) -> Result<(), RelayerError> {
+    let store = Arc::new(Store::open(&config.state.path)?);
+    let connected = connect(&config).await?;
+    let result = run_connected(&config, &connected, store, shutdown, on_ready).await;
+    connected.shutdown();
+    result
+}
+
+async fn run_connected(
+    config: &Config,
+    connected: &Connected,
+    store: Arc<Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(&Running) + Send,
+) -> Result<(), RelayerError> {
+    let chain = connected.chain.clone();
+    let chain_id = chain.chain_id().to_string();
+    let metrics = Arc::new(Metrics::new());
+    let deployment = prepare_deployment(config, connected).await?;
+
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    let mut telemetry = None;
+    let mut server_task = None;
+    if config.telemetry.enabled {
+        let addr = SocketAddr::new(config.telemetry.host, config.telemetry.port);
+        let mut rx = stop_rx.clone();
+        let (bound, server) = crate::metrics::serve(metrics.clone(), addr, async move {
+            stopped(&mut rx).await;
+        })
+        .map_err(|e| RelayerError::Telemetry {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        })?;
+        tracing::info!(%bound, "serving /metrics and /health");
+        telemetry = Some(bound);
+        server_task = Some(tokio::spawn(server));
+    }
+
+    let outbox = Outbox::new(
+        store.clone(),
+        chain.clone(),
+        &chain_id,
+        OutboxOptions {
+            inclusion_timeout: config
+                .chain
+                .cosmos
+                .as_ref()
+                .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
+                .unwrap_or(Duration::from_secs(60)),
+            max_attempts: config.outbox.max_attempts,
+        },
+    )
+    .with_metrics(metrics.clone());
+    let report = outbox.reconcile().await?;
+    tracing::info!(?report, "outbox reconciled");
+
+    // Follow the configured contracts (all deployed ones by default).
+    let names: Vec<&String> = if config.events.contracts.is_empty() {
+        deployment.contracts.keys().collect()
+    } else {
+        config.events.contracts.iter().collect()
+    };
+    let mut addresses = Vec::new();
+    for name in names {
+        addresses.push(resolve_contract(&deployment, name)?);
+    }
+    const STREAM: &str = "contracts";
+    let start = match store.cursor(&chain_id, STREAM)? {
+        Some(c) => c,
+        None => match config.events.start_height {
+            Some(h) => h.saturating_sub(1),
+            None => chain.latest_block().await?.height.saturating_sub(1),
+        },
+    };
+    let mut follower = EventFollower::new(
+        EventFilter::contracts(addresses),
+        start,
+        config.events.max_blocks_per_poll,
+    );
+
+    let running = Running {
+        telemetry,
+        metrics: metrics.clone(),
+        deployment: deployment.clone(),
+        chain: chain.clone(),
+    };
+    metrics.set_ready(true);
+    on_ready(&running);
+    tracing::info!(
+        chain_id,
+        cursor = start,
+        contracts = deployment.contracts.len(),
+        "relayer running"
+    );
+
+    let mut events_tick =
+        tokio::time::interval(Duration::from_millis(config.events.poll_interval_ms));
+    let mut outbox_tick =
+        tokio::time::interval(Duration::from_millis(config.outbox.flush_interval_ms));
+    events_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    outbox_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stopped(&mut stop_rx) => break,
+            _ = events_tick.tick() => {
+                match follower.poll(chain.as_ref()).await {
+                    Ok(batch) => {
+                        for e in &batch.events {
+                            tracing::info!(height = e.height, contract = e.contract, ty = e.event.ty,
+                                action = e.event.attr("action").unwrap_or(""), "contract event");
+                        }
+                        metrics.events_followed.inc_by(batch.events.len() as u64);
+                        metrics.latest_height.set(batch.latest as i64);
+                        metrics.event_lag_blocks.set(batch.latest.saturating_sub(batch.cursor) as i64);
+                        if batch.blocks > 0 {
+                            store.set_cursor(&chain_id, STREAM, batch.cursor)?;
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "event poll failed; retrying"),
+                }
+                match chain.balance(chain.sender(), &config.chain.fee_denom).await {
+                    Ok(b) => {
+                        metrics.wallet_balance.set(b as f64);
+                    }
+                    Err(e) => tracing::debug!(error = %e, "balance query failed"),
+                }
+            }
+            _ = outbox_tick.tick() => {
+                if let Err(e) = outbox.flush().await {
+                    tracing::warn!(error = %e, "outbox flush failed");
+                }
+            }
+        }
+    }
+    tracing::info!(cursor = follower.cursor(), "shutting down");
+    metrics.set_ready(false);
+    store.set_cursor(&chain_id, STREAM, follower.cursor())?;
+    if let Some(task) = server_task {
+        let _ = task.await;
+    }
+    Ok(())
+}

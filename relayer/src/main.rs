@@ -1,0 +1,321 @@
+//! `relayer`: the WeValue relayer daemon and its operator commands.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use relayer::chain;
+use relayer::config::{Config, LogFormat};
+use relayer::daemon;
+use relayer::deploy::DeploySpec;
+use relayer::keys::{hd_path, load_mnemonic, Signer};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "relayer",
+    version,
+    about = "WeValue relayer: chain access, outbox, event following, deploy"
+)]
+struct Cli {
+    /// Log format (overrides `log.format`).
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    /// Path to the TOML config.
+    #[arg(long, short, default_value = "relayer.toml")]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon until SIGINT/SIGTERM.
+    Run(ConfigArg),
+    /// Store and instantiate contracts from a deploy spec; idempotent.
+    Deploy {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Deploy spec (default: `deploy.spec` from the config).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Deployment JSON to read and write (default: `deploy.deployment_file`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Smart query by contract name (deployment key) or address; prints JSON.
+    Query {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Contract name or address.
+        contract: String,
+        /// Query message JSON.
+        msg: String,
+    },
+    /// Execute a message by contract name or address; prints the outcome.
+    Execute {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Contract name or address.
+        contract: String,
+        /// Execute message JSON.
+        msg: String,
+        /// Funds to send, e.g. `100ustake,5uatom`.
+        #[arg(long, default_value = "")]
+        funds: String,
+    },
+    /// Key management.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print the address of the configured (or given) mnemonic.
+    Show {
+        /// Config to take the signer settings and prefix from.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Environment variable holding the mnemonic.
+        #[arg(long)]
+        mnemonic_env: Option<String>,
+        /// File holding the mnemonic.
+        #[arg(long)]
+        mnemonic_file: Option<PathBuf>,
+        /// bech32 prefix.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// BIP44 account index.
+        #[arg(long)]
+        account_index: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file; names every bad field.
+    Validate(ConfigArg),
+}
+
+fn init_logging(level: &str, format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config> {
+    Config::load(path).with_context(|| format!("loading config {}", path.display()))
+}
+
+fn log_format(cli: &Option<String>, config: Option<&Config>) -> LogFormat {
+    match cli.as_deref() {
+        Some("json") => LogFormat::Json,
+        Some(_) => LogFormat::Text,
+        None => config.map(|c| c.log.format).unwrap_or_default(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("SIGINT received"),
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Validate(arg),
+        } => {
+            let text = std::fs::read_to_string(&arg.config)
+                .with_context(|| format!("reading {}", arg.config.display()))?;
+            let mut config = Config::from_toml(&text, &arg.config.display().to_string())?;
+            config.apply_env(|k| std::env::var(k).ok());
+            let problems = config.problems();
+            if problems.is_empty() {
+                println!("{}: ok", arg.config.display());
+                return Ok(());
+            }
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            bail!("{}: {} problem(s)", arg.config.display(), problems.len());
+        }
+        Command::Keys {
+            command:
+                KeysCommand::Show {
+                    config,
+                    mnemonic_env,
+                    mnemonic_file,
+                    prefix,
+                    account_index,
+                },
+        } => {
+            let config = config.map(|p| load_config(&p)).transpose()?;
+            let env = mnemonic_env
+                .or_else(|| config.as_ref().map(|c| c.signer.mnemonic_env.clone()))
+                .unwrap_or_else(|| relayer::config::DEFAULT_MNEMONIC_ENV.to_string());
+            let file = mnemonic_file
+                .or_else(|| config.as_ref().and_then(|c| c.signer.mnemonic_file.clone()));
+            let prefix = prefix
+                .or_else(|| config.as_ref().map(|c| c.chain.prefix.clone()))
+                .unwrap_or_else(|| "wasm".into());
+            let index = account_index
+                .or_else(|| config.as_ref().map(|c| c.signer.account_index))
+                .unwrap_or(0);
+            let mnemonic = load_mnemonic(Some(&env), file.as_deref(), "--mnemonic-env")?;
+            let signer = Signer::from_mnemonic(&mnemonic, &prefix, index)?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "address": signer.address(),
+                    "pubkey": hex::encode(signer.public_key().to_bytes()),
+                    "hd_path": hd_path(index),
+                })
+            );
+            Ok(())
+        }
+        Command::Run(arg) => {
+            let config = load_config(&arg.config)?;
+            init_logging(
+                &config.log.level,
+                log_format(&cli.log_format, Some(&config)),
+            );
+            daemon::run(config, shutdown_signal(), |_| {}).await?;
+            Ok(())
+        }
+        Command::Deploy { config, spec, out } => {
+            let config = load_config(&config.config)?;
+            init_logging(
+                &config.log.level,
+                log_format(&cli.log_format, Some(&config)),
+            );
+            let spec_path = spec
+                .or_else(|| config.deploy.spec.clone())
+                .context("no deploy spec: pass --spec or set deploy.spec")?;
+            let spec = DeploySpec::load(&spec_path)?;
+            let out = out.unwrap_or_else(|| config.deploy.deployment_file.clone());
+            let connected = daemon::connect(&config).await?;
+            let result =
+                daemon::deploy_to_file(&config, connected.chain.as_ref(), &spec, &out).await;
+            connected.shutdown();
+            let (deployment, report) = result?;
+            eprintln!(
+                "deploy: stored {:?}, kept codes {:?}, instantiated {:?}, kept instances {:?}{}",
+                report.stored,
+                report.codes_kept,
+                report.instantiated,
+                report.contracts_kept,
+                if report.is_noop() {
+                    " (nothing to do)"
+                } else {
+                    ""
+                }
+            );
+            println!("{}", serde_json::to_string_pretty(&deployment)?);
+            Ok(())
+        }
+        Command::Query {
+            config,
+            contract,
+            msg,
+        } => {
+            let config = load_config(&config.config)?;
+            init_logging("warn", log_format(&cli.log_format, Some(&config)));
+            let msg: serde_json::Value =
+                serde_json::from_str(&msg).context("query message is not JSON")?;
+            let connected = daemon::connect(&config).await?;
+            let result = async {
+                let deployment = daemon::prepare_deployment(&config, &connected).await?;
+                let address = daemon::resolve_contract(&deployment, &contract)?;
+                let raw = connected
+                    .chain
+                    .query_smart_raw(&address, &serde_json::to_vec(&msg)?)
+                    .await?;
+                let value: serde_json::Value = serde_json::from_slice(&raw)?;
+                anyhow::Ok(value)
+            }
+            .await;
+            connected.shutdown();
+            println!("{}", serde_json::to_string_pretty(&result?)?);
+            Ok(())
+        }
+        Command::Execute {
+            config,
+            contract,
+            msg,
+            funds,
+        } => {
+            let config = load_config(&config.config)?;
+            init_logging("warn", log_format(&cli.log_format, Some(&config)));
+            let msg: serde_json::Value =
+                serde_json::from_str(&msg).context("execute message is not JSON")?;
+            let funds = relayer::config::parse_coins(&funds)
+                .map_err(anyhow::Error::msg)
+                .context("--funds")?;
+            let connected = daemon::connect(&config).await?;
+            let result = async {
+                let deployment = daemon::prepare_deployment(&config, &connected).await?;
+                let address = daemon::resolve_contract(&deployment, &contract)?;
+                let timeout = std::time::Duration::from_secs(
+                    config
+                        .chain
+                        .cosmos
+                        .as_ref()
+                        .map(|c| c.inclusion_timeout_secs)
+                        .unwrap_or(60),
+                );
+                let out = chain::execute(connected.chain.as_ref(), &address, &msg, funds, timeout)
+                    .await?;
+                anyhow::Ok(serde_json::json!({
+                    "chain_id": connected.chain.chain_id(),
+                    "sender": connected.chain.sender(),
+                    "txhash": out.hash,
+                    "height": out.height,
+                    "gas_used": out.gas_used,
+                    "gas_wanted": out.gas_wanted,
+                    "events": out.events,
+                }))
+            }
+            .await;
+            connected.shutdown();
+            println!("{}", serde_json::to_string_pretty(&result?)?);
+            Ok(())
+        }
+    }
+}
