@@ -1,3 +1,14 @@
-//! Placeholder: the token-curated-registry contract is built by issue 4. This crate
-//! compiles so the workspace is complete; it exports no entry points and
-//! nothing here pretends to work.
+#![doc = include_str!("../README.md")]
+
+pub mod commitment;
+pub mod contract;
+mod error;
+pub mod execute;
+pub mod listing;
+pub mod migrations;
+pub mod msg;
+pub mod query;
+pub mod state;
+pub mod voting;
+
+pub use crate::error::ContractError;
