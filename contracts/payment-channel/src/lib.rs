@@ -1,3 +1,13 @@
-//! Placeholder: the payment-channel contract is built by issue 3. This crate
-//! compiles so the workspace is complete; it exports no entry points and
-//! nothing here pretends to work.
+#![doc = include_str!("../README.md")]
+
+pub mod contract;
+mod error;
+pub mod execute;
+pub mod ibc;
+pub mod migrations;
+pub mod msg;
+pub mod query;
+pub mod state;
+pub mod voucher;
+
+pub use crate::error::ContractError;

@@ -1,0 +1,683 @@
+//! Execute handlers: channel lifecycle, claims, watchtowers, configuration.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cosmwasm_std::{
+    ensure, from_json, Addr, Attribute, CosmosMsg, DepsMut, Empty, Env, HexBinary, MessageInfo,
+    Response, Storage, Uint128,
+};
+use cw20::Cw20ReceiveMsg;
+use cw_utils::{must_pay, nonpayable, one_coin};
+use wevalue_common::asset::{validate_denom, Asset, AssetInfo};
+use wevalue_voucher::SignedPayload;
+
+use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
+use crate::error::ContractError;
+use crate::ibc;
+use crate::msg::{BatchClaim, InstantiateMsg, OpenChannel, Payout, ReceiveMsg, SignedVoucher};
+use crate::state::{
+    Channel, ChannelState, Config, BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS, LAST_CHANNEL_ID,
+    LAST_PAIR_ID, MAX_BATCH_SIZE, MAX_CHALLENGE_CEILING, MAX_OPEN_PER_PAIR, MIN_CHALLENGE_FLOOR,
+    PAID, PAIRS, PAIR_OPEN, STATES, WATCHTOWERS,
+};
+use crate::voucher;
+
+fn check_config(config: &Config) -> Result<(), ContractError> {
+    let invalid = |reason: String| Err(ContractError::InvalidConfig { reason });
+    if config.min_challenge_period < MIN_CHALLENGE_FLOOR {
+        return invalid(format!(
+            "min_challenge_period must be at least {MIN_CHALLENGE_FLOOR}s"
+        ));
+    }
+    if config.max_challenge_period > MAX_CHALLENGE_CEILING {
+        return invalid(format!(
+            "max_challenge_period must be at most {MAX_CHALLENGE_CEILING}s"
+        ));
+    }
+    if config.min_challenge_period > config.max_challenge_period {
+        return invalid(format!(
+            "min_challenge_period {} is above max_challenge_period {}",
+            config.min_challenge_period, config.max_challenge_period
+        ));
+    }
+    if config.max_batch_size == 0 || config.max_batch_size > MAX_BATCH_SIZE {
+        return invalid(format!("max_batch_size must be 1 to {MAX_BATCH_SIZE}"));
+    }
+    Ok(())
+}
+
+pub fn instantiate(
+    deps: DepsMut,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let owner = msg.owner.unwrap_or_else(|| info.sender.to_string());
+    let ownership = cw_ownable::initialize_owner(deps.storage, deps.api, Some(&owner))?;
+    let config = Config {
+        min_challenge_period: msg.min_challenge_period,
+        max_challenge_period: msg.max_challenge_period,
+        max_batch_size: msg.max_batch_size.unwrap_or(MAX_BATCH_SIZE),
+    };
+    check_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    LAST_CHANNEL_ID.save(deps.storage, &0)?;
+    LAST_PAIR_ID.save(deps.storage, &0)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attributes(ownership.into_attributes()))
+}
+
+// ---------------------------------------------------------------- opening
+
+pub fn open_native(
+    deps: DepsMut,
+    info: MessageInfo,
+    open: OpenChannel,
+) -> Result<Response, ContractError> {
+    let coin = one_coin(&info)?;
+    validate_denom(&coin.denom)?;
+    let funds = AssetInfo::Native(coin.denom).with_amount(coin.amount);
+    open_channel(deps, info.sender, funds, open)
+}
+
+pub fn receive(
+    deps: DepsMut,
+    info: MessageInfo,
+    wrapper: Cw20ReceiveMsg,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    // The cw20 contract calling us is the asset; its `sender` is the payer.
+    let funds = AssetInfo::Cw20(info.sender).with_amount(wrapper.amount);
+    let payer = deps.api.addr_validate(&wrapper.sender)?;
+    ensure!(
+        !funds.amount.is_zero(),
+        ContractError::Payment(cw_utils::PaymentError::NoFunds {})
+    );
+    match from_json(&wrapper.msg)? {
+        ReceiveMsg::Open(open) => open_channel(deps, payer, funds, open),
+        ReceiveMsg::TopUp { channel_id } => top_up(deps, payer, channel_id, funds),
+    }
+}
+
+fn open_channel(
+    deps: DepsMut,
+    payer: Addr,
+    funds: Asset,
+    open: OpenChannel,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let payee = deps.api.addr_validate(&open.payee)?;
+    ensure!(payee != payer, ContractError::SelfChannel);
+    open.scheme
+        .check_pubkey(&open.pubkey)
+        .map_err(|source| ContractError::InvalidPubkey {
+            scheme: open.scheme.to_string(),
+            source,
+        })?;
+    let challenge_period = open.challenge_period.unwrap_or(config.min_challenge_period);
+    ensure!(
+        (config.min_challenge_period..=config.max_challenge_period).contains(&challenge_period),
+        ContractError::ChallengePeriodOutOfRange {
+            period: challenge_period,
+            min: config.min_challenge_period,
+            max: config.max_challenge_period,
+        }
+    );
+
+    let asset_key = funds.info.key();
+    let pair_key = (&payer, &payee, asset_key.as_str());
+    let pair = match PAIRS.may_load(deps.storage, pair_key)? {
+        Some(pair) => pair,
+        None => {
+            let pair = LAST_PAIR_ID.load(deps.storage)? + 1;
+            LAST_PAIR_ID.save(deps.storage, &pair)?;
+            PAIRS.save(deps.storage, pair_key, &pair)?;
+            pair
+        }
+    };
+    let open_in_pair = PAIR_OPEN
+        .prefix(pair)
+        .keys_raw(deps.storage, None, None, cosmwasm_std::Order::Ascending)
+        .take(MAX_OPEN_PER_PAIR)
+        .count();
+    ensure!(
+        open_in_pair < MAX_OPEN_PER_PAIR,
+        ContractError::TooManyOpenChannels {
+            max: MAX_OPEN_PER_PAIR
+        }
+    );
+    let id = LAST_CHANNEL_ID.load(deps.storage)? + 1;
+    LAST_CHANNEL_ID.save(deps.storage, &id)?;
+    PAIR_OPEN.save(deps.storage, (pair, id), &Empty {})?;
+    let channel = Channel {
+        payer,
+        payee,
+        asset: funds.info,
+        pubkey: open.pubkey,
+        scheme: open.scheme,
+        challenge_period,
+        pair,
+    };
+    CHANNELS.save(deps.storage, id, &channel)?;
+    STATES.save(
+        deps.storage,
+        id,
+        &ChannelState {
+            deposit: funds.amount,
+            ..ChannelState::default()
+        },
+    )?;
+    BY_PAYER.save(deps.storage, (&channel.payer, id), &Empty {})?;
+    BY_PAYEE.save(deps.storage, (&channel.payee, id), &Empty {})?;
+    Ok(Response::new()
+        .add_attribute("action", "open")
+        .add_attribute("channel_id", id.to_string())
+        .add_attribute("payer", channel.payer)
+        .add_attribute("payee", channel.payee)
+        .add_attribute("deposit", funds.amount)
+        .add_attribute("asset", asset_key)
+        .add_attribute("scheme", channel.scheme.to_string()))
+}
+
+pub fn top_up_native(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
+    let channel = load_channel(deps.storage, id)?;
+    let AssetInfo::Native(denom) = &channel.asset else {
+        return Err(ContractError::WrongAsset {
+            id,
+            asset: channel.asset.to_string(),
+            sent: "native coins".into(),
+        });
+    };
+    let amount = must_pay(&info, denom)?;
+    let funds = channel.asset.with_amount(amount);
+    top_up(deps, info.sender, id, funds)
+}
+
+fn top_up(deps: DepsMut, payer: Addr, id: u64, funds: Asset) -> Result<Response, ContractError> {
+    let channel = load_channel(deps.storage, id)?;
+    ensure!(payer == channel.payer, ContractError::NotPayer { id });
+    ensure!(
+        funds.info == channel.asset,
+        ContractError::WrongAsset {
+            id,
+            asset: channel.asset.to_string(),
+            sent: funds.info.to_string(),
+        }
+    );
+    let mut state = load_state(deps.storage, id)?;
+    ensure_open(id, &state)?;
+    state.deposit = state.deposit.checked_add(funds.amount)?;
+    STATES.save(deps.storage, id, &state)?;
+    Ok(Response::new()
+        .add_attribute("action", "top_up")
+        .add_attribute("channel_id", id.to_string())
+        .add_attribute("amount", funds.amount)
+        .add_attribute("deposit", state.deposit))
+}
+
+// ---------------------------------------------------------------- claims
+
+fn load_channel(storage: &dyn Storage, id: u64) -> Result<Channel, ContractError> {
+    CHANNELS
+        .may_load(storage, id)?
+        .ok_or(ContractError::ChannelNotFound { id })
+}
+
+fn load_state(storage: &dyn Storage, id: u64) -> Result<ChannelState, ContractError> {
+    STATES
+        .may_load(storage, id)?
+        .ok_or(ContractError::ChannelNotFound { id })
+}
+
+fn ensure_open(id: u64, state: &ChannelState) -> Result<(), ContractError> {
+    match (state.closed, state.finalize_after) {
+        (false, None) => Ok(()),
+        (true, _) => Err(ContractError::ChannelNotOpen {
+            id,
+            status: "closed",
+        }),
+        (false, Some(_)) => Err(ContractError::ChannelNotOpen {
+            id,
+            status: "closing",
+        }),
+    }
+}
+
+/// The payee, or a watchtower the payee authorized.
+fn ensure_claimant(
+    storage: &dyn Storage,
+    id: u64,
+    channel: &Channel,
+    sender: &Addr,
+) -> Result<(), ContractError> {
+    ensure!(
+        *sender == channel.payee || WATCHTOWERS.has(storage, (&channel.payee, sender)),
+        ContractError::NotPayeeOrWatchtower {
+            id,
+            sender: sender.to_string(),
+        }
+    );
+    Ok(())
+}
+
+/// Pays `amount` of a channel's asset out as `payout` says, recording it.
+fn pay_out(
+    deps: &mut DepsMut,
+    env: &Env,
+    id: u64,
+    channel: &Channel,
+    amount: Uint128,
+    payout: Payout,
+) -> Result<(CosmosMsg, Vec<Attribute>), ContractError> {
+    match payout {
+        Payout::Local => {
+            let msg = channel
+                .asset
+                .with_amount(amount)
+                .transfer_msg(&channel.payee)?;
+            Ok((msg, vec![]))
+        }
+        Payout::Ibc {
+            channel: ibc_channel,
+            receiver,
+            timeout_seconds,
+        } => ibc::send_payout(
+            deps,
+            env,
+            id,
+            channel,
+            amount,
+            ibc_channel,
+            receiver,
+            timeout_seconds,
+        ),
+    }
+}
+
+/// Checks and records one voucher; returns the increase paid.
+fn redeem(
+    deps: &mut DepsMut,
+    env: &Env,
+    id: u64,
+    channel: &Channel,
+    voucher: &SignedVoucher,
+    preimage: Option<&HexBinary>,
+) -> Result<(ChannelState, Uint128), ContractError> {
+    let mut state = load_state(deps.storage, id)?;
+    let increase = voucher::check_terms(env, id, &state, voucher, preimage)?;
+    voucher::verify(deps.api, env, id, channel, voucher)?;
+    state.claimed = voucher.amount;
+    STATES.save(deps.storage, id, &state)?;
+    Ok((state, increase))
+}
+
+fn chosen_payout(
+    sender: &Addr,
+    channel: &Channel,
+    payout: Option<Payout>,
+) -> Result<Payout, ContractError> {
+    let payout = payout.unwrap_or_default();
+    ensure!(
+        payout == Payout::Local || *sender == channel.payee,
+        ContractError::PayoutNotPayee
+    );
+    Ok(payout)
+}
+
+pub fn claim(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+    voucher: SignedVoucher,
+    preimage: Option<HexBinary>,
+    payout: Option<Payout>,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let channel = load_channel(deps.storage, id)?;
+    ensure_claimant(deps.storage, id, &channel, &info.sender)?;
+    let payout = chosen_payout(&info.sender, &channel, payout)?;
+    let (state, increase) = redeem(&mut deps, &env, id, &channel, &voucher, preimage.as_ref())?;
+    let (msg, attrs) = pay_out(&mut deps, &env, id, &channel, increase, payout)?;
+    Ok(Response::new()
+        .add_message(msg)
+        .add_attribute("action", "claim")
+        .add_attribute("channel_id", id.to_string())
+        .add_attribute("amount", increase)
+        .add_attribute("claimed", state.claimed)
+        .add_attributes(attrs))
+}
+
+pub fn claim_batch(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    claims: Vec<BatchClaim>,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    ensure!(
+        !claims.is_empty() && claims.len() <= config.max_batch_size as usize,
+        ContractError::BatchSize {
+            count: claims.len(),
+            max: config.max_batch_size,
+        }
+    );
+
+    // First pass: every check except ed25519 signatures, which are
+    // collected and verified together with the host's batch verification.
+    let mut seen = BTreeSet::new();
+    let mut checked = Vec::with_capacity(claims.len());
+    let mut ed_messages: Vec<Vec<u8>> = vec![];
+    let mut ed_items: Vec<usize> = vec![];
+    for (index, claim) in claims.iter().enumerate() {
+        let id = claim.channel_id;
+        let at = |e: ContractError| e.in_batch(index);
+        ensure!(seen.insert(id), at(ContractError::DuplicateChannel { id }));
+        let channel = load_channel(deps.storage, id).map_err(at)?;
+        ensure_claimant(deps.storage, id, &channel, &info.sender).map_err(at)?;
+        let mut state = load_state(deps.storage, id).map_err(at)?;
+        let increase =
+            voucher::check_terms(&env, id, &state, &claim.voucher, claim.preimage.as_ref())
+                .map_err(at)?;
+        match voucher::payload(deps.api, &env, id, &channel, &claim.voucher).map_err(at)? {
+            SignedPayload::Ed25519Message(msg) => {
+                ed_messages.push(msg);
+                ed_items.push(index);
+            }
+            SignedPayload::Secp256k1Digest(digest) => {
+                let ok = deps
+                    .api
+                    .secp256k1_verify(
+                        &digest,
+                        claim.voucher.signature.as_slice(),
+                        channel.pubkey.as_slice(),
+                    )
+                    .unwrap_or(false);
+                ensure!(ok, at(ContractError::InvalidSignature { id }));
+            }
+        }
+        state.claimed = claim.voucher.amount;
+        checked.push((id, channel, state, increase));
+    }
+    if !ed_items.is_empty() {
+        let messages: Vec<&[u8]> = ed_messages.iter().map(Vec::as_slice).collect();
+        let signatures: Vec<&[u8]> = ed_items
+            .iter()
+            .map(|&i| claims[i].voucher.signature.as_slice())
+            .collect();
+        let pubkeys: Vec<&[u8]> = ed_items
+            .iter()
+            .map(|&i| checked[i].1.pubkey.as_slice())
+            .collect();
+        let ok = deps
+            .api
+            .ed25519_batch_verify(&messages, &signatures, &pubkeys)
+            .unwrap_or(false);
+        if !ok {
+            // Name the first bad voucher so the sender can drop it.
+            for (k, &index) in ed_items.iter().enumerate() {
+                let good = deps
+                    .api
+                    .ed25519_verify(messages[k], signatures[k], pubkeys[k])
+                    .unwrap_or(false);
+                ensure!(
+                    good,
+                    ContractError::InvalidSignature {
+                        id: claims[index].channel_id
+                    }
+                    .in_batch(index)
+                );
+            }
+        }
+    }
+
+    // Second pass: record, then one transfer per (payee, asset).
+    let mut payouts: BTreeMap<(Addr, AssetInfo), Uint128> = BTreeMap::new();
+    let mut total = Uint128::zero();
+    for (id, channel, state, increase) in checked {
+        STATES.save(deps.storage, id, &state)?;
+        let slot = payouts.entry((channel.payee, channel.asset)).or_default();
+        *slot = slot.checked_add(increase)?;
+        total = total.checked_add(increase)?;
+    }
+    let msgs = payouts
+        .into_iter()
+        .map(|((payee, info), amount)| info.with_amount(amount).transfer_msg(&payee))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Response::new()
+        .add_messages(msgs)
+        .add_attribute("action", "claim_batch")
+        .add_attribute("count", claims.len().to_string())
+        .add_attribute("amount", total))
+}
+
+// ---------------------------------------------------------------- closing
+
+fn refund_and_close(
+    storage: &mut dyn Storage,
+    id: u64,
+    channel: &Channel,
+    mut state: ChannelState,
+) -> Result<(Option<CosmosMsg>, Uint128), ContractError> {
+    let refund = state.balance();
+    state.closed = true;
+    STATES.save(storage, id, &state)?;
+    // Fold the channel into the pair's closed total.
+    PAIR_OPEN.remove(storage, (channel.pair, id));
+    let closed_total = PAID.may_load(storage, channel.pair)?.unwrap_or_default();
+    PAID.save(
+        storage,
+        channel.pair,
+        &closed_total.checked_add(state.claimed)?,
+    )?;
+    let msg = channel
+        .asset
+        .with_amount(refund)
+        .transfer_msg_if_positive(&channel.payer)?;
+    Ok((msg, refund))
+}
+
+pub fn close(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+    voucher: Option<SignedVoucher>,
+    preimage: Option<HexBinary>,
+    payout: Option<Payout>,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let channel = load_channel(deps.storage, id)?;
+    ensure!(info.sender == channel.payee, ContractError::NotPayee { id });
+    let mut response = Response::new()
+        .add_attribute("action", "close")
+        .add_attribute("channel_id", id.to_string());
+    let state = match voucher {
+        Some(voucher) => {
+            let payout = chosen_payout(&info.sender, &channel, payout)?;
+            let (state, increase) =
+                redeem(&mut deps, &env, id, &channel, &voucher, preimage.as_ref())?;
+            let (msg, attrs) = pay_out(&mut deps, &env, id, &channel, increase, payout)?;
+            response = response
+                .add_message(msg)
+                .add_attribute("amount", increase)
+                .add_attributes(attrs);
+            state
+        }
+        None => {
+            let state = load_state(deps.storage, id)?;
+            ensure!(!state.closed, ContractError::ChannelClosed { id });
+            state
+        }
+    };
+    let (msg, refund) = refund_and_close(deps.storage, id, &channel, state)?;
+    Ok(response.add_messages(msg).add_attribute("refund", refund))
+}
+
+pub fn start_close(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let channel = load_channel(deps.storage, id)?;
+    ensure!(info.sender == channel.payer, ContractError::NotPayer { id });
+    let mut state = load_state(deps.storage, id)?;
+    ensure_open(id, &state)?;
+    let finalize_after = env
+        .block
+        .time
+        .seconds()
+        .checked_add(channel.challenge_period)
+        .ok_or(ContractError::InvalidConfig {
+            reason: "challenge period overflows the clock".into(),
+        })?;
+    state.finalize_after = Some(finalize_after);
+    STATES.save(deps.storage, id, &state)?;
+    Ok(Response::new()
+        .add_attribute("action", "start_close")
+        .add_attribute("channel_id", id.to_string())
+        .add_attribute("payee", channel.payee)
+        .add_attribute("finalize_after", finalize_after.to_string()))
+}
+
+pub fn finalize(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let channel = load_channel(deps.storage, id)?;
+    let state = load_state(deps.storage, id)?;
+    ensure!(!state.closed, ContractError::ChannelClosed { id });
+    let now = env.block.time.seconds();
+    let finalize_after = state.finalize_after.ok_or(ContractError::ChannelNotOpen {
+        id,
+        status: "open (no close started)",
+    })?;
+    ensure!(
+        now >= finalize_after,
+        ContractError::ChallengePeriodRunning {
+            id,
+            finalize_after,
+            now
+        }
+    );
+    let (msg, refund) = refund_and_close(deps.storage, id, &channel, state)?;
+    Ok(Response::new()
+        .add_messages(msg)
+        .add_attribute("action", "finalize")
+        .add_attribute("channel_id", id.to_string())
+        .add_attribute("refund", refund))
+}
+
+// ---------------------------------------------------------------- watchtowers, credits, config
+
+pub fn authorize_watchtower(
+    deps: DepsMut,
+    info: MessageInfo,
+    watchtower: String,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let watchtower_addr = deps.api.addr_validate(&watchtower)?;
+    WATCHTOWERS.save(deps.storage, (&info.sender, &watchtower_addr), &Empty {})?;
+    Ok(Response::new()
+        .add_attribute("action", "authorize_watchtower")
+        .add_attribute("payee", info.sender)
+        .add_attribute("watchtower", watchtower_addr))
+}
+
+pub fn revoke_watchtower(
+    deps: DepsMut,
+    info: MessageInfo,
+    watchtower: String,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let watchtower_addr = deps.api.addr_validate(&watchtower)?;
+    ensure!(
+        WATCHTOWERS.has(deps.storage, (&info.sender, &watchtower_addr)),
+        ContractError::NotAWatchtower {
+            address: watchtower,
+            payee: info.sender.to_string(),
+        }
+    );
+    WATCHTOWERS.remove(deps.storage, (&info.sender, &watchtower_addr));
+    Ok(Response::new()
+        .add_attribute("action", "revoke_watchtower")
+        .add_attribute("payee", info.sender)
+        .add_attribute("watchtower", watchtower_addr))
+}
+
+pub fn withdraw_credit(
+    deps: DepsMut,
+    info: MessageInfo,
+    denom: String,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let amount = CREDITS
+        .may_load(deps.storage, (&info.sender, &denom))?
+        .unwrap_or_default();
+    ensure!(!amount.is_zero(), ContractError::NoCredit { denom });
+    CREDITS.remove(deps.storage, (&info.sender, &denom));
+    let msg = AssetInfo::Native(denom)
+        .with_amount(amount)
+        .transfer_msg(&info.sender)?;
+    Ok(Response::new()
+        .add_message(msg)
+        .add_attribute("action", "withdraw_credit")
+        .add_attribute("payee", info.sender)
+        .add_attribute("amount", amount))
+}
+
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    min_challenge_period: Option<u64>,
+    max_challenge_period: Option<u64>,
+    max_batch_size: Option<u32>,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    cw_ownable::assert_owner(deps.storage, &info.sender)?;
+    let mut config = CONFIG.load(deps.storage)?;
+    if let Some(v) = min_challenge_period {
+        config.min_challenge_period = v;
+    }
+    if let Some(v) = max_challenge_period {
+        config.max_challenge_period = v;
+    }
+    if let Some(v) = max_batch_size {
+        config.max_batch_size = v;
+    }
+    check_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    // Open channels keep the challenge period they were opened with.
+    Ok(Response::new()
+        .add_attribute("action", "update_config")
+        .add_attribute(
+            "min_challenge_period",
+            config.min_challenge_period.to_string(),
+        )
+        .add_attribute(
+            "max_challenge_period",
+            config.max_challenge_period.to_string(),
+        )
+        .add_attribute("max_batch_size", config.max_batch_size.to_string()))
+}
+
+pub fn update_ownership(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    action: cw_ownable::Action,
+) -> Result<Response, ContractError> {
+    nonpayable(&info)?;
+    let ownership = cw_ownable::update_ownership(deps, &env.block, &info.sender, action)?;
+    Ok(Response::new()
+        .add_attribute("action", "update_ownership")
+        .add_attributes(ownership.into_attributes()))
+}
