@@ -1,3 +1,17 @@
-//! Placeholder: the value-contract contract is built by issue 5. This crate
-//! compiles so the workspace is complete; it exports no entry points and
-//! nothing here pretends to work.
+#![doc = include_str!("../README.md")]
+
+pub mod acceptance;
+pub mod contract;
+mod error;
+pub mod funding;
+pub mod lifecycle;
+pub mod matching;
+pub mod migrations;
+pub mod msg;
+pub mod oracle;
+pub mod query;
+pub mod settlement;
+pub mod state;
+pub mod templates;
+
+pub use crate::error::ContractError;

@@ -1,0 +1,130 @@
+//! Acceptance: matched participants confirm (with the task's bond, if any);
+//! at the end of each round the unconfirmed slots are released and the
+//! freed budget is refilled from the offers never matched, by the on-chain
+//! rule (see `matching`). Each round reads at most `MAX_PARTICIPANTS` slots
+//! and `MAX_OFFERS_PER_TASK` offers.
+
+use cosmwasm_std::{ensure, Addr, DepsMut, Env, MessageInfo, Order, Response, Storage, Uint128};
+use cw_utils::{must_pay, nonpayable};
+use wevalue_common::asset::AssetInfo;
+
+use crate::error::ContractError;
+use crate::lifecycle::{advance, load_task, save_task};
+use crate::matching::{cost_of, create_slots, greedy, load_offers, open_task};
+use crate::state::{Slot, Task, TaskStatus, RELEASED, SLOTS};
+
+/// At the end of an acceptance round: releases the unconfirmed slots and,
+/// unless it was the last round, refills from the offers never matched.
+#[inline(never)]
+pub fn end_acceptance_round(
+    store: &mut dyn Storage,
+    task_id: u64,
+    task: &mut Task,
+) -> Result<(), ContractError> {
+    let pending: Vec<(Addr, Slot)> = SLOTS
+        .prefix(task_id)
+        .range(store, None, None, Order::Ascending)
+        .take(crate::state::MAX_PARTICIPANTS as usize)
+        .filter(|r| r.as_ref().map(|(_, s)| !s.confirmed).unwrap_or(true))
+        .collect::<Result<_, _>>()?;
+    for (addr, slot) in pending {
+        SLOTS.remove(store, (task_id, &addr));
+        RELEASED.save(store, (task_id, &addr), &())?;
+        task.committed -= cost_of(task.terms.kind, slot.price, slot.units)?;
+        task.slot_count -= 1;
+    }
+    if task.acceptance_round + 1 < crate::state::ACCEPTANCE_ROUNDS {
+        let mut offers = load_offers(store, task_id)?;
+        for (_, offer) in offers.iter_mut() {
+            offer.matched = SLOTS.has(store, (task_id, &offer.participant))
+                || RELEASED.has(store, (task_id, &offer.participant));
+        }
+        let free = task.terms.max_participants - task.slot_count;
+        let picks = greedy(task.terms.kind, &offers, task.funded - task.committed, free)?;
+        create_slots(
+            store,
+            task_id,
+            task,
+            &mut offers,
+            &picks,
+            task.acceptance_round + 1,
+        )?;
+    }
+    Ok(())
+}
+
+#[inline(never)]
+pub fn confirm(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    task_id: u64,
+) -> Result<Response, ContractError> {
+    let task = load_task(deps.storage, task_id)?;
+    let paid = if task.terms.bond.is_zero() {
+        nonpayable(&info)?;
+        Uint128::zero()
+    } else {
+        match &task.terms.asset {
+            AssetInfo::Native(denom) => must_pay(&info, denom)?,
+            AssetInfo::Cw20(_) => {
+                nonpayable(&info)?;
+                Uint128::zero()
+            }
+        }
+    };
+    confirm_inner(deps, env, task_id, info.sender, paid)
+}
+
+#[inline(never)]
+pub fn confirm_inner(
+    deps: DepsMut,
+    env: Env,
+    task_id: u64,
+    participant: Addr,
+    paid: Uint128,
+) -> Result<Response, ContractError> {
+    let (mut task, prev) = open_task(deps.storage, &env, task_id)?;
+    ensure!(
+        task.status == TaskStatus::Accepting,
+        ContractError::WrongStatus {
+            task_id,
+            status: task.status,
+            action: "confirm"
+        }
+    );
+    ensure!(
+        paid == task.terms.bond,
+        ContractError::WrongBond {
+            task_id,
+            expected: task.terms.bond,
+            received: paid
+        }
+    );
+    let mut slot = SLOTS
+        .may_load(deps.storage, (task_id, &participant))?
+        .ok_or_else(|| ContractError::NotMatched {
+            task_id,
+            participant: participant.to_string(),
+        })?;
+    ensure!(
+        !slot.confirmed,
+        ContractError::AlreadyConfirmed {
+            task_id,
+            participant: participant.to_string()
+        }
+    );
+    slot.confirmed = true;
+    slot.bond = paid;
+    SLOTS.save(deps.storage, (task_id, &participant), &slot)?;
+    task.confirmed_count += 1;
+    task.bonds_in += paid;
+    advance(deps.storage, env.block.time, task_id, &mut task)?;
+    save_task(deps.storage, task_id, prev, &task)?;
+    Ok(Response::new()
+        .add_attribute("action", "confirm")
+        .add_attribute("task_id", task_id.to_string())
+        .add_attribute("participant", participant)
+        .add_attribute("bond", paid)
+        .add_attribute("status", format!("{:?}", task.status)))
+}

@@ -1,0 +1,762 @@
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, Timestamp, Uint128};
+use cw20::Cw20ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
+use wevalue_common::asset::{AssetInfo, AssetInfoUnchecked};
+
+use crate::state::{KeyScheme, TaskKind, TaskStatus};
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// Who registers templates, sets the oracle set and may void results
+    /// (meant to be a DAO); defaults to the sender.
+    pub owner: Option<String>,
+    /// The initial oracle set; `None` leaves it empty (version 0) until the
+    /// owner calls `set_oracles`.
+    pub oracles: Option<OracleSetMsg>,
+}
+
+/// One oracle of the proof-of-authority set.
+#[cw_serde]
+pub struct OracleMemberMsg {
+    /// The oracle's account; it sends single attestations from it.
+    pub address: String,
+    /// The key it signs aggregated reports with: 33-byte compressed (or
+    /// 65-byte uncompressed) secp256k1, or 32-byte ed25519.
+    pub pubkey: Binary,
+    /// Which signature scheme `pubkey` belongs to.
+    pub scheme: KeyScheme,
+}
+
+/// A complete oracle set: replaces the previous one and bumps the version.
+#[cw_serde]
+pub struct OracleSetMsg {
+    /// 1 to 16 members with distinct addresses and keys.
+    pub members: Vec<OracleMemberMsg>,
+    /// k: how many members must agree, 1 to the number of members.
+    pub threshold: u32,
+}
+
+/// The relative durations of a task's phases, in seconds.
+#[cw_serde]
+#[derive(Copy, Default)]
+pub struct Durations {
+    /// Funding window, from creation to the funding deadline.
+    pub funding: u64,
+    /// Matching window after the funding deadline (offers and solver proposals).
+    pub matching: u64,
+    /// Length of one acceptance round (up to 3 rounds: the first plus 2 refills).
+    pub acceptance: u64,
+    /// Execution window after the last acceptance round.
+    pub execution: u64,
+    /// Window after execution in which oracles attest.
+    pub verification: u64,
+    /// Window after the values are known in which the owner may void.
+    pub dispute: u64,
+}
+
+/// Optional per-task overrides of the template's durations (seconds).
+#[cw_serde]
+#[derive(Default)]
+pub struct DurationOverrides {
+    /// Funding window.
+    pub funding: Option<u64>,
+    /// Matching window.
+    pub matching: Option<u64>,
+    /// One acceptance round.
+    pub acceptance: Option<u64>,
+    /// Execution window.
+    pub execution: Option<u64>,
+    /// Verification window.
+    pub verification: Option<u64>,
+    /// Dispute window (only longer than the template's, never shorter).
+    pub dispute: Option<u64>,
+}
+
+/// A task template, as the owner registers it.
+#[cw_serde]
+pub struct TemplateMsg {
+    /// Short name, 1 to 64 characters.
+    pub name: String,
+    /// Bounty, competition, per-unit payment or crowdfunding; fixes the reward rule.
+    pub kind: TaskKind,
+    /// What the oracles measure (`kwh_saved`, `bench_repainted`, `bikes_moved`), 1 to 32 of a-z 0-9 `_`.
+    pub metric: String,
+    /// Unit of the metric (`kWh`, `bike`, `%`), 1 to 16 characters.
+    pub unit: String,
+    /// Restricts tasks to one asset; `None` allows any native denom or cw20.
+    pub asset: Option<AssetInfoUnchecked>,
+    /// Default phase durations.
+    pub durations: Durations,
+    /// Minimum number of agreeing oracles; the effective quorum is the larger
+    /// of this and the oracle set's threshold. 1 to 16.
+    pub min_quorum: u32,
+    /// How far apart (in basis points of the larger value) attested values may
+    /// be and still agree, 0 to 10,000.
+    pub tolerance_bps: u32,
+    /// Most participants a task of this template may match, 1 to 64.
+    pub max_participants: u32,
+}
+
+/// The parameters a task creator chooses.
+#[cw_serde]
+pub struct TaskParams {
+    /// Short title, 1 to 100 characters.
+    pub title: String,
+    /// IPFS CID of the full description (CIDv0 `Qm…` or CIDv1 base32 `b…`).
+    pub description_cid: String,
+    /// Asset the task is funded and paid in.
+    pub asset: AssetInfoUnchecked,
+    /// Amount that must be raised by the funding deadline, else every sponsor is refunded.
+    pub funding_goal: Uint128,
+    /// Metric threshold: for a bounty the value that counts as done; for
+    /// crowdfunding the value that unlocks the full asked amount (paid
+    /// pro rata below it). Must be zero for competitions and per-unit tasks.
+    pub target: Uint128,
+    /// Most participants to match, 1 to the template's `max_participants`.
+    pub max_participants: u32,
+    /// Bond each matched participant deposits when confirming (0 = none);
+    /// returned on claim if they delivered a positive value, else given to sponsors.
+    pub bond: Uint128,
+    /// Duration overrides.
+    #[serde(default)]
+    pub durations: DurationOverrides,
+}
+
+/// One participant's measured value in a single attestation or a report.
+#[cw_serde]
+pub struct ParticipantValue {
+    /// The participant (bech32).
+    pub participant: String,
+    /// The measured value, in the template's unit.
+    pub value: Uint128,
+}
+
+/// An aggregated oracle report: the statement each signer signs.
+#[cw_serde]
+pub struct Report {
+    /// Chain id the report is meant for (checked against the block's).
+    pub chain_id: String,
+    /// This contract's address (checked).
+    pub contract: String,
+    /// Task id (checked against the message's `task_id`).
+    pub task_id: u64,
+    /// Oracle configuration version the signers belong to (must be current).
+    pub config_version: u32,
+    /// Report round: must be above the task's last accepted round.
+    pub round: u64,
+    /// IPFS CID of the evidence bundle.
+    pub evidence_cid: String,
+    /// Agreed values, 1 to 64, participants in strictly increasing byte order.
+    pub values: Vec<ParticipantValue>,
+}
+
+/// One oracle's signature on a report.
+#[cw_serde]
+pub struct OracleSignature {
+    /// Position of the signer in the oracle set (see the `oracles` query).
+    pub oracle_index: u32,
+    /// 64-byte secp256k1 (r‖s, low-s) or ed25519 signature over the report digest.
+    pub signature: Binary,
+}
+
+/// One assignment of a solver proposal.
+#[cw_serde]
+pub struct Assignment {
+    /// The offer assigned.
+    pub offer_id: u64,
+    /// The offer revision the solver saw; a revised offer invalidates the proposal.
+    pub revision: u32,
+    /// Units assigned, between the offer's `min_units` and `capacity` (1 for
+    /// bounties, competitions and crowdfunding).
+    pub units: u32,
+}
+
+#[cw_serde]
+pub enum ReceiveMsg {
+    /// Contribute the received cw20 tokens to a task funded in that token.
+    Contribute {
+        /// Task to fund.
+        task_id: u64,
+    },
+    /// Confirm an assignment, depositing the received tokens as bond.
+    Confirm {
+        /// Task whose assignment the sender confirms.
+        task_id: u64,
+    },
+}
+
+#[cw_ownable_execute]
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Owner: registers a task template.
+    #[serde(deserialize_with = "deserialize_out_of_line")]
+    CreateTemplate(TemplateMsg),
+    /// Owner: enables or disables a template for new tasks (running tasks keep their copy).
+    SetTemplateActive {
+        /// Template id.
+        id: u64,
+        /// Whether new tasks may use it.
+        active: bool,
+    },
+    /// Owner: replaces the oracle set and bumps the config version, which
+    /// makes attestations and reports of the old set stale.
+    SetOracles(OracleSetMsg),
+    /// Anyone: creates a task from an active template.
+    CreateTask {
+        /// Template id.
+        template_id: u64,
+        /// The task's parameters.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        params: TaskParams,
+    },
+    /// Sponsor: contributes native coins of the task's denom until the funding deadline.
+    Contribute {
+        /// Task to fund.
+        task_id: u64,
+    },
+    /// cw20 hook: contributions and bonds in a cw20 asset.
+    Receive(Cw20ReceiveMsg),
+    /// Participant: submits an offer (one live offer per participant and task)
+    /// until the matching deadline.
+    SubmitOffer {
+        /// Task.
+        task_id: u64,
+        /// Asked reward (bounty, crowdfunding), price per unit (per-unit) or 0 (competition).
+        price: Uint128,
+        /// Most units the participant will deliver (1 except for per-unit tasks).
+        capacity: u32,
+        /// Fewest units worth doing (1 except for per-unit tasks).
+        min_units: u32,
+        /// Optional reputation reference (a DID, a registry id), up to 128 characters.
+        reputation_ref: Option<String>,
+    },
+    /// Participant: revises their offer (bumps its revision) until the matching deadline.
+    ReviseOffer {
+        /// Task.
+        task_id: u64,
+        /// New price.
+        price: Uint128,
+        /// New capacity.
+        capacity: u32,
+        /// New minimum.
+        min_units: u32,
+    },
+    /// Participant: withdraws their offer until the matching deadline.
+    WithdrawOffer {
+        /// Task.
+        task_id: u64,
+    },
+    /// Anyone: proposes a complete assignment during the matching window;
+    /// kept if feasible and strictly better than the best so far.
+    ProposeMatching {
+        /// Task.
+        task_id: u64,
+        /// Assignments with strictly increasing offer ids.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        assignments: Vec<Assignment>,
+    },
+    /// Matched participant: confirms their assignment, attaching the bond if any.
+    Confirm {
+        /// Task.
+        task_id: u64,
+    },
+    /// Oracle: attests values from its own account.
+    Attest {
+        /// Task.
+        task_id: u64,
+        /// 1 to 64 values, one per participant.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        values: Vec<ParticipantValue>,
+        /// IPFS CID of the evidence.
+        evidence_cid: String,
+    },
+    /// Anyone: submits a report signed by at least k oracles of the current set.
+    SubmitReport {
+        /// Task.
+        task_id: u64,
+        /// The signed report.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        report: Report,
+        /// At least k signatures by distinct members.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        signatures: Vec<OracleSignature>,
+    },
+    /// Owner: voids a task's result before settlement (during execution,
+    /// verification or the dispute window); sponsors and bonds are refunded.
+    Void {
+        /// Task.
+        task_id: u64,
+        /// Why, 1 to 256 characters.
+        reason: String,
+    },
+    /// Anyone: applies the time-based transitions that are due.
+    Advance {
+        /// Task.
+        task_id: u64,
+    },
+    /// Participant: claims reward and bond once the task is settled, voided or expired.
+    Claim {
+        /// Task.
+        task_id: u64,
+    },
+    /// Sponsor: takes back their contribution (failed, expired or voided
+    /// task) or their pro-rata share of the leftover (settled task).
+    Refund {
+        /// Task.
+        task_id: u64,
+    },
+}
+
+#[cw_ownable_query]
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    /// Limits and counters.
+    #[returns(ConfigResponse)]
+    Config {},
+    /// The oracle set.
+    #[returns(OraclesResponse)]
+    Oracles {},
+    /// One template.
+    #[returns(TemplateResponse)]
+    Template {
+        /// Template id.
+        id: u64,
+    },
+    /// Templates by id.
+    #[returns(TemplatesResponse)]
+    Templates {
+        /// Last id of the previous page.
+        start_after: Option<u64>,
+        /// Page size (default 10, max 30).
+        limit: Option<u32>,
+    },
+    /// The terms a `create_task` with these inputs would store, without creating anything.
+    #[returns(TaskTerms)]
+    PreviewTask {
+        /// Template id.
+        template_id: u64,
+        /// The task's parameters.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        params: TaskParams,
+    },
+    /// One task with its status.
+    #[returns(TaskResponse)]
+    Task {
+        /// Task id.
+        id: u64,
+    },
+    /// Tasks by id.
+    #[returns(TasksResponse)]
+    Tasks {
+        /// Last id of the previous page.
+        start_after: Option<u64>,
+        /// Page size (default 10, max 30).
+        limit: Option<u32>,
+    },
+    /// Tasks by stored status (the status the last transaction recorded).
+    #[returns(TasksResponse)]
+    TasksByStatus {
+        /// Status.
+        status: TaskStatus,
+        /// Last id of the previous page.
+        start_after: Option<u64>,
+        /// Page size (default 10, max 30).
+        limit: Option<u32>,
+    },
+    /// Live offers of a task by offer id.
+    #[returns(OffersResponse)]
+    Offers {
+        /// Task.
+        task_id: u64,
+        /// Last offer id of the previous page.
+        start_after: Option<u64>,
+        /// Page size (default 10, max 30).
+        limit: Option<u32>,
+    },
+    /// The best solver proposal and the matched slots (by participant address).
+    #[returns(MatchingResponse)]
+    Matching {
+        /// Task.
+        task_id: u64,
+        /// Last participant of the previous page.
+        start_after: Option<String>,
+        /// Page size (default 10, max 30).
+        limit: Option<u32>,
+    },
+    /// Single attestations of the current oracle version for one participant.
+    #[returns(AttestationsResponse)]
+    Attestations {
+        /// Task.
+        task_id: u64,
+        /// Participant.
+        participant: String,
+        /// Last oracle address of the previous page.
+        start_after: Option<String>,
+        /// Page size (default 10, max 30).
+        limit: Option<u32>,
+    },
+    /// What `address` can claim (as participant) and refund (as sponsor) now.
+    #[returns(ClaimableResponse)]
+    Claimable {
+        /// Task.
+        task_id: u64,
+        /// Participant or sponsor.
+        address: String,
+    },
+    /// A sponsor's contribution.
+    #[returns(ContributionResponse)]
+    Contribution {
+        /// Task.
+        task_id: u64,
+        /// Sponsor.
+        sponsor: String,
+    },
+    /// The canonical bytes oracles sign for a report, and their sha256 digest.
+    #[returns(SignBytesResponse)]
+    ReportSignBytes {
+        /// Task.
+        task_id: u64,
+        /// Oracle config version.
+        config_version: u32,
+        /// Round.
+        round: u64,
+        /// Evidence CID.
+        evidence_cid: String,
+        /// Values in strictly increasing participant order.
+        #[serde(deserialize_with = "deserialize_out_of_line")]
+        values: Vec<ParticipantValue>,
+    },
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    /// Templates registered.
+    pub template_count: u64,
+    /// Tasks created.
+    pub task_count: u64,
+    /// Live offers per task (`max_offers_per_task`).
+    pub max_offers_per_task: u32,
+    /// Participants per task.
+    pub max_participants: u32,
+    /// Oracle set size.
+    pub max_oracles: u32,
+    /// Values per attestation or report.
+    pub max_report_values: u32,
+    /// Acceptance rounds (the first plus refills).
+    pub acceptance_rounds: u32,
+}
+
+#[cw_serde]
+pub struct OracleMemberResponse {
+    /// Position used in report signatures.
+    pub index: u32,
+    /// Account.
+    pub address: Addr,
+    /// Public key.
+    pub pubkey: Binary,
+    /// Scheme.
+    pub scheme: KeyScheme,
+}
+
+#[cw_serde]
+pub struct OraclesResponse {
+    /// Config version (0 = never set); bumps on every `set_oracles`.
+    pub version: u32,
+    /// k.
+    pub threshold: u32,
+    /// Members.
+    pub members: Vec<OracleMemberResponse>,
+}
+
+#[cw_serde]
+pub struct TemplateResponse {
+    /// Id.
+    pub id: u64,
+    /// Whether new tasks may use it.
+    pub active: bool,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: TaskKind,
+    /// Metric.
+    pub metric: String,
+    /// Unit.
+    pub unit: String,
+    /// Asset restriction.
+    pub asset: Option<AssetInfo>,
+    /// Default durations.
+    pub durations: Durations,
+    /// Minimum quorum.
+    pub min_quorum: u32,
+    /// Agreement tolerance (basis points).
+    pub tolerance_bps: u32,
+    /// Participant cap.
+    pub max_participants: u32,
+}
+
+#[cw_serde]
+pub struct TemplatesResponse {
+    /// Templates.
+    pub templates: Vec<TemplateResponse>,
+}
+
+/// The terms of a task, fixed at creation.
+#[cw_serde]
+pub struct TaskTerms {
+    /// Template it came from.
+    pub template_id: u64,
+    /// Who created it.
+    pub creator: Addr,
+    /// Title.
+    pub title: String,
+    /// Description CID.
+    pub description_cid: String,
+    /// Kind (reward rule).
+    pub kind: TaskKind,
+    /// Metric.
+    pub metric: String,
+    /// Unit.
+    pub unit: String,
+    /// Asset.
+    pub asset: AssetInfo,
+    /// Funding goal.
+    pub funding_goal: Uint128,
+    /// Target (bounty and crowdfunding).
+    pub target: Uint128,
+    /// Participant cap.
+    pub max_participants: u32,
+    /// Bond.
+    pub bond: Uint128,
+    /// Minimum quorum.
+    pub min_quorum: u32,
+    /// Tolerance (bps).
+    pub tolerance_bps: u32,
+    /// Contributions close.
+    pub funding_deadline: Timestamp,
+    /// Offers and proposals close; the first acceptance round starts.
+    pub matching_deadline: Timestamp,
+    /// Length of one acceptance round.
+    pub acceptance_round_secs: u64,
+    /// The last acceptance round ends; execution starts (or earlier when all confirmed).
+    pub acceptance_deadline: Timestamp,
+    /// Execution ends; oracles attest from here.
+    pub execution_deadline: Timestamp,
+    /// Attestations close.
+    pub verification_deadline: Timestamp,
+    /// Length of the dispute window.
+    pub dispute_secs: u64,
+}
+
+/// Deserializes a large message part in its own function: inlined into the
+/// message's visitor, every part together would pass Wasm's 100-locals limit.
+#[inline(never)]
+fn deserialize_out_of_line<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    T::deserialize(deserializer)
+}
+
+/// Serializes a nested record in its own function: inlined into its parent,
+/// a large response's serializer would pass Wasm's 100-locals limit.
+#[inline(never)]
+fn serialize_out_of_line<T: serde::Serialize, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    value.serialize(serializer)
+}
+
+#[cw_serde]
+pub struct TaskResponse {
+    /// Task id.
+    pub id: u64,
+    /// Status after every transition due at this block.
+    pub status: TaskStatus,
+    /// Status as last recorded in storage (`tasks_by_status` indexes this one).
+    pub stored_status: TaskStatus,
+    /// Whether an `advance` (or any call on the task) would record a transition.
+    pub advance_due: bool,
+    /// Terms.
+    #[serde(serialize_with = "serialize_out_of_line")]
+    pub terms: TaskTerms,
+    /// Total contributed.
+    pub funded: Uint128,
+    /// Distinct sponsors.
+    pub sponsor_count: u32,
+    /// Live offers.
+    pub offer_count: u32,
+    /// Current acceptance round (0-based).
+    pub acceptance_round: u32,
+    /// Slots pending confirmation or confirmed.
+    pub slot_count: u32,
+    /// Confirmed participants.
+    pub confirmed_count: u32,
+    /// Participants with an accepted value.
+    pub final_count: u32,
+    /// Sum of accepted values.
+    pub value_total: Uint128,
+    /// Budget committed to slots (price × units).
+    pub committed: Uint128,
+    /// Bonds ever deposited.
+    pub bonds_in: Uint128,
+    /// Last accepted report round.
+    pub last_report_round: u64,
+    /// When the dispute window started (all values known or verification deadline).
+    pub dispute_start: Option<Timestamp>,
+    /// Settlement totals, once settled.
+    #[serde(serialize_with = "serialize_out_of_line")]
+    pub settlement: Option<SettlementResponse>,
+    /// Why the owner voided it.
+    pub void_reason: Option<String>,
+    /// What the contract still holds for this task.
+    pub held: Uint128,
+}
+
+#[cw_serde]
+pub struct SettlementResponse {
+    /// Rewards owed to participants.
+    pub total_rewards: Uint128,
+    /// Bonds given to sponsors.
+    pub forfeited_bonds: Uint128,
+    /// What sponsors share: funded − rewards + forfeited bonds.
+    pub sponsor_pool: Uint128,
+    /// Already paid to sponsors from the pool.
+    pub sponsor_paid: Uint128,
+    /// Sponsors who claimed their share.
+    pub sponsors_claimed: u32,
+}
+
+#[cw_serde]
+pub struct TasksResponse {
+    /// Tasks.
+    pub tasks: Vec<TaskResponse>,
+}
+
+#[cw_serde]
+pub struct OfferResponse {
+    /// Offer id (submission order).
+    pub offer_id: u64,
+    /// Participant.
+    pub participant: Addr,
+    /// Price.
+    pub price: Uint128,
+    /// Capacity.
+    pub capacity: u32,
+    /// Minimum units.
+    pub min_units: u32,
+    /// Revision (0 = as submitted).
+    pub revision: u32,
+    /// Reputation reference.
+    pub reputation_ref: Option<String>,
+    /// Whether it holds a slot.
+    pub matched: bool,
+}
+
+#[cw_serde]
+pub struct OffersResponse {
+    /// Offers.
+    pub offers: Vec<OfferResponse>,
+}
+
+#[cw_serde]
+pub struct ProposalResponse {
+    /// Who proposed it.
+    pub proposer: Addr,
+    /// Assignments.
+    pub assignments: Vec<Assignment>,
+    /// Objective: total units (maximised first).
+    pub total_units: u64,
+    /// Objective: total cost (minimised second).
+    pub total_cost: Uint128,
+}
+
+#[cw_serde]
+pub struct SlotResponse {
+    /// Participant.
+    pub participant: Addr,
+    /// Offer.
+    pub offer_id: u64,
+    /// Units.
+    pub units: u32,
+    /// Price (per unit, or the whole ask).
+    pub price: Uint128,
+    /// Acceptance round it was offered in.
+    pub round: u32,
+    /// Whether confirmed.
+    pub confirmed: bool,
+    /// Bond deposited.
+    pub bond: Uint128,
+    /// Accepted value.
+    pub value: Option<Uint128>,
+    /// Reward, once settled.
+    pub reward: Option<Uint128>,
+    /// Whether claimed.
+    pub claimed: bool,
+}
+
+#[cw_serde]
+pub struct MatchingResponse {
+    /// Stored status.
+    pub status: TaskStatus,
+    /// Whether the matching has been decided.
+    pub decided: bool,
+    /// Whether the decided matching came from a solver proposal.
+    pub from_proposal: bool,
+    /// Best feasible proposal so far (kept after deciding, for audit).
+    pub best_proposal: Option<ProposalResponse>,
+    /// Slots.
+    pub slots: Vec<SlotResponse>,
+}
+
+#[cw_serde]
+pub struct AttestationResponse {
+    /// Oracle.
+    pub oracle: Addr,
+    /// Value.
+    pub value: Uint128,
+    /// Evidence.
+    pub evidence_cid: String,
+}
+
+#[cw_serde]
+pub struct AttestationsResponse {
+    /// Current config version.
+    pub config_version: u32,
+    /// Accepted value, once k agree.
+    pub accepted: Option<Uint128>,
+    /// Attestations.
+    pub attestations: Vec<AttestationResponse>,
+}
+
+#[cw_serde]
+pub struct ClaimableResponse {
+    /// Status used for the computation.
+    pub status: TaskStatus,
+    /// Reward the address can claim as participant.
+    pub reward: Uint128,
+    /// Bond returned to it.
+    pub bond: Uint128,
+    /// Refund or leftover share as sponsor.
+    pub refund: Uint128,
+}
+
+#[cw_serde]
+pub struct ContributionResponse {
+    /// Amount contributed.
+    pub amount: Uint128,
+    /// Whether refunded or paid its leftover share.
+    pub refunded: bool,
+}
+
+#[cw_serde]
+pub struct SignBytesResponse {
+    /// The canonical bytes.
+    pub bytes: Binary,
+    /// sha256 of `bytes`: what is signed.
+    pub digest: Binary,
+}

@@ -1,0 +1,8 @@
+//! Multi-test integration tests of the value contract, one binary with a
+//! module per feature.
+
+mod lifecycle;
+mod oracles;
+mod proptests;
+mod suite;
+mod templates;
