@@ -40,15 +40,27 @@ macro_rules! native {
     }};
 }
 
-/// Every contract the relayer can deploy. The payment-channel,
-/// token-curated-registry and value-contract crates join with one line each
-/// once they land, e.g.
-/// `RegisteredContract { name: "payment-channel", artifact: "payment-channel", native: native!(payment_channel::contract) },`
+/// Every contract the relayer can deploy.
 pub const REGISTRY: &[RegisteredContract] = &[
     RegisteredContract {
         name: "data-registry",
         artifact: "data-registry",
         native: native!(data_registry::contract),
+    },
+    RegisteredContract {
+        name: "token-curated-registry",
+        artifact: "token-curated-registry",
+        native: native!(token_curated_registry::contract),
+    },
+    RegisteredContract {
+        name: "payment-channel",
+        artifact: "payment-channel",
+        native: native!(payment_channel::contract),
+    },
+    RegisteredContract {
+        name: "value-contract",
+        artifact: "value-contract",
+        native: native!(value_contract::contract),
     },
     RegisteredContract {
         name: "cw20-base",

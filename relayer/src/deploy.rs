@@ -237,6 +237,22 @@ fn substitute(
 
 /// Deploys a spec. `previous` is the last deployment file (if any);
 /// `require_wasm` is true for real chains, which need the artifact bytes.
+/// Names of the instances a message refers to with `${contract:<name>}`.
+fn references(msg: &serde_json::Value) -> Vec<String> {
+    const MARK: &str = "${contract:";
+    let text = msg.to_string();
+    let mut names = vec![];
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(MARK) {
+        rest = &rest[start + MARK.len()..];
+        if let Some(end) = rest.find('}') {
+            names.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    names
+}
+
 pub async fn deploy<C>(
     chain: &C,
     spec: &DeploySpec,
@@ -319,7 +335,15 @@ where
 
     for inst in &spec.instances {
         let code = &deployment.codes[&inst.code];
-        if let Some(prev) = previous.and_then(|p| p.contracts.get(&inst.name)) {
+        // An instance whose message names a contract recreated in this run
+        // would still point at the old address: recreate it too.
+        let refers_to_new = references(&inst.msg)
+            .iter()
+            .any(|name| report.instantiated.contains(name));
+        if let Some(prev) = previous
+            .and_then(|p| p.contracts.get(&inst.name))
+            .filter(|_| !refers_to_new)
+        {
             if prev.code_id == code.code_id {
                 if let Some(info) = chain.contract_info(&prev.address).await? {
                     if info.code_id == code.code_id {

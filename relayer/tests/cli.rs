@@ -129,7 +129,8 @@ fn deploy_query_execute_on_the_embedded_chain() {
         deployment["deployer"],
         "wasm1cyyzpxplxdzkeea7kwsydadg87357qna465cff"
     );
-    assert_eq!(deployment["codes"]["data-registry"]["code_id"], 1);
+    assert_eq!(deployment["codes"]["cw20-base"]["code_id"], 1);
+    assert_eq!(deployment["codes"]["data-registry"]["code_id"], 4);
     assert!(deployment["contracts"]["city-token"]["address"]
         .as_str()
         .unwrap()

@@ -94,6 +94,17 @@ deployment_file = "{deployment}"
     let (status, _) = http_get(addr, "/nope").await;
     assert_eq!(status, 404);
 
+    // The example deployment curates sellers through the TCR; this test is
+    // about following events, so the owner (the deployer) lifts curation.
+    chain::execute(
+        chain.as_ref(),
+        &registry,
+        &json!({ "set_curation_registry": { "address": null } }),
+        vec![],
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
     let listing = json!({ "create_listing": {
         "title": "daemon", "description": "", "category": "energy", "sensor_type": "smart-meter",
         "unit": "kWh", "location": { "latitude": "45.07", "longitude": "7.68" },
@@ -121,7 +132,8 @@ deployment_file = "{deployment}"
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    // Two instantiations and the listing, each with a `wasm` event and more.
+    // The instantiations, the config change and the listing, each with a
+    // `wasm` event and more.
     assert!(
         metric(&text, "wevalue_relayer_events_followed_total") >= 3.0,
         "{text}"

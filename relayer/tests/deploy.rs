@@ -24,8 +24,26 @@ async fn deploy_twice_is_a_noop_the_second_time() {
     let (first, report) = deploy(&client, &spec(), &workspace_artifacts_dir(), None, false)
         .await
         .unwrap();
-    assert_eq!(report.stored, ["data-registry", "cw20-base"]);
-    assert_eq!(report.instantiated, ["data-registry", "city-token"]);
+    assert_eq!(
+        report.stored,
+        [
+            "cw20-base",
+            "token-curated-registry",
+            "payment-channel",
+            "data-registry",
+            "value-contract"
+        ]
+    );
+    assert_eq!(
+        report.instantiated,
+        [
+            "city-token",
+            "tcr",
+            "payment-channel",
+            "data-registry",
+            "value-contract"
+        ]
+    );
     first.save(&file).unwrap();
 
     let loaded = Deployment::load(&file).unwrap().unwrap();
@@ -53,6 +71,15 @@ async fn deploy_twice_is_a_noop_the_second_time() {
     .unwrap();
     assert_eq!(token["symbol"], "CITY");
     assert_eq!(token["total_supply"], "1000000000");
+    // ${contract:…} was substituted: the registry is wired to the others.
+    let config: Value = query_smart(&client, registry, &json!({ "config": {} }))
+        .await
+        .unwrap();
+    assert_eq!(config["curation_registry"], loaded.address("tcr").unwrap());
+    assert_eq!(
+        config["purchase_verifier"],
+        loaded.address("payment-channel").unwrap()
+    );
 
     let height = relayer::chain::ChainStatus::latest_block(&client)
         .await
@@ -68,8 +95,8 @@ async fn deploy_twice_is_a_noop_the_second_time() {
     .await
     .unwrap();
     assert!(report.is_noop(), "{report:?}");
-    assert_eq!(report.codes_kept.len(), 2);
-    assert_eq!(report.contracts_kept.len(), 2);
+    assert_eq!(report.codes_kept.len(), 5);
+    assert_eq!(report.contracts_kept.len(), 5);
     assert_eq!(second, loaded);
     assert_eq!(
         relayer::chain::ChainStatus::latest_block(&client)
@@ -99,8 +126,10 @@ async fn stale_deployment_files_are_redeployed() {
     .await
     .unwrap();
     assert_eq!(report.stored, ["cw20-base"]);
-    assert_eq!(report.instantiated, ["city-token"]);
-    assert_eq!(report.contracts_kept, ["data-registry"]);
+    // The registry stakes the token, and the data registry names the TCR:
+    // both follow the recreated token.
+    assert_eq!(report.instantiated, ["city-token", "tcr", "data-registry"]);
+    assert_eq!(report.contracts_kept, ["payment-channel", "value-contract"]);
     assert_ne!(
         second.codes["cw20-base"].code_id,
         first.codes["cw20-base"].code_id
@@ -126,7 +155,7 @@ async fn stale_deployment_files_are_redeployed() {
     )
     .await
     .unwrap();
-    assert_eq!(report.stored.len(), 2);
+    assert_eq!(report.stored.len(), 5);
 }
 
 #[tokio::test]
