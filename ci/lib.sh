@@ -7,6 +7,7 @@ CONTRACTS="data-registry payment-channel token-curated-registry value-contract"
 # Reference contract from crates.io, built the same way for gas comparisons.
 REFERENCE_CONTRACTS="cw20-base"
 export PATH="$HOME/.cargo/bin:$PATH"
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 log() { printf '\033[1m[%s] %s\033[0m\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -9,7 +9,7 @@
 //! (30 results) is reported for the larger sizes too. A cw20-base transfer,
 //! measured the same way, is the yardstick for create.
 //!
-//! Run: `cargo run -p data-registry --example vm_bench` (needs artifacts/).
+//! Run: `cargo run -p data-registry --example data-registry-gas` (needs artifacts/).
 
 use std::str::FromStr;
 

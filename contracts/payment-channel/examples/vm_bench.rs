@@ -8,7 +8,7 @@
 //! claimed before, as a streaming channel is.
 //!
 //! Run: `ci/build-wasm.sh payment-channel cw20-base`, then
-//! `cargo run -p payment-channel --example vm_bench`.
+//! `cargo run -p payment-channel --example payment-channel-gas`.
 
 use cosmwasm_std::{coins, Addr, Uint128};
 use payment_channel::msg::{

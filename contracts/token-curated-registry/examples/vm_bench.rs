@@ -2,7 +2,7 @@
 //! and the check that resolving a challenge and one voter's claim cost the
 //! same with 10 and with 1,000 voters (no loop over voters).
 //!
-//! Run with `cargo run -p token-curated-registry --example vm_bench` after
+//! Run with `cargo run -p token-curated-registry --example token-curated-registry-gas` after
 //! `ci/build-wasm.sh token-curated-registry cw20-base`.
 
 use cosmwasm_std::{coins, Addr, Binary, Uint128};

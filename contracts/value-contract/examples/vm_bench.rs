@@ -1,7 +1,7 @@
 //! Gas of the value contract's main operations on the optimized wasm
 //! (`artifacts/value-contract.wasm`) in cosmwasm-vm, as wasmd charges them.
 //!
-//! Run with `cargo run -p value-contract --example vm_bench` after
+//! Run with `cargo run -p value-contract --example value-contract-gas` after
 //! `ci/build-wasm.sh value-contract`. Prints a Markdown table and checks the
 //! issue's target: one aggregated report signed by k = 5 of n = 7 oracles
 //! costs less than the k single attestations together.
