@@ -15,7 +15,8 @@
 //! A missing artifact is a hard failure that says how to build it: VM tests
 //! are never skipped silently.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use cosmwasm_std::{
@@ -23,10 +24,10 @@ use cosmwasm_std::{
     Order, QuerierResult, Record, Response, Timestamp, TransactionInfo, WasmQuery,
 };
 use cosmwasm_vm::internals::{check_wasm, Logger};
-use cosmwasm_vm::testing::{MockApi, MockQuerier, MockStorage};
+use cosmwasm_vm::testing::{MockApi, MockQuerier};
 use cosmwasm_vm::{
     call_execute, call_instantiate, call_migrate, call_query, capabilities_from_csv, Backend,
-    BackendResult, GasInfo, Instance, InstanceOptions, Size, Storage, WasmLimits,
+    BackendError, BackendResult, GasInfo, Instance, InstanceOptions, Size, Storage, WasmLimits,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -76,11 +77,25 @@ impl Default for KvGasConfig {
     }
 }
 
-/// `MockStorage` charged like wasmd's gas KV store.
+/// An in-memory KV store charged like wasmd's gas KV store.
+///
+/// Unlike cosmwasm-vm's `MockStorage`, whose `scan` copies every record in
+/// range up front, iterators here are lazy (each step is one B-tree seek
+/// from the last key returned), as on a real node: a contract that reads one
+/// entry of a large range costs the host one seek, not a copy of the range.
 #[derive(Default)]
 pub struct WasmdStorage {
-    inner: MockStorage,
+    data: BTreeMap<Vec<u8>, Vec<u8>>,
+    iterators: Vec<LazyIter>,
     config: KvGasConfig,
+}
+
+struct LazyIter {
+    start: Option<Vec<u8>>,
+    end: Option<Vec<u8>>,
+    order: Order,
+    /// The last key returned; the next step continues after it.
+    last: Option<Vec<u8>>,
 }
 
 fn sdk(gas: u64) -> GasInfo {
@@ -97,17 +112,39 @@ impl WasmdStorage {
             None => self.config.iter_next_cost_flat,
         }
     }
+
+    fn step(&self, it: &LazyIter) -> Option<Record> {
+        let lower = match (&it.order, &it.last, &it.start) {
+            (Order::Ascending, Some(last), _) => Bound::Excluded(last.clone()),
+            (_, _, Some(start)) => Bound::Included(start.clone()),
+            (_, _, None) => Bound::Unbounded,
+        };
+        let upper = match (&it.order, &it.last, &it.end) {
+            (Order::Descending, Some(last), _) => Bound::Excluded(last.clone()),
+            (_, _, Some(end)) => Bound::Excluded(end.clone()),
+            (_, _, None) => Bound::Unbounded,
+        };
+        // BTreeMap::range panics on an empty or inverted range.
+        if let (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u)) = (&lower, &upper) {
+            if l >= u {
+                return None;
+            }
+        }
+        let mut range = self.data.range::<Vec<u8>, _>((lower, upper));
+        let found = match it.order {
+            Order::Ascending => range.next(),
+            Order::Descending => range.next_back(),
+        };
+        found.map(|(k, v)| (k.clone(), v.clone()))
+    }
 }
 
 impl Storage for WasmdStorage {
     fn get(&self, key: &[u8]) -> BackendResult<Option<Vec<u8>>> {
-        let (value, _) = self.inner.get(key);
-        let len = match &value {
-            Ok(Some(v)) => key.len() + v.len(),
-            _ => key.len(),
-        } as u64;
+        let value = self.data.get(key).cloned();
+        let len = (key.len() + value.as_ref().map_or(0, Vec::len)) as u64;
         (
-            value,
+            Ok(value),
             sdk(self.config.read_cost_flat + self.config.read_cost_per_byte * len),
         )
     }
@@ -118,30 +155,41 @@ impl Storage for WasmdStorage {
         end: Option<&[u8]>,
         order: Order,
     ) -> BackendResult<u32> {
-        let (id, _) = self.inner.scan(start, end, order);
+        self.iterators.push(LazyIter {
+            start: start.map(<[u8]>::to_vec),
+            end: end.map(<[u8]>::to_vec),
+            order,
+            last: None,
+        });
         // The SDK charges each position an iterator visits, in `next`.
-        (id, GasInfo::free())
+        (Ok(self.iterators.len() as u32 - 1), GasInfo::free())
     }
 
     fn next(&mut self, iterator_id: u32) -> BackendResult<Option<Record>> {
-        let (record, _) = self.inner.next(iterator_id);
-        let cost = match &record {
-            Ok(r) => self.seek_cost(r),
-            Err(_) => 0,
+        let Some(it) = self.iterators.get(iterator_id as usize) else {
+            return (
+                Err(BackendError::iterator_does_not_exist(iterator_id)),
+                GasInfo::free(),
+            );
         };
-        (record, sdk(cost))
+        let record = self.step(it);
+        if let Some((key, _)) = &record {
+            self.iterators[iterator_id as usize].last = Some(key.clone());
+        }
+        let cost = self.seek_cost(&record);
+        (Ok(record), sdk(cost))
     }
 
     fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
-        let (res, _) = self.inner.set(key, value);
         let cost = self.config.write_cost_flat
             + self.config.write_cost_per_byte * (key.len() + value.len()) as u64;
-        (res, sdk(cost))
+        self.data.insert(key.to_vec(), value.to_vec());
+        (Ok(()), sdk(cost))
     }
 
     fn remove(&mut self, key: &[u8]) -> BackendResult<()> {
-        let (res, _) = self.inner.remove(key);
-        (res, sdk(self.config.delete_cost))
+        self.data.remove(key);
+        (Ok(()), sdk(self.config.delete_cost))
     }
 }
 
@@ -569,4 +617,61 @@ pub fn check_target(what: &str, value: f64, limit: f64) -> bool {
         if ok { "met" } else { "MISSED" }
     );
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(keys: &[&[u8]]) -> WasmdStorage {
+        let mut s = WasmdStorage::default();
+        for k in keys {
+            s.set(k, b"v").0.unwrap();
+        }
+        s
+    }
+
+    fn collect(
+        s: &mut WasmdStorage,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+    ) -> Vec<Vec<u8>> {
+        let id = s.scan(start, end, order).0.unwrap();
+        let mut out = vec![];
+        while let (Ok(Some((k, _))), _) = s.next(id) {
+            out.push(k);
+        }
+        out
+    }
+
+    #[test]
+    fn lazy_iterators_follow_bounds_and_order() {
+        let mut s = store(&[b"a", b"b", b"c", b"d"]);
+        assert_eq!(
+            collect(&mut s, Some(b"b"), Some(b"d"), Order::Ascending),
+            [b"b".to_vec(), b"c".to_vec()]
+        );
+        assert_eq!(
+            collect(&mut s, Some(b"b"), Some(b"d"), Order::Descending),
+            [b"c".to_vec(), b"b".to_vec()]
+        );
+        assert_eq!(collect(&mut s, None, None, Order::Descending).len(), 4);
+        assert!(collect(&mut s, Some(b"c"), Some(b"c"), Order::Ascending).is_empty());
+        assert!(collect(&mut s, Some(b"d"), Some(b"a"), Order::Descending).is_empty());
+        assert!(s.next(99).0.is_err());
+    }
+
+    #[test]
+    fn gas_follows_the_sdk_kv_schedule() {
+        let mut s = WasmdStorage::default();
+        let (_, gas) = s.set(b"key", b"value");
+        assert_eq!(gas.externally_used, (2_000 + 30 * 8) * GAS_MULTIPLIER);
+        let (_, gas) = s.get(b"key");
+        assert_eq!(gas.externally_used, (1_000 + 3 * 8) * GAS_MULTIPLIER);
+        let id = s.scan(None, None, Order::Ascending).0.unwrap();
+        assert_eq!(s.next(id).1.externally_used, (30 + 3 * 8) * GAS_MULTIPLIER);
+        assert_eq!(s.next(id).1.externally_used, 30 * GAS_MULTIPLIER);
+        assert_eq!(s.remove(b"key").1.externally_used, 1_000 * GAS_MULTIPLIER);
+    }
 }
