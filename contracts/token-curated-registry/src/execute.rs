@@ -299,11 +299,7 @@ pub fn update_ownership(
     info: MessageInfo,
     action: cw_ownable::Action,
 ) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    let ownership = cw_ownable::update_ownership(deps, &env.block, &info.sender, action)?;
-    Ok(Response::new()
-        .add_attribute("action", "update_ownership")
-        .add_attributes(ownership.into_attributes()))
+    wevalue_common::ownership::update_ownership(deps, &env.block, &info, action)
 }
 
 #[cfg(test)]

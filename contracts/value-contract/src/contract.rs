@@ -111,11 +111,7 @@ pub fn execute(
         ExecuteMsg::Claim { task_id } => settlement::claim(deps, env, info, task_id),
         ExecuteMsg::Refund { task_id } => settlement::refund(deps, env, info, task_id),
         ExecuteMsg::UpdateOwnership(action) => {
-            nonpayable(&info)?;
-            let ownership = cw_ownable::update_ownership(deps, &env.block, &info.sender, action)?;
-            Ok(Response::new()
-                .add_attribute("action", "update_ownership")
-                .add_attributes(ownership.into_attributes()))
+            wevalue_common::ownership::update_ownership(deps, &env.block, &info, action)
         }
     }
 }

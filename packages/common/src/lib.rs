@@ -11,10 +11,12 @@
 //!   max 30) every paginated query uses.
 //! * [`migration`]: the cw2 guard every `migrate` entry point runs, which
 //!   refuses another contract's state and downgrades.
+//! * [`ownership`]: the `update_ownership` handler every contract shares.
 
 pub mod asset;
 pub mod curation;
 pub mod migration;
+pub mod ownership;
 pub mod pagination;
 pub mod purchase;
 
