@@ -159,6 +159,11 @@ pub fn tasks(
         )
         .take(page_limit(limit))
         .collect::<Result<_, _>>()?;
+    load_tasks(deps, env, ids)
+}
+
+/// One page of tasks, by the ids an index page returned.
+fn load_tasks(deps: Deps, env: &Env, ids: Vec<u64>) -> Result<TasksResponse, ContractError> {
     let tasks = ids
         .into_iter()
         .map(|id| Ok(task_response(env, id, load_task(deps.storage, id)?)))
@@ -184,11 +189,7 @@ pub fn tasks_by_status(
         )
         .take(page_limit(limit))
         .collect::<Result<_, _>>()?;
-    let tasks = ids
-        .into_iter()
-        .map(|id| Ok(task_response(env, id, load_task(deps.storage, id)?)))
-        .collect::<Result<_, ContractError>>()?;
-    Ok(TasksResponse { tasks })
+    load_tasks(deps, env, ids)
 }
 
 #[inline(never)]
