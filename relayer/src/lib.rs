@@ -12,6 +12,7 @@ pub mod follow;
 pub mod keys;
 pub mod metrics;
 pub mod outbox;
+pub mod services;
 pub mod store;
 
 pub use error::{ChainError, ConfigError, DeployError, RelayerError, StoreError};

@@ -76,6 +76,12 @@ const MIGRATIONS: &[&str] = &[
         signed_at INTEGER NOT NULL,
         PRIMARY KEY (outbox_id, tx_hash)
     );",
+    // 3: services (watchtower, oracle, solver) keep their own tables,
+    // versioned per component by `Store::migrate_component`.
+    "CREATE TABLE component_schema (
+        component TEXT PRIMARY KEY,
+        version   INTEGER NOT NULL
+    );",
 ];
 
 /// Schema version this build writes.
@@ -268,6 +274,52 @@ impl Store {
         self.conn()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .ctx("reading schema version")
+    }
+
+    /// Applies a component's own migrations (index + 1 = version), each in
+    /// one transaction with its version record; refuses a newer version.
+    /// Returns the component's schema version.
+    pub fn migrate_component(&self, component: &str, migrations: &[&str]) -> StoreResult<u32> {
+        let mut conn = self.conn();
+        let current: u32 = conn
+            .query_row(
+                "SELECT version FROM component_schema WHERE component = ?1",
+                params![component],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading component schema version")?
+            .unwrap_or(0);
+        let supported = migrations.len() as u32;
+        if current > supported {
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                supported,
+            });
+        }
+        for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+            let tx = conn.transaction().ctx("starting component migration")?;
+            tx.execute_batch(sql).ctx("applying component migration")?;
+            tx.execute(
+                "INSERT INTO component_schema (component, version) VALUES (?1, ?2)
+                 ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                params![component, (i + 1) as u32],
+            )
+            .ctx("recording component schema version")?;
+            tx.commit().ctx("committing component migration")?;
+        }
+        Ok(supported)
+    }
+
+    /// Runs `f` on the connection, for a component's own tables. Keep it
+    /// short (the connection is shared) and make multi-statement writes one
+    /// transaction, so a crash leaves all or nothing.
+    pub fn with_conn<T>(
+        &self,
+        context: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> StoreResult<T> {
+        f(&mut self.conn()).ctx(context)
     }
 
     // ---- cursors ----

@@ -40,6 +40,37 @@ fn migrations_run_once_and_newer_schemas_are_refused() {
 }
 
 #[test]
+fn component_migrations_are_versioned_per_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.sqlite");
+    let v1: &[&str] = &["CREATE TABLE wt_a (x INTEGER);"];
+    let v2: &[&str] = &[v1[0], "ALTER TABLE wt_a ADD COLUMN y INTEGER;"];
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.migrate_component("wt", v1).unwrap(), 1);
+    assert_eq!(store.migrate_component("other", &[]).unwrap(), 0);
+    drop(store);
+    // Reopening applies only the new step (a re-run of step 1 would fail:
+    // the table exists).
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.migrate_component("wt", v2).unwrap(), 2);
+    assert_eq!(store.migrate_component("wt", v2).unwrap(), 2);
+    let n = store
+        .with_conn("inserting", |c| {
+            c.execute("INSERT INTO wt_a (x, y) VALUES (1, 2)", [])
+        })
+        .unwrap();
+    assert_eq!(n, 1);
+    let err = store.migrate_component("wt", v1).unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::SchemaTooNew {
+            found: 2,
+            supported: 1
+        }
+    ));
+}
+
+#[test]
 fn cursors_are_per_chain_and_stream_and_never_go_back() {
     let store = Store::open_in_memory().unwrap();
     assert_eq!(store.cursor("a", "registry").unwrap(), None);

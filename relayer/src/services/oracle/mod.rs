@@ -1,0 +1,1 @@
+//! Oracle service: proof of value creation (issue 7).

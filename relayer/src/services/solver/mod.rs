@@ -1,0 +1,1 @@
+//! Matching solver service (issue 7).

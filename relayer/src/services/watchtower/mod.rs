@@ -1,0 +1,1 @@
+//! Watchtower and settlement bridge service (issue 7).
