@@ -297,6 +297,13 @@ pub struct OutboxConfig {
     pub max_attempts: u32,
     /// Milliseconds between outbox flushes.
     pub flush_interval_ms: u64,
+    /// Retries of a transient chain failure (transport, inclusion timeout)
+    /// within one submission, with exponential backoff.
+    pub transient_retries: u32,
+    /// First backoff delay, milliseconds; doubles per retry.
+    pub retry_initial_delay_ms: u64,
+    /// Longest backoff delay, milliseconds.
+    pub retry_max_delay_ms: u64,
 }
 
 impl Default for OutboxConfig {
@@ -304,6 +311,22 @@ impl Default for OutboxConfig {
         Self {
             max_attempts: 5,
             flush_interval_ms: 1000,
+            transient_retries: 5,
+            retry_initial_delay_ms: 200,
+            retry_max_delay_ms: 10_000,
+        }
+    }
+}
+
+impl OutboxConfig {
+    /// Outbox options with this section's values and an inclusion timeout.
+    pub fn options(&self, inclusion_timeout: std::time::Duration) -> crate::outbox::OutboxOptions {
+        crate::outbox::OutboxOptions {
+            inclusion_timeout,
+            max_attempts: self.max_attempts,
+            transient_retries: self.transient_retries,
+            retry_initial_delay: std::time::Duration::from_millis(self.retry_initial_delay_ms),
+            retry_max_delay: std::time::Duration::from_millis(self.retry_max_delay_ms),
         }
     }
 }
@@ -504,6 +527,14 @@ impl Config {
         }
         if self.outbox.max_attempts == 0 {
             invalid("outbox.max_attempts", "must be at least 1".into());
+        }
+        if self.outbox.retry_initial_delay_ms == 0
+            || self.outbox.retry_max_delay_ms < self.outbox.retry_initial_delay_ms
+        {
+            invalid(
+                "outbox.retry_initial_delay_ms",
+                "must be at least 1 and at most retry_max_delay_ms".into(),
+            );
         }
         if self.outbox.flush_interval_ms < 10 {
             invalid("outbox.flush_interval_ms", "must be at least 10".into());

@@ -20,7 +20,7 @@ use crate::error::{ConfigError, RelayerError};
 use crate::follow::{EventFilter, EventFollower};
 use crate::keys::{load_mnemonic, Signer};
 use crate::metrics::Metrics;
-use crate::outbox::{Outbox, OutboxOptions};
+use crate::outbox::Outbox;
 use crate::store::Store;
 
 /// Resolves once the stop flag is set (or its sender is gone). Returns `()`
@@ -264,15 +264,14 @@ async fn run_connected(
         store.clone(),
         chain.clone(),
         &chain_id,
-        OutboxOptions {
-            inclusion_timeout: config
+        config.outbox.options(
+            config
                 .chain
                 .cosmos
                 .as_ref()
                 .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
                 .unwrap_or(Duration::from_secs(60)),
-            max_attempts: config.outbox.max_attempts,
-        },
+        ),
     )
     .with_metrics(metrics.clone());
     let report = outbox.reconcile().await?;

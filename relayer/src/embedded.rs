@@ -15,6 +15,11 @@
 //! name, the checksum is the artifact's sha256); gas is not metered, so
 //! `gas_used` is an estimate after wasmd's cost model (per message, per byte
 //! of message and per event attribute) and useful only for trends.
+//!
+//! Two test-chain powers a node does not have: [`EmbeddedChain::advance_time`]
+//! moves block time forward (challenge windows, task deadlines), and
+//! [`EmbeddedChain::inject`] injects [`Fault`]s (failed, lost and delayed
+//! broadcasts, blocks not yet indexed, failing queries) for reliability tests.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -100,6 +105,65 @@ struct EmbeddedTx {
 
 type Reply<T> = oneshot::Sender<ChainResult<T>>;
 
+/// A fault to inject into the embedded chain; each applies to the next
+/// `count` matching requests, then the chain behaves normally again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Broadcasts fail with a transport error before reaching the mempool.
+    FailBroadcasts(u32),
+    /// Broadcasts are acknowledged but the tx never reaches a block (a node
+    /// that crashed before gossiping it).
+    DropBroadcasts(u32),
+    /// Accepted txs wait `blocks` extra blocks in the mempool (with every
+    /// later tx of the same sender, as a mempool orders by sequence).
+    DelayTxs {
+        /// How many txs.
+        count: u32,
+        /// Extra blocks each waits.
+        blocks: u64,
+    },
+    /// Block-events requests fail as if the node had not indexed the block.
+    MissingBlocks(u32),
+    /// Smart queries fail with a transport error.
+    FailQueries(u32),
+}
+
+/// How many faults the chain has injected so far, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// Broadcasts failed.
+    pub failed_broadcasts: u64,
+    /// Broadcasts acknowledged and dropped.
+    pub dropped_broadcasts: u64,
+    /// Txs delayed.
+    pub delayed_txs: u64,
+    /// Block-events requests refused.
+    pub missing_blocks: u64,
+    /// Queries failed.
+    pub failed_queries: u64,
+}
+
+#[derive(Default)]
+struct Faults {
+    fail_broadcasts: u32,
+    drop_broadcasts: u32,
+    delay_count: u32,
+    delay_blocks: u64,
+    missing_blocks: u32,
+    fail_queries: u32,
+    counts: FaultCounts,
+}
+
+/// Takes one from a fault budget; true if the fault applies now.
+fn take(budget: &mut u32) -> bool {
+    if *budget > 0 {
+        *budget -= 1;
+        true
+    } else {
+        false
+    }
+}
+
 enum Command {
     Latest(Reply<BlockRef>),
     Balance(String, String, Reply<u128>),
@@ -115,6 +179,9 @@ enum Command {
     BlockEvents(u64, Reply<BlockEvents>),
     ProduceBlock(Reply<BlockRef>),
     AddrMake(String, Reply<String>),
+    AdvanceTime(Duration, Reply<BlockRef>),
+    Inject(Fault, Reply<()>),
+    FaultCounts(Reply<FaultCounts>),
     Shutdown,
 }
 
@@ -200,6 +267,22 @@ impl EmbeddedChain {
     /// Commits a block now with the mempool's transactions.
     pub async fn produce_block(&self) -> ChainResult<BlockRef> {
         self.call(Command::ProduceBlock).await
+    }
+
+    /// Moves block time forward by `by` and commits a block at the new time
+    /// (with the mempool's transactions). Time never goes back.
+    pub async fn advance_time(&self, by: Duration) -> ChainResult<BlockRef> {
+        self.call(|r| Command::AdvanceTime(by, r)).await
+    }
+
+    /// Injects a fault (see [`Fault`]); budgets of the same kind add up.
+    pub async fn inject(&self, fault: Fault) -> ChainResult<()> {
+        self.call(|r| Command::Inject(fault, r)).await
+    }
+
+    /// Faults injected so far.
+    pub async fn fault_counts(&self) -> ChainResult<FaultCounts> {
+        self.call(Command::FaultCounts).await
     }
 
     /// Stops the chain thread.
@@ -363,7 +446,13 @@ struct Node {
     height: u64,
     time_nanos: u64,
     blocks: VecDeque<BlockEvents>,
-    mempool: Vec<(String, EmbeddedTx)>,
+    /// Accepted txs with the first height that may include them.
+    mempool: Vec<(String, EmbeddedTx, u64)>,
+    /// Added to the wall clock (`advance_time`).
+    time_offset_nanos: u64,
+    /// Floor for the next block's time (`advance_time`).
+    min_next_time: u64,
+    faults: Faults,
     /// Next sequence per account in committed state.
     sequences: HashMap<String, u64>,
     /// Next sequence per account counting the mempool (CheckTx state).
@@ -450,6 +539,9 @@ impl Node {
             time_nanos,
             blocks: VecDeque::new(),
             mempool: vec![],
+            time_offset_nanos: 0,
+            min_next_time: 0,
+            faults: Faults::default(),
             sequences: HashMap::new(),
             check_sequences: HashMap::new(),
             txs: HashMap::new(),
@@ -523,6 +615,18 @@ impl Node {
                 let _ = r.send(Ok(self.sequences.get(&address).copied().unwrap_or(0)));
             }
             Command::Broadcast(bytes, r) => {
+                if take(&mut self.faults.fail_broadcasts) {
+                    self.faults.counts.failed_broadcasts += 1;
+                    let _ = r.send(Err(ChainError::Rpc(
+                        "injected fault: connection reset during broadcast".into(),
+                    )));
+                    return;
+                }
+                if take(&mut self.faults.drop_broadcasts) {
+                    self.faults.counts.dropped_broadcasts += 1;
+                    let _ = r.send(Ok(()));
+                    return;
+                }
                 let result = self.check_tx(&bytes);
                 let ok = result.is_ok();
                 let _ = r.send(result);
@@ -540,6 +644,13 @@ impl Node {
                 None => self.waiters.entry(hash).or_default().push(r),
             },
             Command::Query(contract, msg, r) => {
+                if take(&mut self.faults.fail_queries) {
+                    self.faults.counts.failed_queries += 1;
+                    let _ = r.send(Err(ChainError::Rpc(
+                        "injected fault: query connection reset".into(),
+                    )));
+                    return;
+                }
                 let _ = r.send(self.query(contract, msg));
             }
             Command::StoreCode(creator, name, wasm, r) => {
@@ -562,6 +673,14 @@ impl Node {
                 let _ = r.send(Ok(info));
             }
             Command::BlockEvents(height, r) => {
+                if height <= self.height && take(&mut self.faults.missing_blocks) {
+                    self.faults.counts.missing_blocks += 1;
+                    let _ = r.send(Err(ChainError::BlockUnavailable {
+                        height,
+                        latest: height.saturating_sub(1),
+                    }));
+                    return;
+                }
                 let _ = r.send(self.block_events(height));
             }
             Command::ProduceBlock(r) => {
@@ -570,6 +689,31 @@ impl Node {
             }
             Command::AddrMake(label, r) => {
                 let _ = r.send(Ok(self.app.api().addr_make(&label).into_string()));
+            }
+            Command::AdvanceTime(by, r) => {
+                let by = by.as_nanos().min(u64::MAX as u128) as u64;
+                self.time_offset_nanos = self.time_offset_nanos.saturating_add(by);
+                // At least `by` after the last block, whatever the wall clock did.
+                self.min_next_time = self.time_nanos.saturating_add(by);
+                self.commit_block();
+                let _ = r.send(Ok(self.latest()));
+            }
+            Command::Inject(fault, r) => {
+                let f = &mut self.faults;
+                match fault {
+                    Fault::FailBroadcasts(n) => f.fail_broadcasts += n,
+                    Fault::DropBroadcasts(n) => f.drop_broadcasts += n,
+                    Fault::DelayTxs { count, blocks } => {
+                        f.delay_count += count;
+                        f.delay_blocks = blocks;
+                    }
+                    Fault::MissingBlocks(n) => f.missing_blocks += n,
+                    Fault::FailQueries(n) => f.fail_queries += n,
+                }
+                let _ = r.send(Ok(()));
+            }
+            Command::FaultCounts(r) => {
+                let _ = r.send(Ok(self.faults.counts));
             }
             Command::Shutdown => {}
         }
@@ -630,7 +774,7 @@ impl Node {
             code: 2,
             log: format!("tx parse error: {e}"),
         })?;
-        if self.txs.contains_key(&hash) || self.mempool.iter().any(|(h, _)| *h == hash) {
+        if self.txs.contains_key(&hash) || self.mempool.iter().any(|(h, _, _)| *h == hash) {
             return Err(ChainError::Rejected {
                 hash,
                 code: 19,
@@ -656,20 +800,41 @@ impl Node {
             });
         }
         self.check_sequences.insert(tx.sender.clone(), expected + 1);
-        self.mempool.push((hash, tx));
+        let mut not_before = self.height + 1;
+        if take(&mut self.faults.delay_count) {
+            self.faults.counts.delayed_txs += 1;
+            not_before += self.faults.delay_blocks;
+        }
+        self.mempool.push((hash, tx, not_before));
         Ok(())
     }
 
     fn commit_block(&mut self) {
         let height = self.height + 1;
-        self.time_nanos = now_nanos().max(self.time_nanos + 1_000_000);
+        self.time_nanos = now_nanos()
+            .saturating_add(self.time_offset_nanos)
+            .max(self.time_nanos + 1_000_000)
+            .max(self.min_next_time);
         self.app.set_block(BlockInfo {
             height,
             time: Timestamp::from_nanos(self.time_nanos),
             chain_id: self.options.chain_id.clone(),
         });
         let mut txs = Vec::new();
-        for (index, (hash, tx)) in std::mem::take(&mut self.mempool).into_iter().enumerate() {
+        // A delayed tx holds back every later tx of its sender.
+        let mut held = Vec::new();
+        let mut blocked: std::collections::HashSet<String> = Default::default();
+        let mut ready = Vec::new();
+        for (hash, tx, not_before) in std::mem::take(&mut self.mempool) {
+            if not_before > height || blocked.contains(&tx.sender) {
+                blocked.insert(tx.sender.clone());
+                held.push((hash, tx, not_before));
+            } else {
+                ready.push((hash, tx));
+            }
+        }
+        self.mempool = held;
+        for (index, (hash, tx)) in ready.into_iter().enumerate() {
             // The ante handler consumed the sequence whatever DeliverTx does.
             let next = self.sequences.get(&tx.sender).copied().unwrap_or(0) + 1;
             self.sequences.insert(tx.sender.clone(), next);
@@ -687,8 +852,13 @@ impl Node {
             }
             self.txs.insert(hash, outcome);
         }
-        // CheckTx state restarts from the committed state, as after Commit.
+        // CheckTx state restarts from the committed state plus what is still
+        // in the mempool, as after Commit and recheck.
         self.check_sequences = self.sequences.clone();
+        for (_, tx, _) in &self.mempool {
+            self.check_sequences
+                .insert(tx.sender.clone(), tx.sequence + 1);
+        }
         self.height = height;
         self.blocks.push_back(BlockEvents {
             height,

@@ -124,6 +124,17 @@ pub enum ChainError {
 }
 
 impl ChainError {
+    /// Failures that say nothing about the tx itself (transport, a node
+    /// behind or restarting, a tx not yet included): worth retrying later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ChainError::Rpc(_)
+                | ChainError::InclusionTimeout { .. }
+                | ChainError::BlockUnavailable { .. }
+        )
+    }
+
     /// Errors worth retrying after refetching state (sequence races, transient transport).
     pub fn is_sequence_mismatch(&self) -> bool {
         matches!(self, ChainError::SequenceMismatch { .. })

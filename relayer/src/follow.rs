@@ -139,6 +139,13 @@ impl EventFollower {
                     height = earliest;
                     continue;
                 }
+                // Blocks scanned so far are returned with their events (the
+                // cursor already moved past them); the rest waits for the
+                // next poll. Only a poll that made no progress is an error.
+                Err(e) if batch.blocks > 0 => {
+                    tracing::debug!(height, error = %e, "block not available yet; returning what was scanned");
+                    break;
+                }
                 Err(e) => return Err(e),
             };
             for tx in block.txs.iter().filter(|t| t.code == 0) {

@@ -22,6 +22,8 @@ pub struct Metrics {
     pub txs_submitted: Counter,
     /// Txs that failed on chain or were given up on.
     pub txs_failed: Counter,
+    /// Transient chain failures the outbox backed off and retried.
+    pub outbox_retries: Counter,
     /// Gas used by included txs.
     pub gas_used: Counter,
     /// Contract events delivered to services.
@@ -52,6 +54,7 @@ impl Metrics {
         let m = Self {
             txs_submitted: Counter::default(),
             txs_failed: Counter::default(),
+            outbox_retries: Counter::default(),
             gas_used: Counter::default(),
             events_followed: Counter::default(),
             event_lag_blocks: Gauge::default(),
@@ -72,6 +75,11 @@ impl Metrics {
             "txs_failed",
             "Transactions that failed on chain or were given up on",
             m.txs_failed.clone(),
+        );
+        registry.register(
+            "outbox_retries",
+            "Transient chain failures the outbox backed off and retried",
+            m.outbox_retries.clone(),
         );
         registry.register(
             "gas_used",

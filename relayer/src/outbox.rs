@@ -55,6 +55,13 @@ pub struct OutboxOptions {
     pub inclusion_timeout: Duration,
     /// Signing attempts before an entry is marked failed.
     pub max_attempts: u32,
+    /// Retries of a transient chain failure within one `submit` call, with
+    /// exponential backoff (an open entry is also retried by `flush`).
+    pub transient_retries: u32,
+    /// First backoff delay; doubles per retry up to `retry_max_delay`.
+    pub retry_initial_delay: Duration,
+    /// Longest backoff delay.
+    pub retry_max_delay: Duration,
 }
 
 impl Default for OutboxOptions {
@@ -62,6 +69,9 @@ impl Default for OutboxOptions {
         Self {
             inclusion_timeout: Duration::from_secs(60),
             max_attempts: 5,
+            transient_retries: 5,
+            retry_initial_delay: Duration::from_millis(200),
+            retry_max_delay: Duration::from_secs(10),
         }
     }
 }
@@ -98,9 +108,10 @@ impl<C: TxClient + ?Sized> Outbox<C> {
         &self.store
     }
 
-    /// Records the messages under `key` and drives them to a final state.
-    /// Calling it again with the same key never sends a second tx: it returns
-    /// the recorded result or continues the recorded attempt.
+    /// Records the messages under `key` and drives them to a final state,
+    /// retrying transient chain failures with exponential backoff. Calling it
+    /// again with the same key never sends a second tx: it returns the
+    /// recorded result or continues the recorded attempt.
     pub async fn submit(
         &self,
         key: &str,
@@ -108,7 +119,24 @@ impl<C: TxClient + ?Sized> Outbox<C> {
         memo: &str,
     ) -> Result<OutboxEntry, OutboxError> {
         let entry = self.store.enqueue(key, &self.chain_id, msgs, memo)?;
-        self.drive(entry).await
+        let id = entry.id;
+        let mut result = self.drive(entry).await;
+        let mut delay = self.options.retry_initial_delay;
+        for retry in 1..=self.options.transient_retries {
+            match &result {
+                Err(OutboxError::Chain { source, .. }) if source.is_transient() => {
+                    tracing::info!(id, key, retry, ?delay, error = %source, "outbox: transient failure, backing off");
+                    if let Some(m) = &self.metrics {
+                        m.outbox_retries.inc();
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.options.retry_max_delay);
+                    result = self.drive(self.store.outbox_entry(id)?).await;
+                }
+                _ => break,
+            }
+        }
+        result
     }
 
     /// Only records the messages (a service that batches sends later).
@@ -148,6 +176,8 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                 key: entry.key.clone(),
                 source,
             };
+            // Sequence before the lookup (see `after_inclusion_timeout`).
+            let next = self.client.account_sequence().await.map_err(chain_err)?;
             if let Some(outcome) = self.find_any_attempt(entry.id).await.map_err(chain_err)? {
                 tracing::info!(
                     id = entry.id,
@@ -162,7 +192,6 @@ impl<C: TxClient + ?Sized> Outbox<C> {
             match &entry.tx {
                 None => report.sent += 1,
                 Some(tx) => {
-                    let next = self.client.account_sequence().await.map_err(chain_err)?;
                     if next > tx.sequence {
                         self.store.requeue(
                             entry.id,
@@ -246,7 +275,7 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                             self.store.record_broadcast(id)?
                         }
                         Err(e @ ChainError::SequenceMismatch { .. }) => {
-                            match self.client.find_tx(&tx.hash).await.map_err(chain_err)? {
+                            match self.find_any_attempt(id).await.map_err(chain_err)? {
                                 Some(outcome) => self.store.record_outcome(id, &outcome)?,
                                 None => {
                                     tracing::warn!(id, error = %e, "re-signing after sequence mismatch");
@@ -287,6 +316,13 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                                 }
                             }
                         }
+                        Err(e @ ChainError::InclusionTimeout { .. }) => {
+                            self.store.record_error(id, &e.to_string())?;
+                            self.after_inclusion_timeout(&entry)
+                                .await
+                                .map_err(chain_err)?;
+                            return Err(chain_err(e));
+                        }
                         Err(e) => {
                             self.store.record_error(id, &e.to_string())?;
                             return Err(chain_err(e));
@@ -295,6 +331,36 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                 }
             }
             entry = self.store.outbox_entry(id)?;
+        }
+    }
+
+    /// A broadcast tx did not show up in time. If it (or an earlier
+    /// signature of the entry) landed meanwhile, record it; if its sequence
+    /// was taken by another tx, sign again; otherwise the node lost it and
+    /// the same bytes are broadcast again on the next drive.
+    async fn after_inclusion_timeout(&self, entry: &OutboxEntry) -> Result<(), ChainError> {
+        let store_err = |e: StoreError| ChainError::Rpc(e.to_string());
+        // Sequence first: if it moved past ours before the lookup, an
+        // inclusion of ours is already visible to the lookup.
+        let next = self.client.account_sequence().await?;
+        if let Some(outcome) = self.find_any_attempt(entry.id).await? {
+            return self
+                .store
+                .record_outcome(entry.id, &outcome)
+                .map_err(store_err);
+        }
+        let Some(tx) = &entry.tx else { return Ok(()) };
+        if next > tx.sequence {
+            self.store
+                .requeue(
+                    entry.id,
+                    &format!("sequence {} used by another tx", tx.sequence),
+                )
+                .map_err(store_err)
+        } else {
+            self.store
+                .mark_for_rebroadcast(entry.id, "not included before the timeout")
+                .map_err(store_err)
         }
     }
 

@@ -639,6 +639,12 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a broadcast entry back to `signed`: its tx never reached a block
+    /// and its sequence is still free, so the same bytes go out again.
+    pub fn mark_for_rebroadcast(&self, id: i64, reason: &str) -> StoreResult<()> {
+        self.set_status(id, OutboxStatus::Signed, Some(reason))
+    }
+
     /// Gives up on an entry.
     pub fn record_failed(&self, id: i64, reason: &str) -> StoreResult<()> {
         self.set_status(id, OutboxStatus::Failed, Some(reason))

@@ -24,6 +24,7 @@ fn outbox(
         OutboxOptions {
             inclusion_timeout: TIMEOUT,
             max_attempts: 3,
+            ..OutboxOptions::default()
         },
     )
 }
