@@ -123,12 +123,20 @@ impl DeployReport {
 impl DeploySpec {
     /// Parses a spec file.
     pub fn load(path: &Path) -> Result<Self, DeployError> {
-        let err = |reason: String| DeployError::Spec {
+        let text = std::fs::read_to_string(path).map_err(|e| DeployError::Spec {
             path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses spec text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, DeployError> {
+        let err = |reason: String| DeployError::Spec {
+            path: origin.to_string(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let spec: Self = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let spec: Self = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         spec.check().map_err(err)?;
         Ok(spec)
     }

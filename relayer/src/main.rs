@@ -34,6 +34,10 @@ struct ConfigArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: embedded chain, whole suite, services, and the
+    /// smart-city scenario end to end with a report. Exits 0 when every step
+    /// checked out.
+    Devnet(DevnetArgs),
     /// Run the daemon until SIGINT/SIGTERM.
     Run(ConfigArg),
     /// Store and instantiate contracts from a deploy spec; idempotent.
@@ -78,6 +82,35 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Args)]
+struct DevnetArgs {
+    /// Seed of keys, meter readings and voucher amounts.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Vouchers the buyer streams to the watchtower (at least 10).
+    #[arg(long, default_value_t = 5_000)]
+    vouchers: u32,
+    /// Directory of the optimized wasm (code checksums).
+    #[arg(long, default_value = "artifacts")]
+    artifacts: PathBuf,
+    /// Directory for the services' SQLite files (emptied first).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    report_json: Option<PathBuf>,
+    /// Keep the chain and services running afterwards, with /metrics and
+    /// /health on localhost, until SIGINT/SIGTERM.
+    #[arg(long)]
+    serve: bool,
+    /// Port of /metrics and /health with --serve (0 = any free port).
+    #[arg(long, default_value_t = 9464)]
+    metrics_port: u16,
+    /// Log level (e.g. `info`, `relayer=debug`); RUST_LOG wins.
+    #[arg(long, default_value = "warn")]
+    log_level: String,
 }
 
 #[derive(Subcommand)]
@@ -159,6 +192,7 @@ async fn shutdown_signal() {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Devnet(args) => devnet(args, &cli.log_format).await,
         Command::Config {
             command: ConfigCommand::Validate(arg),
         } => {
@@ -318,4 +352,36 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+async fn devnet(args: DevnetArgs, format: &Option<String>) -> Result<()> {
+    init_logging(&args.log_level, log_format(format, None));
+    let options = relayer::devnet::DevnetOptions {
+        seed: args.seed,
+        vouchers: args.vouchers,
+        artifacts_dir: args.artifacts,
+        state_dir: args
+            .state_dir
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("wevalue-devnet-{}", std::process::id()))),
+        ..relayer::devnet::DevnetOptions::default()
+    };
+    let (report, running) = relayer::devnet::run(&options)
+        .await
+        .context("devnet scenario failed")?;
+    println!("{report}");
+    if let Some(path) = &args.report_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.serve {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.metrics_port));
+        let bound = running
+            .serve(addr, shutdown_signal())
+            .await
+            .context("serving the devnet")?;
+        eprintln!("devnet stopped (served on {bound})");
+    } else {
+        running.shutdown().await;
+    }
+    Ok(())
 }
