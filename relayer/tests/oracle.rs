@@ -49,11 +49,8 @@ async fn oracle_client(chain: &EmbeddedChain, i: usize) -> EmbeddedClient {
 
 fn key_config(i: usize) -> KeyConfig {
     KeyConfig {
-        scheme: if i % 2 == 0 {
-            KeySchemeConfig::Secp256k1
-        } else {
-            KeySchemeConfig::Ed25519
-        },
+        // Even oracles sign with secp256k1, odd ones with ed25519.
+        scheme: [KeySchemeConfig::Secp256k1, KeySchemeConfig::Ed25519][i % 2],
         source: KeySource::DevnetLabel(format!("oracle{i}")),
     }
 }
@@ -224,8 +221,12 @@ impl Env {
             .unwrap()
             .parse()
             .unwrap();
-        self.exec(&self.deployer, &ExecuteMsg::Contribute { task_id: id }, 1_000)
-            .await;
+        self.exec(
+            &self.deployer,
+            &ExecuteMsg::Contribute { task_id: id },
+            1_000,
+        )
+        .await;
         let mut addrs = Vec::new();
         for h in households {
             let c = self.household(h).await;
@@ -306,7 +307,12 @@ fn rule(min_sources: usize, agreement_bps: u32) -> TemplateRule {
     }
 }
 
-fn config(mode: OracleMode, i: usize, sources: Vec<SourceConfig>, rule: TemplateRule) -> OracleConfig {
+fn config(
+    mode: OracleMode,
+    i: usize,
+    sources: Vec<SourceConfig>,
+    rule: TemplateRule,
+) -> OracleConfig {
     OracleConfig {
         mode,
         key: Some(key_config(i)),
@@ -337,13 +343,25 @@ async fn single_oracle_attests_exact_values_and_measures_latency_in_blocks() {
     let task = env.task(task_id).await;
     let store = Arc::new(Store::open_in_memory().unwrap());
     let (svc, _) = env
-        .service(0, store.clone(), config(OracleMode::Single, 0, vec![sim("meter", "devnet")], rule(1, 0)))
+        .service(
+            0,
+            store.clone(),
+            config(
+                OracleMode::Single,
+                0,
+                vec![sim("meter", "devnet")],
+                rule(1, 0),
+            ),
+        )
         .await;
     let (stop, stopped) = watch::channel(false);
     let running = tokio::spawn(svc.run(stopped));
     let deadline = Instant::now() + TIMEOUT;
     while env.task(task_id).await.status != TaskStatus::Disputable {
-        assert!(Instant::now() < deadline, "the oracle never proved the task");
+        assert!(
+            Instant::now() < deadline,
+            "the oracle never proved the task"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.send(true).unwrap();
@@ -369,7 +387,11 @@ async fn single_oracle_attests_exact_values_and_measures_latency_in_blocks() {
     // The latency: blocks from the one that crossed the execution deadline
     // to the one that included the attestation.
     let (svc, _) = env
-        .service(0, store.clone(), config(OracleMode::Single, 0, vec![], rule(1, 0)))
+        .service(
+            0,
+            store.clone(),
+            config(OracleMode::Single, 0, vec![], rule(1, 0)),
+        )
         .await;
     let rec = svc.record(task_id).unwrap().unwrap();
     assert_eq!(rec.state, TaskState::Done);
@@ -378,8 +400,16 @@ async fn single_oracle_attests_exact_values_and_measures_latency_in_blocks() {
     assert!((1..=10).contains(&latency), "latency {latency} blocks");
     assert_eq!(svc.latencies().unwrap(), vec![(task_id, latency)]);
     // The entry height really is the first block past the deadline.
-    let entered = env.deployer.block_events(rec.verifying_height).await.unwrap();
-    let before = env.deployer.block_events(rec.verifying_height - 1).await.unwrap();
+    let entered = env
+        .deployer
+        .block_events(rec.verifying_height)
+        .await
+        .unwrap();
+    let before = env
+        .deployer
+        .block_events(rec.verifying_height - 1)
+        .await
+        .unwrap();
     let deadline = task.terms.execution_deadline.nanos();
     assert!(entered.time_nanos >= deadline && before.time_nanos < deadline);
     println!(
@@ -400,16 +430,37 @@ async fn aggregator_submits_one_two_of_three_report_ignoring_a_disagreeing_peer(
     // Observers: oracle1 reads the same meter, oracle2 a differently seeded
     // one (an honest-looking but different report).
     let (mut b, _) = env
-        .service(1, Arc::new(Store::open_in_memory().unwrap()),
-            config(OracleMode::Observer, 1, vec![sim("meter", "devnet")], rule(1, 0)))
+        .service(
+            1,
+            Arc::new(Store::open_in_memory().unwrap()),
+            config(
+                OracleMode::Observer,
+                1,
+                vec![sim("meter", "devnet")],
+                rule(1, 0),
+            ),
+        )
         .await;
     let (mut c, _) = env
-        .service(2, Arc::new(Store::open_in_memory().unwrap()),
-            config(OracleMode::Observer, 2, vec![sim("meter", "tampered")], rule(1, 0)))
+        .service(
+            2,
+            Arc::new(Store::open_in_memory().unwrap()),
+            config(
+                OracleMode::Observer,
+                2,
+                vec![sim("meter", "tampered")],
+                rule(1, 0),
+            ),
+        )
         .await;
     let (b_addr, _) = b.serve_observations(any, stopped.clone()).unwrap();
     let (c_addr, _) = c.serve_observations(any, stopped.clone()).unwrap();
-    let mut agg_cfg = config(OracleMode::Aggregator, 0, vec![sim("meter", "devnet")], rule(1, 0));
+    let mut agg_cfg = config(
+        OracleMode::Aggregator,
+        0,
+        vec![sim("meter", "devnet")],
+        rule(1, 0),
+    );
     agg_cfg.peers = vec![format!("http://{c_addr}"), format!("http://{b_addr}")];
     agg_cfg.http.retries = 0;
     let a_store = Arc::new(Store::open_in_memory().unwrap());
@@ -420,7 +471,11 @@ async fn aggregator_submits_one_two_of_three_report_ignoring_a_disagreeing_peer(
     assert_eq!(r.failures.len(), 1);
     assert!(matches!(
         r.failures[0].error,
-        OracleError::NotEnoughObservations { have: 1, need: 2, .. }
+        OracleError::NotEnoughObservations {
+            have: 1,
+            need: 2,
+            ..
+        }
     ));
     assert_eq!(b.tick().await.unwrap().measured, 1);
     assert_eq!(c.tick().await.unwrap().measured, 1);
@@ -433,11 +488,19 @@ async fn aggregator_submits_one_two_of_three_report_ignoring_a_disagreeing_peer(
         let m: value_contract::msg::MatchingResponse = query_smart(
             &env.deployer,
             &env.contract,
-            &QueryMsg::Matching { task_id, start_after: None, limit: None },
+            &QueryMsg::Matching {
+                task_id,
+                start_after: None,
+                limit: None,
+            },
         )
         .await
         .unwrap();
-        let slot = m.slots.iter().find(|s| s.participant.as_str() == h).unwrap();
+        let slot = m
+            .slots
+            .iter()
+            .find(|s| s.participant.as_str() == h)
+            .unwrap();
         assert_eq!(slot.value, Some(Uint128::new(want)));
         assert_ne!(want, expected_sim("tampered", &task, h));
     }
@@ -448,12 +511,33 @@ async fn aggregator_submits_one_two_of_three_report_ignoring_a_disagreeing_peer(
     // Exactly the two agreeing signers; only the aggregator sent a tx.
     let rec = a.record(task_id).unwrap().unwrap();
     assert_eq!((rec.state, rec.round), (TaskState::Done, Some(1)));
-    let entry = a_store.outbox_by_key(rec.outbox_key.as_deref().unwrap()).unwrap().unwrap();
-    let tx = a_client.find_tx(&entry.tx.unwrap().hash).await.unwrap().unwrap();
+    let entry = a_store
+        .outbox_by_key(rec.outbox_key.as_deref().unwrap())
+        .unwrap()
+        .unwrap();
+    let tx = a_client
+        .find_tx(&entry.tx.unwrap().hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(find_attr(&tx.events, "wasm", "signers"), Some("2"));
     assert_eq!(a_client.account_sequence().await.unwrap(), 1);
-    assert_eq!(oracle_client(&env.chain, 1).await.account_sequence().await.unwrap(), 0);
-    assert_eq!(oracle_client(&env.chain, 2).await.account_sequence().await.unwrap(), 0);
+    assert_eq!(
+        oracle_client(&env.chain, 1)
+            .await
+            .account_sequence()
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        oracle_client(&env.chain, 2)
+            .await
+            .account_sequence()
+            .await
+            .unwrap(),
+        0
+    );
     println!(
         "ORACLE LATENCY aggregated (tick right after the deadline block): {} blocks",
         rec.latency_blocks().unwrap()
@@ -485,9 +569,13 @@ async fn flaky_server(
                     let n = counter.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(delay).await;
                     let res = if req.uri().path().contains("missing") {
-                        Response::builder().status(StatusCode::NOT_FOUND).body(Body::empty())
+                        Response::builder()
+                            .status(StatusCode::NOT_FOUND)
+                            .body(Body::empty())
                     } else if req.uri().path().contains("bad") {
-                        Response::builder().status(StatusCode::BAD_REQUEST).body(Body::empty())
+                        Response::builder()
+                            .status(StatusCode::BAD_REQUEST)
+                            .body(Body::empty())
                     } else if n < fail_first {
                         Response::builder()
                             .status(StatusCode::SERVICE_UNAVAILABLE)
@@ -529,21 +617,39 @@ async fn http_source_retries_with_backoff_and_times_out() {
     let (addr, hits) = flaky_server(2, Duration::ZERO, body.clone()).await;
     let src = HttpSource::new(
         "flaky",
-        &format!("http://{addr}/v1/meters/{{participant}}?task={{task_id}}&from={{from}}&to={{to}}"),
+        &format!(
+            "http://{addr}/v1/meters/{{participant}}?task={{task_id}}&from={{from}}&to={{to}}"
+        ),
         "/meter/actual_kwh",
         Some("/meter/baseline_kwh"),
         http.clone(),
     );
     let started = Instant::now();
     let m = src.measure(&query("wasm1house")).await.unwrap();
-    assert_eq!(m, Measurement { actual: 7_250_000, baseline: Some(10_500_000) });
+    assert_eq!(
+        m,
+        Measurement {
+            actual: 7_250_000,
+            baseline: Some(10_500_000)
+        }
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 3);
-    assert!(started.elapsed() >= Duration::from_millis(120), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(120),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(Metric::EnergySaved.value(&m, 1000).unwrap(), 3_250);
 
     // Always 503: 1 + 3 attempts, then a typed error.
     let (addr, hits) = flaky_server(u32::MAX, Duration::ZERO, body.clone()).await;
-    let src = HttpSource::new("down", &format!("http://{addr}/m"), "/meter/actual_kwh", None, http.clone());
+    let src = HttpSource::new(
+        "down",
+        &format!("http://{addr}/m"),
+        "/meter/actual_kwh",
+        None,
+        http.clone(),
+    );
     match src.measure(&query("p")).await.unwrap_err() {
         SourceError::Exhausted { attempts: 4, last } => {
             assert!(matches!(*last, SourceError::Status { status: 503, .. }))
@@ -554,12 +660,27 @@ async fn http_source_retries_with_backoff_and_times_out() {
 
     // Slower than the timeout: every attempt times out.
     let (addr, hits) = flaky_server(0, Duration::from_millis(800), body.clone()).await;
-    let slow = HttpConfig { retries: 1, ..http.clone() };
-    let src = HttpSource::new("slow", &format!("http://{addr}/m"), "/meter/actual_kwh", None, slow);
+    let slow = HttpConfig {
+        retries: 1,
+        ..http.clone()
+    };
+    let src = HttpSource::new(
+        "slow",
+        &format!("http://{addr}/m"),
+        "/meter/actual_kwh",
+        None,
+        slow,
+    );
     let started = Instant::now();
     match src.measure(&query("p")).await.unwrap_err() {
         SourceError::Exhausted { attempts: 2, last } => {
-            assert!(matches!(*last, SourceError::Timeout { timeout_ms: 300, .. }))
+            assert!(matches!(
+                *last,
+                SourceError::Timeout {
+                    timeout_ms: 300,
+                    ..
+                }
+            ))
         }
         e => panic!("unexpected {e:?}"),
     }
@@ -569,12 +690,27 @@ async fn http_source_retries_with_backoff_and_times_out() {
     // Client errors are not retried; 404 is "no data"; a bad pointer is typed.
     let (addr, hits) = flaky_server(0, Duration::ZERO, body).await;
     let bad = HttpSource::new("x", &format!("http://{addr}/bad"), "/v", None, http.clone());
-    assert!(matches!(bad.measure(&query("p")).await.unwrap_err(), SourceError::Status { status: 400, .. }));
+    assert!(matches!(
+        bad.measure(&query("p")).await.unwrap_err(),
+        SourceError::Status { status: 400, .. }
+    ));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
-    let missing = HttpSource::new("x", &format!("http://{addr}/missing"), "/v", None, http.clone());
-    assert!(matches!(missing.measure(&query("p")).await.unwrap_err(), SourceError::NoData { .. }));
+    let missing = HttpSource::new(
+        "x",
+        &format!("http://{addr}/missing"),
+        "/v",
+        None,
+        http.clone(),
+    );
+    assert!(matches!(
+        missing.measure(&query("p")).await.unwrap_err(),
+        SourceError::NoData { .. }
+    ));
     let ptr = HttpSource::new("x", &format!("http://{addr}/ok"), "/nope", None, http);
-    assert!(matches!(ptr.measure(&query("p")).await.unwrap_err(), SourceError::MissingNumber { .. }));
+    assert!(matches!(
+        ptr.measure(&query("p")).await.unwrap_err(),
+        SourceError::MissingNumber { .. }
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -587,7 +723,12 @@ async fn median_of_three_sources_drops_the_outlier_and_too_few_sources_attest_no
     let dir = tempfile::tempdir().unwrap();
     // HTTP: saved 3.0 kWh; JSONL: 1.5 + 1.6 = 3.1 kWh in two readings (one
     // outside the period ignored); CSV: 30 kWh (a broken meter).
-    let (addr, _) = flaky_server(0, Duration::ZERO, serde_json::json!({ "a": 7.0, "b": 10.0 })).await;
+    let (addr, _) = flaky_server(
+        0,
+        Duration::ZERO,
+        serde_json::json!({ "a": 7.0, "b": 10.0 }),
+    )
+    .await;
     let jsonl = dir.path().join("readings.jsonl");
     std::fs::write(
         &jsonl,
@@ -600,7 +741,11 @@ async fn median_of_three_sources_drops_the_outlier_and_too_few_sources_attest_no
     )
     .unwrap();
     let csv = dir.path().join("readings.csv");
-    std::fs::write(&csv, format!("participant,timestamp,value,baseline\n{h1},{mid},10,40\n")).unwrap();
+    std::fs::write(
+        &csv,
+        format!("participant,timestamp,value,baseline\n{h1},{mid},10,40\n"),
+    )
+    .unwrap();
     let sources = vec![
         SourceConfig {
             name: "api".into(),
@@ -610,35 +755,75 @@ async fn median_of_three_sources_drops_the_outlier_and_too_few_sources_attest_no
                 baseline_pointer: Some("/b".into()),
             },
         },
-        SourceConfig { name: "jsonl".into(), kind: SourceKind::File { path: jsonl, format: FileFormat::Jsonl } },
-        SourceConfig { name: "csv".into(), kind: SourceKind::File { path: csv, format: FileFormat::Csv } },
+        SourceConfig {
+            name: "jsonl".into(),
+            kind: SourceKind::File {
+                path: jsonl,
+                format: FileFormat::Jsonl,
+            },
+        },
+        SourceConfig {
+            name: "csv".into(),
+            kind: SourceKind::File {
+                path: csv,
+                format: FileFormat::Csv,
+            },
+        },
     ];
 
     // Oracle 1 wants all three to agree: the outlier leaves two, no attestation.
     let (mut strict, _) = env
-        .service(1, Arc::new(Store::open_in_memory().unwrap()),
-            config(OracleMode::Single, 1, sources.clone(), rule(3, 1_000)))
+        .service(
+            1,
+            Arc::new(Store::open_in_memory().unwrap()),
+            config(OracleMode::Single, 1, sources.clone(), rule(3, 1_000)),
+        )
         .await;
     let r = strict.tick().await.unwrap();
     assert_eq!(r.failures.len(), 1);
     match &r.failures[0].error {
-        OracleError::Sources { task_id: t, participant, source } => {
+        OracleError::Sources {
+            task_id: t,
+            participant,
+            source,
+        } => {
             assert_eq!((*t, participant.as_str()), (task_id, h1.as_str()));
-            assert_eq!((source.asked, source.answered, source.agreeing, source.required), (3, 3, 2, 3));
+            assert_eq!(
+                (
+                    source.asked,
+                    source.answered,
+                    source.agreeing,
+                    source.required
+                ),
+                (3, 3, 2, 3)
+            );
         }
         e => panic!("unexpected {e:?}"),
     }
     assert!(env.attestations(task_id, h1).await.attestations.is_empty());
     let rec = strict.record(task_id).unwrap().unwrap();
     assert_eq!(rec.state, TaskState::Seen);
-    assert!(rec.last_error.unwrap().contains("2 of 3 source answers agree"));
-    assert_eq!(oracle_client(&env.chain, 1).await.account_sequence().await.unwrap(), 0);
+    assert!(rec
+        .last_error
+        .unwrap()
+        .contains("2 of 3 source answers agree"));
+    assert_eq!(
+        oracle_client(&env.chain, 1)
+            .await
+            .account_sequence()
+            .await
+            .unwrap(),
+        0
+    );
 
     // Oracle 0 needs two: sorted 3000, 3100, 30000 Wh; the median 3100's
     // ±10% band keeps 3000 and 3100; their lower median is 3000.
     let (mut ok, _) = env
-        .service(0, Arc::new(Store::open_in_memory().unwrap()),
-            config(OracleMode::Single, 0, sources, rule(2, 1_000)))
+        .service(
+            0,
+            Arc::new(Store::open_in_memory().unwrap()),
+            config(OracleMode::Single, 0, sources, rule(2, 1_000)),
+        )
         .await;
     let r = ok.tick().await.unwrap();
     assert!(r.failures.is_empty(), "{:?}", r.failures);
@@ -654,7 +839,12 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
     let (task_id, households) = env.task_in_verification(&["h1", "h2"]).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("oracle0.sqlite");
-    let cfg = config(OracleMode::Single, 0, vec![sim("meter", "devnet")], rule(1, 0));
+    let cfg = config(
+        OracleMode::Single,
+        0,
+        vec![sim("meter", "devnet")],
+        rule(1, 0),
+    );
     let oracle = oracle_client(&env.chain, 0).await;
     let seq_before = oracle.account_sequence().await.unwrap();
     {
@@ -672,7 +862,13 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
         assert!(matches!(r.failures[0].error, OracleError::Outbox(_)));
         let rec = svc.record(task_id).unwrap().unwrap();
         assert_eq!(rec.state, TaskState::Submitted);
-        assert_eq!(store.attestations("wevalue-test", &format!("{}/{task_id}", env.contract), 1).unwrap().len(), 1);
+        assert_eq!(
+            store
+                .attestations("wevalue-test", &format!("{}/{task_id}", env.contract), 1)
+                .unwrap()
+                .len(),
+            1
+        );
     }
     // The chain includes it while the oracle is down.
     env.chain.produce_block().await.unwrap();
@@ -694,7 +890,10 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
     for h in &households {
         let att = env.attestations(task_id, h).await;
         assert_eq!(att.attestations.len(), 1);
-        assert_eq!(att.attestations[0].value.u128(), expected_sim("devnet", &task, h));
+        assert_eq!(
+            att.attestations[0].value.u128(),
+            expected_sim("devnet", &task, h)
+        );
     }
     let rec = svc.record(task_id).unwrap().unwrap();
     assert_eq!(rec.state, TaskState::Done);
@@ -706,7 +905,10 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
         .await;
     let r = fresh.tick().await.unwrap();
     assert!(r.failures.is_empty(), "{:?}", r.failures);
-    assert_eq!(fresh.record(task_id).unwrap().unwrap().state, TaskState::Done);
+    assert_eq!(
+        fresh.record(task_id).unwrap().unwrap().state,
+        TaskState::Done
+    );
     assert_eq!(oracle.account_sequence().await.unwrap(), seq_before + 1);
 }
 
@@ -744,8 +946,18 @@ async fn config_round_trips_through_toml_and_rejects_unknown_fields() {
     assert_eq!(cfg.http.retries, 3);
     assert_eq!(cfg.rule_for(9, "kwh_saved").unwrap().min_sources, 2);
     assert!(cfg.rule_for(9, "bikes_moved").is_none());
-    assert!(matches!(&cfg.sources[1].kind, SourceKind::SimulatedMeter { time_scale: 3600, .. }));
+    assert!(matches!(
+        &cfg.sources[1].kind,
+        SourceKind::SimulatedMeter {
+            time_scale: 3600,
+            ..
+        }
+    ));
     let again: OracleConfig = toml::from_str(&toml::to_string(&cfg).unwrap()).unwrap();
     assert_eq!(again, cfg);
     assert!(toml::from_str::<OracleConfig>("mode = \"single\"\nbogus = 1").is_err());
+    let bad_source = "[[sources]]\nname = \"s\"\nkind = \"simulated_meter\"\nsede = \"typo\"\n";
+    assert!(toml::from_str::<OracleConfig>(bad_source).is_err());
+    let good_source = "[[sources]]\nname = \"s\"\nkind = \"simulated_meter\"\nseed = \"x\"\n";
+    assert!(toml::from_str::<OracleConfig>(good_source).is_ok());
 }

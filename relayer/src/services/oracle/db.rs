@@ -196,7 +196,13 @@ impl OracleDb {
                 "UPDATE oracle_tasks SET values_json = ?4, evidence_cid = ?5, status = 'measured',
                  last_error = NULL
                  WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3 AND values_json IS NULL",
-                params![self.chain_id, self.contract, task_id as i64, values_json, evidence_cid],
+                params![
+                    self.chain_id,
+                    self.contract,
+                    task_id as i64,
+                    values_json,
+                    evidence_cid
+                ],
             )
             .map(|_| ())
         })

@@ -42,7 +42,12 @@ pub enum OracleKey {
 impl std::fmt::Debug for OracleKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret.
-        write!(f, "OracleKey({:?}, {})", self.scheme(), hex::encode(self.public_key()))
+        write!(
+            f,
+            "OracleKey({:?}, {})",
+            self.scheme(),
+            hex::encode(self.public_key())
+        )
     }
 }
 
@@ -85,12 +90,10 @@ impl OracleKey {
             KeySource::Env(var) => {
                 std::env::var(var).map_err(|_| KeyError::MissingEnv(var.clone()))?
             }
-            KeySource::File(path) => {
-                std::fs::read_to_string(path).map_err(|e| KeyError::File {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?
-            }
+            KeySource::File(path) => std::fs::read_to_string(path).map_err(|e| KeyError::File {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?,
         };
         let bytes = hex::decode(hex_secret.trim().trim_start_matches("0x"))
             .map_err(|e| KeyError::Invalid(e.to_string()))?;
@@ -167,7 +170,10 @@ mod tests {
             let a = OracleKey::devnet(scheme, "oracle0");
             let b = OracleKey::devnet(scheme, "oracle0");
             assert_eq!(a.public_key(), b.public_key());
-            assert_ne!(a.public_key(), OracleKey::devnet(scheme, "oracle1").public_key());
+            assert_ne!(
+                a.public_key(),
+                OracleKey::devnet(scheme, "oracle1").public_key()
+            );
             let digest = Sha256::digest(b"report");
             let sig = a.sign_digest(&digest).unwrap();
             assert_eq!(sig.len(), 64);

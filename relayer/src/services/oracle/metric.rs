@@ -57,8 +57,12 @@ impl Metric {
     pub fn micro(self, m: &Measurement) -> Result<i128, MetricError> {
         let v = match self {
             Metric::EnergySaved => {
-                let baseline = m.baseline.ok_or(MetricError::MissingBaseline { metric: self })?;
-                baseline.checked_sub(m.actual).ok_or(MetricError::Overflow)?
+                let baseline = m
+                    .baseline
+                    .ok_or(MetricError::MissingBaseline { metric: self })?;
+                baseline
+                    .checked_sub(m.actual)
+                    .ok_or(MetricError::Overflow)?
             }
             Metric::Quantity => m.actual,
         };

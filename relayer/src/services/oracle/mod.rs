@@ -431,7 +431,11 @@ impl OracleService {
                 .process(&task, &oracles, latest.height, &mut report)
                 .await
             {
-                if let Err(e) = self.shared.db.set_error(&self.shared.store, id, &error.to_string()) {
+                if let Err(e) = self
+                    .shared
+                    .db
+                    .set_error(&self.shared.store, id, &error.to_string())
+                {
                     tracing::warn!(task = id, error = %e, "recording oracle error");
                 }
                 report.failures.push(TaskFailure { task_id: id, error });
@@ -495,7 +499,11 @@ impl OracleService {
             .cloned()
         else {
             report.skipped += 1;
-            tracing::debug!(task = task.id, template = task.terms.template_id, "no rule for template");
+            tracing::debug!(
+                task = task.id,
+                template = task.terms.template_id,
+                "no rule for template"
+            );
             return Ok(());
         };
         let mut rec = match db.get(store, task.id)? {
@@ -504,7 +512,12 @@ impl OracleService {
                 let entered = self
                     .entry_height(task.terms.execution_deadline.nanos(), height)
                     .await?;
-                tracing::info!(task = task.id, entered, seen = height, "task in verification");
+                tracing::info!(
+                    task = task.id,
+                    entered,
+                    seen = height,
+                    "task in verification"
+                );
                 db.insert_seen(store, task.id, task.terms.template_id, entered, height)?;
                 db.get(store, task.id)?.ok_or(StoreError::Corrupt {
                     table: "oracle_tasks",
@@ -586,14 +599,11 @@ impl OracleService {
             for (i, source) in sources.iter().enumerate() {
                 let (source, query, rule) = (source.clone(), query.clone(), rule.clone());
                 set.spawn(async move {
-                    let r = source
-                        .measure(&query)
-                        .await
-                        .and_then(|m| {
-                            rule.metric
-                                .value(&m, rule.units_per_unit)
-                                .map_err(SourceError::from)
-                        });
+                    let r = source.measure(&query).await.and_then(|m| {
+                        rule.metric
+                            .value(&m, rule.units_per_unit)
+                            .map_err(SourceError::from)
+                    });
                     (i, source.name().to_string(), r)
                 });
             }
@@ -609,17 +619,22 @@ impl OracleService {
                 answers.into_iter().map(|(_, n, r)| (n, r)).collect();
             for (name, r) in &answers {
                 match r {
-                    Ok(v) => tracing::debug!(task = task.id, %participant, source = %name, value = %v, "measured"),
-                    Err(e) => tracing::warn!(task = task.id, %participant, source = %name, error = %e, "source failed"),
+                    Ok(v) => {
+                        tracing::debug!(task = task.id, %participant, source = %name, value = %v, "measured")
+                    }
+                    Err(e) => {
+                        tracing::warn!(task = task.id, %participant, source = %name, error = %e, "source failed")
+                    }
                 }
             }
-            let value = aggregate(&answers, rule.min_sources, rule.agreement_bps).map_err(
-                |source| OracleError::Sources {
-                    task_id: task.id,
-                    participant: participant.clone(),
-                    source,
-                },
-            )?;
+            let value =
+                aggregate(&answers, rule.min_sources, rule.agreement_bps).map_err(|source| {
+                    OracleError::Sources {
+                        task_id: task.id,
+                        participant: participant.clone(),
+                        source,
+                    }
+                })?;
             values.push(ParticipantValue {
                 participant,
                 value: Uint128::new(value),
@@ -724,7 +739,11 @@ impl OracleService {
             return self.submit(task.id, key, &msgs, rec, report).await;
         }
         let round = task.last_report_round + 1;
-        let Some(own) = self.shared.observation(task.id, round, oracles.version).await? else {
+        let Some(own) = self
+            .shared
+            .observation(task.id, round, oracles.version)
+            .await?
+        else {
             tracing::info!(task = task.id, "no open participants left");
             self.shared
                 .db
@@ -733,9 +752,7 @@ impl OracleService {
         };
         let index_of = |obs: &SignedObservation| {
             oracles.members.iter().find(|m| {
-                m.address.as_str() == obs.oracle
-                    && m.pubkey == obs.pubkey
-                    && m.scheme == obs.scheme
+                m.address.as_str() == obs.oracle && m.pubkey == obs.pubkey && m.scheme == obs.scheme
             })
         };
         let own_member = index_of(&own).ok_or_else(|| OracleError::NotInOracleSet {
@@ -771,7 +788,11 @@ impl OracleService {
                 }
             };
             let Some(member) = index_of(&obs) else {
-                tracing::warn!(peer, oracle = obs.oracle, "observation from outside the oracle set ignored");
+                tracing::warn!(
+                    peer,
+                    oracle = obs.oracle,
+                    "observation from outside the oracle set ignored"
+                );
                 continue;
             };
             if obs.report != own.report {
@@ -785,7 +806,11 @@ impl OracleService {
                 continue;
             }
             if !keys::verify_digest(member.scheme, &member.pubkey, &digest, &obs.signature) {
-                tracing::warn!(peer, oracle = obs.oracle, "bad observation signature ignored");
+                tracing::warn!(
+                    peer,
+                    oracle = obs.oracle,
+                    "bad observation signature ignored"
+                );
                 continue;
             }
             signatures.insert(member.index, obs.signature);
@@ -857,7 +882,13 @@ impl OracleService {
         match entry.status {
             OutboxStatus::Done => {
                 let height = entry.height.unwrap_or_default();
-                db.set_state(&self.shared.store, task_id, TaskState::Done, Some(height), None)?;
+                db.set_state(
+                    &self.shared.store,
+                    task_id,
+                    TaskState::Done,
+                    Some(height),
+                    None,
+                )?;
                 report.included += 1;
                 tracing::info!(
                     task = task_id,

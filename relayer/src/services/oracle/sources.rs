@@ -196,12 +196,12 @@ impl HttpJson {
 
     /// One GET: status must be 2xx, body JSON, all within the timeout.
     pub async fn get_once(&self, url: &str) -> Result<serde_json::Value, SourceError> {
-        let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
-            SourceError::BadUrl {
-                url: url.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        let uri: Uri =
+            url.parse()
+                .map_err(|e: hyper::http::uri::InvalidUri| SourceError::BadUrl {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
         let transport = |e: hyper::Error| SourceError::Transport {
             url: url.to_string(),
             reason: e.to_string(),
@@ -246,9 +246,7 @@ impl HttpJson {
         loop {
             match self.get_once(url).await {
                 Ok(v) => return Ok(Some(v)),
-                Err(SourceError::Status { status: 404, .. }) => {
-                    return Ok(None)
-                }
+                Err(SourceError::Status { status: 404, .. }) => return Ok(None),
                 Err(e) if e.is_transient() && attempt < self.config.retries => {
                     let wait = backoff(&self.config, attempt, url);
                     tracing::debug!(url, attempt, wait_ms = wait.as_millis() as u64, error = %e, "retrying");
@@ -364,6 +362,9 @@ impl MeasurementSource for HttpSource {
 
 // ------------------------------------------------------------------ files
 
+/// One file reading: (participant, timestamp, value, baseline).
+type Row = (String, u64, f64, Option<f64>);
+
 /// Readings in a JSONL or CSV file.
 #[derive(Clone, Debug)]
 pub struct FileSource {
@@ -382,7 +383,7 @@ impl FileSource {
         }
     }
 
-    fn parse_line(&self, line: &str, n: usize) -> Result<Option<(String, u64, f64, Option<f64>)>, SourceError> {
+    fn parse_line(&self, line: &str, n: usize) -> Result<Option<Row>, SourceError> {
         let err = |reason: String| SourceError::Parse {
             path: self.path.clone(),
             line: n,
