@@ -63,7 +63,13 @@ fn more_slots_than_offers_takes_every_offer_that_helps() {
         vec![offer(1, 2, 10, 1), offer(2, 1, 10, 5), offer(3, 5, 10, 10)],
     );
     let s = solve(&p).unwrap();
-    assert_eq!(s.score, Score { units: 30, cost: 80 });
+    assert_eq!(
+        s.score,
+        Score {
+            units: 30,
+            cost: 80
+        }
+    );
     assert_eq!(ids(&s.assignments), vec![(1, 10), (2, 10), (3, 10)]);
     assert!(s.proven_optimal);
 }
@@ -83,7 +89,13 @@ fn the_slot_cap_binds() {
     );
     let s = solve(&p).unwrap();
     assert_eq!(brute_force(&p), Some(s.score));
-    assert_eq!(s.score, Score { units: 50, cost: 100 });
+    assert_eq!(
+        s.score,
+        Score {
+            units: 50,
+            cost: 100
+        }
+    );
     assert_eq!(ids(&s.assignments), vec![(3, 30), (4, 20)]);
 }
 
@@ -101,9 +113,21 @@ fn lumps_make_it_a_knapsack_that_greedy_misses() {
         ],
     );
     let greedy = evaluate(&p, &rule(&p)).unwrap();
-    assert_eq!(greedy, Score { units: 85, cost: 100 });
+    assert_eq!(
+        greedy,
+        Score {
+            units: 85,
+            cost: 100
+        }
+    );
     let s = solve(&p).unwrap();
-    assert_eq!(s.score, Score { units: 100, cost: 100 });
+    assert_eq!(
+        s.score,
+        Score {
+            units: 100,
+            cost: 100
+        }
+    );
     assert_eq!(ids(&s.assignments), vec![(2, 50), (3, 50)]);
 }
 
@@ -121,7 +145,11 @@ fn ties_are_broken_deterministically_like_the_rule() {
     // An equal score never counts as better (the contract's strict rule).
     assert!(!s.score.better_than(&s.score));
     assert!(Score { units: 8, cost: 23 }.better_than(&s.score));
-    assert!(Score { units: 9, cost: 1_000 }.better_than(&s.score));
+    assert!(Score {
+        units: 9,
+        cost: 1_000
+    }
+    .better_than(&s.score));
 }
 
 #[test]
@@ -168,7 +196,10 @@ fn evaluate_mirrors_the_contract_checks() {
         evaluate(&p, &[a(2, 1, 50), a(1, 0, 70)]),
         Err(Infeasible::Order(1))
     );
-    assert_eq!(evaluate(&p, &[a(9, 0, 1)]), Err(Infeasible::UnknownOffer(0)));
+    assert_eq!(
+        evaluate(&p, &[a(9, 0, 1)]),
+        Err(Infeasible::UnknownOffer(0))
+    );
     assert_eq!(evaluate(&p, &[a(2, 0, 50)]), Err(Infeasible::Revised(0)));
     assert_eq!(evaluate(&p, &[a(2, 1, 49)]), Err(Infeasible::Units(0)));
     assert_eq!(
@@ -177,7 +208,10 @@ fn evaluate_mirrors_the_contract_checks() {
     );
     assert_eq!(
         evaluate(&p, &[a(2, 1, 50)]),
-        Ok(Score { units: 50, cost: 50 })
+        Ok(Score {
+            units: 50,
+            cost: 50
+        })
     );
 }
 

@@ -25,13 +25,15 @@
 //!
 //! 1. *Allocation lemma.* Once the set S of assigned offers is fixed, the
 //!    best units are: every offer its `min_units`, then the remaining budget
-//!    buys extra units one by one, cheapest first (ties by offer id). Every
+//!    buys extra units one by one, cheapest first. Every
 //!    extra unit is worth the same (one unit), so the cheapest k units are
 //!    the most units for the budget and, among as many units, the cheapest.
 //!    So only S has to be searched.
-//! 2. *Search.* Offers sorted by (price, offer id); depth-first over
-//!    "include offer i at its minimum" then "skip it". Each set is scored
-//!    once, at the node that added its last offer, with the lemma.
+//! 2. *Search.* Offers sorted by price, then larger minimum, larger
+//!    capacity, offer id (large lumps first find tight fills of the budget
+//!    early); depth-first over "include offer i at its minimum" then "skip
+//!    it". Each set is scored once, at the node that added its last offer,
+//!    with the lemma (extras in the same order).
 //! 3. *Bounds.* At a node with set S (minimums paid, budget `rem` left) and
 //!    offers i.. undecided, any completion adds units bought from a pool:
 //!    S's extra units and the undecided offers' whole capacities, each unit
@@ -53,9 +55,9 @@
 //!
 //! **Tie-breaking** (deterministic, independent of the offers' input
 //! order): when the contract's greedy result is optimal it is returned;
-//! otherwise the first optimal set in the search order above. The contract
-//! itself never replaces a proposal by an equal one, so the service never
-//! sends a solution that only ties the current best.
+//! otherwise the first optimal set (and allocation) in the search order
+//! above. The contract itself never replaces a proposal by an equal one,
+//! so the service never sends a solution that only ties the current best.
 
 use value_contract::msg::Assignment;
 use value_contract::state::TaskKind;
@@ -259,7 +261,7 @@ impl Search<'_> {
         let mut units = u_min;
         let mut cost = c_min;
         let mut alloc = Vec::with_capacity(self.chosen.len());
-        // `chosen` is in search order, i.e. cheapest first, ties by id.
+        // `chosen` is in search order, i.e. cheapest first.
         for &i in &self.chosen {
             let it = &self.items[i];
             let room = it.cap - it.min;
@@ -291,7 +293,12 @@ impl Search<'_> {
         let pool = self
             .chosen
             .iter()
-            .map(|&i| (self.items[i].price, u64::from(self.items[i].cap - self.items[i].min)))
+            .map(|&i| {
+                (
+                    self.items[i].price,
+                    u64::from(self.items[i].cap - self.items[i].min),
+                )
+            })
             .chain(
                 self.items[next..]
                     .iter()
@@ -354,11 +361,7 @@ impl Search<'_> {
         let it = self.items[next];
         if it.lump <= rem {
             self.chosen.push(next);
-            let (rem2, u2, c2) = (
-                rem - it.lump,
-                u_min + u64::from(it.min),
-                c_min + it.lump,
-            );
+            let (rem2, u2, c2) = (rem - it.lump, u_min + u64::from(it.min), c_min + it.lump);
             self.score_current(rem2, u2, c2);
             self.dfs(next + 1, rem2, u2, c2);
             self.chosen.pop();
@@ -398,7 +401,15 @@ pub fn solve_with_limit(problem: &Problem, node_limit: u64) -> Option<Solution> 
             })
         })
         .collect();
-    items.sort_by(|a, b| a.price.cmp(&b.price).then(a.offer_id.cmp(&b.offer_id)));
+    // Price first (the bounds need it); among equal prices larger lumps
+    // first, which finds tight fills of the budget early; then offer id.
+    items.sort_by(|a, b| {
+        a.price
+            .cmp(&b.price)
+            .then(b.min.cmp(&a.min))
+            .then(b.cap.cmp(&a.cap))
+            .then(a.offer_id.cmp(&b.offer_id))
+    });
     let slots = (problem.max_participants as usize).min(items.len());
     if slots == 0 {
         return None;
@@ -451,12 +462,7 @@ pub fn solve_with_limit(problem: &Problem, node_limit: u64) -> Option<Solution> 
 /// `max_participants` offers and every unit count of each (no lemma, no
 /// bounds). Exponential; only for a handful of offers with small capacities.
 pub fn brute_force(problem: &Problem) -> Option<Score> {
-    fn rec(
-        p: &Problem,
-        i: usize,
-        picked: &mut Vec<Assignment>,
-        best: &mut Option<Score>,
-    ) {
+    fn rec(p: &Problem, i: usize, picked: &mut Vec<Assignment>, best: &mut Option<Score>) {
         if i == p.offers.len() {
             if let Ok(s) = evaluate(p, picked) {
                 if improves(&s, best.as_ref()) {
@@ -505,11 +511,21 @@ mod tests {
             kind: TaskKind::PerUnit,
             budget: 100,
             max_participants: 3,
-            offers: vec![offer(1, 1, 70, 70), offer(2, 1, 50, 50), offer(3, 1, 50, 50)],
+            offers: vec![
+                offer(1, 1, 70, 70),
+                offer(2, 1, 50, 50),
+                offer(3, 1, 50, 50),
+            ],
         };
         assert_eq!(evaluate(&p, &rule(&p)).unwrap().units, 70);
         let s = solve(&p).unwrap();
-        assert_eq!(s.score, Score { units: 100, cost: 100 });
+        assert_eq!(
+            s.score,
+            Score {
+                units: 100,
+                cost: 100
+            }
+        );
         assert_eq!(
             s.assignments.iter().map(|a| a.offer_id).collect::<Vec<_>>(),
             vec![2, 3]

@@ -35,8 +35,7 @@ use thiserror::Error;
 use tokio::sync::watch;
 use tracing::Instrument;
 use value_contract::msg::{
-    Assignment, ExecuteMsg, MatchingResponse, OffersResponse, QueryMsg, TaskResponse,
-    TasksResponse,
+    Assignment, ExecuteMsg, MatchingResponse, OffersResponse, QueryMsg, TaskResponse, TasksResponse,
 };
 use value_contract::state::TaskStatus;
 
@@ -378,10 +377,7 @@ impl<C: SmartQuery + ChainStatus + TxClient + ?Sized> SolverService<C> {
                 },
                 vec![],
             )?;
-            let entry = self
-                .outbox
-                .submit(&key, &[msg], &self.config.memo)
-                .await?;
+            let entry = self.outbox.submit(&key, &[msg], &self.config.memo).await?;
             if entry.status == OutboxStatus::Failed {
                 tracing::warn!(key, error = ?entry.last_error, "proposal refused");
             } else {
