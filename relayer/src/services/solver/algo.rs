@@ -265,10 +265,10 @@ impl Search<'_> {
         for &i in &self.chosen {
             let it = &self.items[i];
             let room = it.cap - it.min;
-            let extra = if it.price == 0 {
-                room
-            } else {
-                u32::try_from((rem / it.price).min(u128::from(room))).unwrap_or(0)
+            // A free unit (price 0) always fits.
+            let extra = match rem.checked_div(it.price) {
+                None => room,
+                Some(q) => u32::try_from(q.min(u128::from(room))).unwrap_or(room),
             };
             let c = it.price * u128::from(extra);
             rem -= c;
@@ -309,10 +309,9 @@ impl Search<'_> {
         let mut need = target;
         let mut cost_lb = c_min;
         for (price, qty) in pool {
-            let take = if price == 0 {
-                qty
-            } else {
-                u64::try_from((budget_left / price).min(u128::from(qty))).unwrap_or(qty)
+            let take = match budget_left.checked_div(price) {
+                None => qty,
+                Some(q) => u64::try_from(q.min(u128::from(qty))).unwrap_or(qty),
             };
             budget_left -= price * u128::from(take);
             by_budget += take;
