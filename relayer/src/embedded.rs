@@ -115,6 +115,7 @@ enum Command {
     BlockEvents(u64, Reply<BlockEvents>),
     ProduceBlock(Reply<BlockRef>),
     AddrMake(String, Reply<String>),
+    AdvanceTime(u64, Reply<()>),
     Shutdown,
 }
 
@@ -200,6 +201,13 @@ impl EmbeddedChain {
     /// Commits a block now with the mempool's transactions.
     pub async fn produce_block(&self) -> ChainResult<BlockRef> {
         self.call(Command::ProduceBlock).await
+    }
+
+    /// Moves the clock of later blocks forward (tests of challenge periods
+    /// and deadlines); block times stay monotonic.
+    pub async fn advance_time(&self, by: Duration) -> ChainResult<()> {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.call(|r| Command::AdvanceTime(nanos, r)).await
     }
 
     /// Stops the chain thread.
@@ -371,6 +379,8 @@ struct Node {
     txs: HashMap<String, TxOutcome>,
     waiters: HashMap<String, Vec<Reply<TxOutcome>>>,
     codes: HashMap<u64, CodeInfo>,
+    /// Added to the wall clock for block times ([`EmbeddedChain::advance_time`]).
+    time_offset_nanos: u64,
 }
 
 fn now_nanos() -> u64 {
@@ -455,6 +465,7 @@ impl Node {
             txs: HashMap::new(),
             waiters: HashMap::new(),
             codes: HashMap::new(),
+            time_offset_nanos: 0,
         };
         node.commit_block();
         Ok(node)
@@ -571,6 +582,10 @@ impl Node {
             Command::AddrMake(label, r) => {
                 let _ = r.send(Ok(self.app.api().addr_make(&label).into_string()));
             }
+            Command::AdvanceTime(nanos, r) => {
+                self.time_offset_nanos = self.time_offset_nanos.saturating_add(nanos);
+                let _ = r.send(Ok(()));
+            }
             Command::Shutdown => {}
         }
     }
@@ -662,7 +677,9 @@ impl Node {
 
     fn commit_block(&mut self) {
         let height = self.height + 1;
-        self.time_nanos = now_nanos().max(self.time_nanos + 1_000_000);
+        self.time_nanos = now_nanos()
+            .saturating_add(self.time_offset_nanos)
+            .max(self.time_nanos + 1_000_000);
         self.app.set_block(BlockInfo {
             height,
             time: Timestamp::from_nanos(self.time_nanos),
