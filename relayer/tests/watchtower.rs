@@ -579,7 +579,7 @@ impl Rng {
         lo + self.next() % (hi - lo + 1)
     }
     fn chance(&mut self, one_in: u64) -> bool {
-        self.next() % one_in == 0
+        self.range(1, one_in) == 1
     }
 }
 

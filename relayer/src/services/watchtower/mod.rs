@@ -605,89 +605,29 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
             rejected_reason: None,
         };
         let preimage = req.preimage.as_ref().map(|p| p.to_vec());
-        let stored = self.store_best(&row, preimage.as_deref())?;
+        // The commit waits for fsync: keep it off the async workers.
+        let (store, chain_id, contract) = (
+            self.store.clone(),
+            self.chain_id.clone(),
+            self.contract.clone(),
+        );
+        let now = self.now() as i64;
+        let stored = tokio::task::spawn_blocking(move || {
+            store_best(&store, &chain_id, &contract, now, &row, preimage.as_deref())
+        })
+        .await
+        .map_err(|e| {
+            E::internal(StoreError::Corrupt {
+                table: "watchtower_vouchers",
+                reason: format!("store task failed: {e}"),
+            })
+        })??;
         Ok(http::Accepted {
             channel_id: id,
             best_amount: Uint128::new(stored.amount),
             claimed: Uint128::new(stored.claimed),
             status: stored.status,
         })
-    }
-
-    /// The compare-and-store in one SQLite transaction.
-    fn store_best(
-        &self,
-        row: &VoucherRow,
-        preimage: Option<&[u8]>,
-    ) -> Result<VoucherRow, http::ApiError> {
-        use http::ApiError as E;
-        let (chain_id, contract) = (self.chain_id.as_str(), self.contract.as_str());
-        let now = self.now() as i64;
-        let result = self
-            .store
-            .with_conn("watchtower: storing a voucher", |conn| {
-                let tx = conn.transaction()?;
-                let existing = db::load_voucher(&tx, chain_id, contract, row.channel_id)?;
-                if let Some(best) = &existing {
-                    let same = best.amount == row.amount
-                        && best.signature == row.signature
-                        && best.hashlock == row.hashlock
-                        && best.expiry == row.expiry;
-                    if same {
-                        if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-                            put_preimage(&tx, lock, p, now)?;
-                        }
-                        tx.commit()?;
-                        return Ok(Ok(best.clone()));
-                    }
-                    if row.amount <= best.amount {
-                        return Ok(Err(best.amount));
-                    }
-                }
-                let unsettled_since = existing
-                    .as_ref()
-                    .and_then(|b| b.unsettled_since)
-                    .unwrap_or(row.received_at) as i64;
-                let claimed = existing
-                    .as_ref()
-                    .map(|b| b.claimed.max(row.claimed))
-                    .unwrap_or(row.claimed);
-                tx.execute(
-                    "INSERT INTO watchtower_vouchers (chain_id, contract, channel_id, payee, amount,
-                        hashlock, expiry, signature, received_at, unsettled_since, claimed, status,
-                        finalize_after)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                     ON CONFLICT (chain_id, contract, channel_id) DO UPDATE SET
-                        amount = excluded.amount, hashlock = excluded.hashlock,
-                        expiry = excluded.expiry, signature = excluded.signature,
-                        received_at = excluded.received_at,
-                        unsettled_since = excluded.unsettled_since, claimed = excluded.claimed,
-                        rejected_amount = NULL, rejected_reason = NULL",
-                    params![
-                        chain_id,
-                        contract,
-                        row.channel_id as i64,
-                        row.payee,
-                        row.amount.to_string(),
-                        row.hashlock,
-                        row.expiry.map(|e| e as i64),
-                        row.signature,
-                        row.received_at as i64,
-                        unsettled_since,
-                        claimed.to_string(),
-                        row.status,
-                        row.finalize_after.map(|f| f as i64),
-                    ],
-                )?;
-                if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-                    put_preimage(&tx, lock, p, now)?;
-                }
-                let stored = db::load_voucher(&tx, chain_id, contract, row.channel_id)?;
-                tx.commit()?;
-                Ok(stored.ok_or(row.amount))
-            })
-            .map_err(E::internal)?;
-        result.map_err(|best| E::stale(row.amount, best, "the stored best voucher"))
     }
 
     /// Stores a hashlock preimage; returns its hashlock and the channels
@@ -1328,6 +1268,82 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
         let _ = server.await;
         Ok(())
     }
+}
+
+/// The compare-and-store in one SQLite transaction.
+fn store_best(
+    store: &Store,
+    chain_id: &str,
+    contract: &str,
+    now: i64,
+    row: &VoucherRow,
+    preimage: Option<&[u8]>,
+) -> Result<VoucherRow, http::ApiError> {
+    use http::ApiError as E;
+    let result = store
+        .with_conn("watchtower: storing a voucher", |conn| {
+            let tx = conn.transaction()?;
+            let existing = db::load_voucher(&tx, chain_id, contract, row.channel_id)?;
+            if let Some(best) = &existing {
+                let same = best.amount == row.amount
+                    && best.signature == row.signature
+                    && best.hashlock == row.hashlock
+                    && best.expiry == row.expiry;
+                if same {
+                    if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
+                        put_preimage(&tx, lock, p, now)?;
+                    }
+                    tx.commit()?;
+                    return Ok(Ok(best.clone()));
+                }
+                if row.amount <= best.amount {
+                    return Ok(Err(best.amount));
+                }
+            }
+            let unsettled_since = existing
+                .as_ref()
+                .and_then(|b| b.unsettled_since)
+                .unwrap_or(row.received_at) as i64;
+            let claimed = existing
+                .as_ref()
+                .map(|b| b.claimed.max(row.claimed))
+                .unwrap_or(row.claimed);
+            tx.execute(
+                "INSERT INTO watchtower_vouchers (chain_id, contract, channel_id, payee, amount,
+                    hashlock, expiry, signature, received_at, unsettled_since, claimed, status,
+                    finalize_after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (chain_id, contract, channel_id) DO UPDATE SET
+                    amount = excluded.amount, hashlock = excluded.hashlock,
+                    expiry = excluded.expiry, signature = excluded.signature,
+                    received_at = excluded.received_at,
+                    unsettled_since = excluded.unsettled_since, claimed = excluded.claimed,
+                    rejected_amount = NULL, rejected_reason = NULL",
+                params![
+                    chain_id,
+                    contract,
+                    row.channel_id as i64,
+                    row.payee,
+                    row.amount.to_string(),
+                    row.hashlock,
+                    row.expiry.map(|e| e as i64),
+                    row.signature,
+                    row.received_at as i64,
+                    unsettled_since,
+                    claimed.to_string(),
+                    row.status,
+                    row.finalize_after.map(|f| f as i64),
+                ],
+            )?;
+            if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
+                put_preimage(&tx, lock, p, now)?;
+            }
+            let stored = db::load_voucher(&tx, chain_id, contract, row.channel_id)?;
+            tx.commit()?;
+            Ok(stored.ok_or(row.amount))
+        })
+        .map_err(E::internal)?;
+    result.map_err(|best| E::stale(row.amount, best, "the stored best voucher"))
 }
 
 fn put_preimage(
