@@ -304,3 +304,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn config_defaults_and_unknown_fields() {
+    use relayer::services::solver::SolverConfig;
+    let c: SolverConfig = toml::from_str("poll_interval_secs = 5\nnode_limit = 1000").unwrap();
+    assert_eq!(c.poll_interval_secs, 5);
+    assert_eq!(c.node_limit, 1000);
+    assert_eq!(
+        c.max_tasks_per_tick,
+        SolverConfig::default().max_tasks_per_tick
+    );
+    assert!(c.enabled);
+    let err = toml::from_str::<SolverConfig>("pol_interval = 5").unwrap_err();
+    assert!(
+        err.to_string().contains("unknown field `pol_interval`"),
+        "{err}"
+    );
+}
