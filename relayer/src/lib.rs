@@ -6,6 +6,7 @@ pub mod contracts;
 pub mod cosmos;
 pub mod daemon;
 pub mod deploy;
+pub mod devnet;
 pub mod embedded;
 pub mod error;
 pub mod follow;

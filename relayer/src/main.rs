@@ -360,9 +360,9 @@ async fn devnet(args: DevnetArgs, format: &Option<String>) -> Result<()> {
         seed: args.seed,
         vouchers: args.vouchers,
         artifacts_dir: args.artifacts,
-        state_dir: args
-            .state_dir
-            .unwrap_or_else(|| std::env::temp_dir().join(format!("wevalue-devnet-{}", std::process::id()))),
+        state_dir: args.state_dir.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("wevalue-devnet-{}", std::process::id()))
+        }),
         ..relayer::devnet::DevnetOptions::default()
     };
     let (report, running) = relayer::devnet::run(&options)

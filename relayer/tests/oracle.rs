@@ -856,6 +856,9 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
         let mut svc = svc.with_outbox_options(OutboxOptions {
             inclusion_timeout: Duration::from_millis(300),
             max_attempts: 3,
+            // Fail fast: the test crashes the service while blocks are held.
+            transient_retries: 0,
+            ..OutboxOptions::default()
         });
         let r = svc.tick().await.unwrap();
         assert_eq!(r.failures.len(), 1);

@@ -232,6 +232,7 @@ impl Fixture {
             OutboxOptions {
                 inclusion_timeout: TIMEOUT,
                 max_attempts: 3,
+                ..OutboxOptions::default()
             },
         );
         SolverService::new(client, Arc::new(outbox), self.contract.clone(), config)
@@ -532,6 +533,7 @@ async fn a_restart_after_the_outbox_recorded_sends_one_proposal() {
         OutboxOptions {
             inclusion_timeout: TIMEOUT,
             max_attempts: 3,
+            ..OutboxOptions::default()
         },
     );
     let report = outbox.reconcile().await.unwrap();

@@ -207,6 +207,7 @@ async fn tower(
         OutboxOptions {
             inclusion_timeout: TIMEOUT,
             max_attempts: 3,
+            ..OutboxOptions::default()
         },
     )
     .await

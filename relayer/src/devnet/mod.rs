@@ -18,13 +18,19 @@
 //! Every step checks its outcome on chain; a failed check or transaction
 //! ends the run with [`DevnetError`] (non-zero exit in the binary).
 
+mod chaos;
+mod competition;
 mod net;
+mod relayers;
 mod report;
 mod scenario;
+mod streaming;
 
+pub use chaos::Chaos;
 pub use net::{Net, DENOM, SPEC};
+pub use relayers::{Instance, Relayers};
 pub use report::{Balance, Figures, Report, Step};
-pub use scenario::run;
+pub use scenario::{run, run_with, Running};
 
 use std::path::PathBuf;
 
@@ -45,6 +51,18 @@ pub struct DevnetOptions {
     pub artifacts_dir: PathBuf,
     /// Directory for the services' SQLite files (a fresh one per run).
     pub state_dir: PathBuf,
+}
+
+/// Seeded crashes of the relayer instances during the scenario (the
+/// reliability trials): (seed, most crashes, chance per crash point in ‰).
+#[derive(Clone, Copy, Debug)]
+pub struct ChaosOptions {
+    /// Seed of the crash schedule.
+    pub seed: u64,
+    /// Most crashes in the run.
+    pub crashes: u32,
+    /// Chance of a crash at each crash point, per mille.
+    pub per_mille: u64,
 }
 
 impl Default for DevnetOptions {

@@ -33,6 +33,10 @@ pub struct Net {
     pub deployment: Deployment,
     accounts: BTreeMap<String, String>,
     steps: Vec<Step>,
+    /// SQLite files of the relayer instances, whose outbox transactions are
+    /// counted into the step in which they landed.
+    service_dbs: Vec<std::path::PathBuf>,
+    service_seen: (u64, u64),
 }
 
 impl Net {
@@ -52,6 +56,8 @@ impl Net {
             deployment: Deployment::default(),
             accounts: BTreeMap::new(),
             steps: vec![],
+            service_dbs: vec![],
+            service_seen: (0, 0),
         };
         let deployer = net.actor("deployer").await?;
         let spec = DeploySpec::parse(SPEC, "deploy.example.toml")?;
@@ -96,8 +102,35 @@ impl Net {
     }
 
     /// Opens a scenario step; transactions are counted into it.
-    pub fn step(&mut self, title: &str) {
+    pub fn step(&mut self, title: &str) -> Result<(), DevnetError> {
+        self.close_step()?;
         self.steps.push(Step::new(title));
+        Ok(())
+    }
+
+    /// Counts the relayer instances' transactions since the last step into
+    /// the current one.
+    pub fn close_step(&mut self) -> Result<(), DevnetError> {
+        let mut total = (0, 0);
+        for db in &self.service_dbs {
+            if db.exists() {
+                let (n, gas, _) = super::relayers::outbox_done(db, "")?;
+                total.0 += n;
+                total.1 += gas;
+            }
+        }
+        let (n, gas) = (
+            total.0.saturating_sub(self.service_seen.0),
+            total.1.saturating_sub(self.service_seen.1),
+        );
+        self.service_seen = total;
+        self.count_txs(n, gas);
+        Ok(())
+    }
+
+    /// Where the relayer instances keep their state (see `close_step`).
+    pub fn watch_services(&mut self, dbs: Vec<std::path::PathBuf>) {
+        self.service_dbs = dbs;
     }
 
     /// Adds a line to the current step.
@@ -107,10 +140,10 @@ impl Net {
         }
     }
 
-    /// Counts a transaction someone else (a service) sent into the step.
-    pub fn count_tx(&mut self, gas_used: u64) {
+    /// Counts transactions someone else (a service) sent into the step.
+    pub fn count_txs(&mut self, txs: u64, gas_used: u64) {
         if let Some(step) = self.steps.last_mut() {
-            step.txs += 1;
+            step.txs += txs as u32;
             step.gas += gas_used;
         }
     }
@@ -134,7 +167,9 @@ impl Net {
             if contract.starts_with("wasm1") {
                 Ok(contract.to_string())
             } else {
-                Err(DevnetError::Scenario(format!("unknown contract `{contract}`")))
+                Err(DevnetError::Scenario(format!(
+                    "unknown contract `{contract}`"
+                )))
             }
         })?;
         let outcome = chain::execute(&client, &address, msg, funds, TX_TIMEOUT)
@@ -144,7 +179,7 @@ impl Net {
                 contract: contract.to_string(),
                 source,
             })?;
-        self.count_tx(outcome.gas_used);
+        self.count_txs(1, outcome.gas_used);
         Ok(outcome)
     }
 
@@ -189,6 +224,12 @@ impl Net {
     pub async fn height(&self) -> Result<u64, DevnetError> {
         let client = self.client("deployer")?;
         Ok(client.latest_block().await?.height)
+    }
+
+    /// Time of the latest block, nanoseconds since the epoch.
+    pub async fn block_time_nanos(&self) -> Result<u64, DevnetError> {
+        let client = self.client("deployer")?;
+        Ok(client.latest_block().await?.time_nanos)
     }
 
     /// The next account sequence of an actor (a tx count).

@@ -3,7 +3,6 @@
 //! oracle latency). Printed as text; `--report-json` writes it as JSON.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -76,6 +75,8 @@ pub struct Report {
     pub figures: Figures,
     /// Wall time of the scenario, seconds.
     pub wall_secs: f64,
+    /// Relayer crashes injected (reliability trials; 0 in a normal run).
+    pub crashes: u32,
 }
 
 impl Report {
@@ -92,7 +93,7 @@ impl Report {
     /// One-line summary.
     pub fn summary(&self) -> String {
         format!(
-            "devnet OK: {} steps, {} txs, {} gas; {} vouchers at {:.0}/s, {} settled in {} batch txs ({} gas each), {} stale close(s) defended, oracle report {} blocks after verification opened; {:.1} s",
+            "devnet OK: {} steps, {} txs, {} gas; {} vouchers at {:.0}/s, {} settled by {} claim txs ({} gas per voucher), {} stale close(s) defended, oracle report {} blocks after verification opened; {:.1} s",
             self.steps.len(),
             self.txs(),
             self.gas(),
@@ -122,7 +123,11 @@ fn amount(n: u128) -> String {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "WeValue devnet — chain {} (seed {})", self.chain_id, self.seed)?;
+        writeln!(
+            f,
+            "WeValue devnet — chain {} (seed {})",
+            self.chain_id, self.seed
+        )?;
         writeln!(f)?;
         for (i, step) in self.steps.iter().enumerate() {
             writeln!(
@@ -138,7 +143,10 @@ impl fmt::Display for Report {
             }
         }
         writeln!(f)?;
-        writeln!(f, "Balances (ustake)          before            after           change")?;
+        writeln!(
+            f,
+            "Balances (ustake)          before            after           change"
+        )?;
         for b in &self.before {
             let after = self
                 .after
@@ -169,7 +177,7 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  settlement                  {} vouchers in {} batch tx(s), {} gas per voucher",
+            "  settlement                  {} streamed vouchers settled by {} claim tx(s), {} gas per voucher",
             fig.vouchers_settled, fig.settlement_txs, fig.gas_per_settled_voucher
         )?;
         writeln!(
@@ -185,9 +193,4 @@ impl fmt::Display for Report {
         writeln!(f)?;
         write!(f, "{}", self.summary())
     }
-}
-
-/// Seconds as a float.
-pub fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
 }

@@ -1,13 +1,19 @@
 //! The smart-city scenario (module docs of [`super`]).
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use cosmwasm_std::{to_json_binary, Coin};
 use serde_json::{json, Value};
 
+use super::chaos::Chaos;
 use super::net::{check, Net, DENOM};
+use super::relayers::Relayers;
 use super::report::{Figures, Report};
-use super::{DevnetError, DevnetOptions};
+use super::{ChaosOptions, DevnetError, DevnetOptions};
+use crate::metrics::Metrics;
 
 /// A well-formed IPFS CID for metadata fields.
 const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
@@ -25,9 +31,68 @@ fn json_err(e: impl std::fmt::Display) -> DevnetError {
     DevnetError::Scenario(e.to_string())
 }
 
-/// Runs the scenario; returns the report and the network (kept alive by
-/// `--serve`).
-pub async fn run(options: &DevnetOptions) -> Result<(Report, Net), DevnetError> {
+/// The chain and relayer instances after the scenario (`--serve` keeps them).
+pub struct Running {
+    /// The chain and deployment.
+    pub net: Net,
+    /// The relayer instances, still running.
+    pub relayers: Relayers,
+    /// Crashes the chaos schedule caused (instance names).
+    pub crashes: Vec<String>,
+}
+
+impl Running {
+    /// Serves `/metrics` and `/health` on `addr` until `shutdown`, with the
+    /// services running; then stops everything. Returns the bound address.
+    pub async fn serve(
+        self,
+        addr: SocketAddr,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<SocketAddr, DevnetError> {
+        let metrics = Arc::new(Metrics::new());
+        metrics.set_ready(true);
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let (bound, server) = crate::metrics::serve(metrics.clone(), addr, async move {
+            let _ = rx.changed().await;
+        })
+        .map_err(|e| DevnetError::Service {
+            service: "metrics",
+            reason: format!("serving on {addr}: {e}"),
+        })?;
+        eprintln!(
+            "devnet serving: chain {} | metrics http://{bound}/metrics | voucher API http://{}/v1/vouchers | Ctrl-C to stop",
+            self.net.chain_id,
+            self.relayers.city().voucher_api
+        );
+        let server = tokio::spawn(server);
+        let height = self.net.height().await?;
+        metrics.latest_height.set(height as i64);
+        shutdown.await;
+        let _ = tx.send(true);
+        let _ = server.await;
+        self.shutdown().await;
+        Ok(bound)
+    }
+
+    /// Stops the services and the chain.
+    pub async fn shutdown(mut self) {
+        self.relayers.shutdown_all().await;
+        self.net.chain.shutdown();
+    }
+}
+
+/// Runs the scenario without crashes.
+pub async fn run(options: &DevnetOptions) -> Result<(Report, Running), DevnetError> {
+    run_with(options, None).await
+}
+
+/// Runs the scenario, optionally crashing relayer instances on a seeded
+/// schedule (the reliability trials); returns the report and what is still
+/// running (kept alive by `--serve`).
+pub async fn run_with(
+    options: &DevnetOptions,
+    chaos: Option<ChaosOptions>,
+) -> Result<(Report, Running), DevnetError> {
     if options.vouchers < 10 {
         return Err(DevnetError::Option {
             option: "--vouchers",
@@ -42,11 +107,11 @@ pub async fn run(options: &DevnetOptions) -> Result<(Report, Net), DevnetError> 
     })?;
 
     let mut net = Net::start(&options.chain_id, &options.artifacts_dir).await?;
-    net.step("Deploy the suite (deploy.example.toml) on the embedded chain");
+    net.step("Deploy the suite (deploy.example.toml) on the embedded chain")?;
     let names: Vec<String> = net.deployment.contracts.keys().cloned().collect();
     net.note(format!("deployed: {}", names.join(", ")));
 
-    let mut actors: Vec<&str> = vec!["buyer", "watchtower"];
+    let mut actors: Vec<&str> = vec!["buyer"];
     actors.extend(SELLERS);
     actors.extend(SPONSORS);
     actors.extend(HOUSEHOLDS);
@@ -55,14 +120,53 @@ pub async fn run(options: &DevnetOptions) -> Result<(Report, Net), DevnetError> 
     }
     let before = net.balances(&actors).await?;
     let mut figures = Figures::default();
+    let mut chaos = chaos.map_or_else(Chaos::off, |c| {
+        Chaos::seeded(c.seed, c.crashes, c.per_mille)
+    });
 
-    curation(&mut net).await?;
-    let listing = listings_and_discovery(&mut net).await?;
-    super::streaming::run(&mut net, options, listing, &mut figures).await?;
-    rating(&mut net, listing).await?;
-    super::competition::run(&mut net, options, &mut figures).await?;
+    net.step("Start three relayer instances (watchtower, solver, 2-of-3 oracles)")?;
+    let mut relayers = Relayers::new(&mut net, &options.state_dir, options.seed).await?;
+    net.watch_services(relayers.instances.iter().map(|i| i.db.clone()).collect());
+    relayers.start_all().await?;
+    for i in &relayers.instances {
+        net.note(format!(
+            "{}: {} (SQLite {})",
+            i.name,
+            i.account,
+            i.db.file_name()
+                .map(|f| f.to_string_lossy())
+                .unwrap_or_default()
+        ));
+    }
 
+    let result = async {
+        curation(&mut net).await?;
+        chaos.point(&mut relayers).await?;
+        let listing = listings_and_discovery(&mut net).await?;
+        chaos.point(&mut relayers).await?;
+        super::streaming::run(
+            &mut net,
+            options,
+            &mut relayers,
+            &mut chaos,
+            listing,
+            &mut figures,
+        )
+        .await?;
+        rating(&mut net, listing).await?;
+        chaos.point(&mut relayers).await?;
+        super::competition::run(&mut net, &mut relayers, &mut chaos, &mut figures).await
+    }
+    .await;
+    if let Err(e) = result {
+        relayers.shutdown_all().await;
+        net.chain.shutdown();
+        return Err(e);
+    }
+
+    net.close_step()?;
     let after = net.balances(&actors).await?;
+    let crashes = chaos.crashes.clone();
     let report = Report {
         chain_id: options.chain_id.clone(),
         seed: options.seed,
@@ -71,13 +175,21 @@ pub async fn run(options: &DevnetOptions) -> Result<(Report, Net), DevnetError> 
         after,
         figures,
         wall_secs: started.elapsed().as_secs_f64(),
+        crashes: crashes.len() as u32,
     };
-    Ok((report, net))
+    Ok((
+        report,
+        Running {
+            net,
+            relayers,
+            crashes,
+        },
+    ))
 }
 
 /// Sellers stake city tokens, apply, and are listed after the apply stage.
 async fn curation(net: &mut Net) -> Result<(), DevnetError> {
-    net.step("Sellers apply to the token-curated registry and get listed");
+    net.step("Sellers apply to the token-curated registry and get listed")?;
     let tcr = net.contract("tcr")?;
     for seller in SELLERS {
         let addr = net.addr(seller)?;
@@ -88,7 +200,8 @@ async fn curation(net: &mut Net) -> Result<(), DevnetError> {
             vec![],
         )
         .await?;
-        let apply = json!({ "apply": { "subject": addr, "data": format!("Qm{}", "S".repeat(44)) } });
+        let apply =
+            json!({ "apply": { "subject": addr, "data": format!("Qm{}", "S".repeat(44)) } });
         net.exec(
             seller,
             "city-token",
@@ -130,7 +243,7 @@ async fn curation(net: &mut Net) -> Result<(), DevnetError> {
 /// Sellers list streams; the buyer finds the air-quality one near the
 /// Porta Nuova neighbourhood of Turin. Returns its listing id.
 async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
-    net.step("Sellers list sensor streams in the data registry");
+    net.step("Sellers list sensor streams in the data registry")?;
     let streams = [
         (
             "air-seller",
@@ -161,7 +274,7 @@ async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
         ),
     ];
     for (seller, title, category, sensor, unit, (lat, lon), price) in streams {
-        let endpoint = format!("sdpp://{seller}.devnet.local/streams/{sensor}");
+        let endpoint = format!("wss://{seller}.devnet.local/sdpp/{sensor}");
         net.exec(
             seller,
             "data-registry",
@@ -181,9 +294,12 @@ async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
         )
         .await?;
     }
-    net.note(format!("{} listings created by curated sellers", streams.len()));
+    net.note(format!(
+        "{} listings created by curated sellers",
+        streams.len()
+    ));
 
-    net.step("The buyer finds an air-quality stream by place and category");
+    net.step("The buyer finds an air-quality stream by place and category")?;
     // The buyer stands at Porta Nuova station and asks for its ~5 km cell.
     let here = data_registry::validate::geohash(450_625_000, 76_780_000);
     let cell = &here[..5];
@@ -204,9 +320,7 @@ async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
     let in_category = by_category["listings"].as_array().unwrap_or(&empty);
     let found = near
         .iter()
-        .find(|l| {
-            l["category"] == "air-quality" && in_category.iter().any(|c| c["id"] == l["id"])
-        })
+        .find(|l| l["category"] == "air-quality" && in_category.iter().any(|c| c["id"] == l["id"]))
         .ok_or_else(|| {
             DevnetError::Check(format!(
                 "no air-quality listing in cell {cell} (near: {}, in category: {})",
@@ -229,7 +343,7 @@ async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
 
 /// The buyer, having paid through the channel, rates the listing.
 async fn rating(net: &mut Net, listing: u64) -> Result<(), DevnetError> {
-    net.step("The buyer rates the stream (purchase verified by the payment channel)");
+    net.step("The buyer rates the stream (purchase verified by the payment channel)")?;
     net.exec(
         "buyer",
         "data-registry",
@@ -238,7 +352,10 @@ async fn rating(net: &mut Net, listing: u64) -> Result<(), DevnetError> {
     )
     .await?;
     let summary: Value = net
-        .query("data-registry", &json!({ "rating_summary": { "id": listing } }))
+        .query(
+            "data-registry",
+            &json!({ "rating_summary": { "id": listing } }),
+        )
         .await?;
     net.note(format!("rating summary: {summary}"));
     Ok(())

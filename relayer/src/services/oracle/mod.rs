@@ -288,7 +288,7 @@ impl OracleService {
             &chain_id,
             OutboxOptions {
                 inclusion_timeout: Duration::from_secs(config.inclusion_timeout_secs),
-                max_attempts: 5,
+                ..OutboxOptions::default()
             },
         );
         let shared = Arc::new(Shared {
