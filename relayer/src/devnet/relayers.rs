@@ -418,17 +418,22 @@ impl Relayers {
         &self.instances[0]
     }
 
-    /// Transactions the services of every instance have sent (count, gas).
-    pub fn service_txs(&self) -> Result<(u64, u64), DevnetError> {
-        let mut total = (0, 0);
+    /// Outbox entries of every instance that failed for good.
+    pub fn failed_service_txs(&self) -> Result<u64, DevnetError> {
+        let mut failed = 0;
         for i in &self.instances {
             if i.db.exists() {
-                let (n, gas, _) = outbox_done(&i.db, "")?;
-                total.0 += n;
-                total.1 += gas;
+                let store = Store::open(&i.db)?;
+                failed += store.with_conn("devnet: failed outbox entries", |conn| {
+                    conn.query_row(
+                        "SELECT count(*) FROM outbox WHERE status = 'failed'",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )
+                })? as u64;
             }
         }
-        Ok(total)
+        Ok(failed)
     }
 
     /// Starts every instance.

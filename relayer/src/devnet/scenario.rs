@@ -165,6 +165,16 @@ pub async fn run_with(
     }
 
     net.close_step()?;
+    // No service effect was attempted twice: a second claim, attestation or
+    // report would have been refused on chain and recorded as failed.
+    let failed = relayers.failed_service_txs()?;
+    if failed > 0 {
+        relayers.shutdown_all().await;
+        net.chain.shutdown();
+        return Err(DevnetError::Check(format!(
+            "{failed} service transaction(s) failed on chain (a duplicated effect?)"
+        )));
+    }
     let after = net.balances(&actors).await?;
     let crashes = chaos.crashes.clone();
     let report = Report {
