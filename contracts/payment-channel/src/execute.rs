@@ -349,6 +349,10 @@ pub fn claim(
         .add_attributes(attrs))
 }
 
+/// A batch's IBC payout in one denom: the asset, the first channel paid,
+/// and the amount per (payer, payee, asset) pair.
+type IbcGroup = (AssetInfo, u64, Vec<(u64, Uint128)>);
+
 pub fn claim_batch(
     deps: DepsMut,
     env: Env,
@@ -465,7 +469,7 @@ pub fn claim_batch(
     let mut locals: BTreeMap<(Addr, AssetInfo), Uint128> = BTreeMap::new();
     // IBC: the sender is every channel's payee, so one transfer per asset,
     // remembering the first channel and the amount per pair.
-    let mut remote: Vec<(AssetInfo, u64, Vec<(u64, Uint128)>)> = vec![];
+    let mut remote: Vec<IbcGroup> = vec![];
     let mut total = Uint128::zero();
     for (id, channel, at_page, amount, increase) in checked {
         set_slot(&mut pages[at_page].1, channel.slot, amount);
