@@ -101,9 +101,8 @@ pub fn total_paid(
             total: Uint128::zero(),
         });
     };
-    // Closed channels, plus at most MAX_OPEN_PER_PAIR open ones, minus IBC
-    // payouts not yet acknowledged.
-    // The open channels' slots: a page shared by several is read once.
+    // Closed channels, plus at most MAX_OPEN_PER_PAIR open ones (from their
+    // claim pages, each read once), minus IBC payouts not yet acknowledged.
     let mut total = PAID.may_load(deps.storage, pair)?.unwrap_or_default();
     let mut pages: Vec<(u64, Page)> = vec![];
     for entry in PAIR_OPEN
