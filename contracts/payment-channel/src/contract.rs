@@ -42,7 +42,9 @@ pub fn execute(
             preimage,
             payout,
         } => exec::claim(deps, env, info, channel_id, voucher, preimage, payout),
-        ExecuteMsg::ClaimBatch { claims } => exec::claim_batch(deps, env, info, claims),
+        ExecuteMsg::ClaimBatch { claims, payout } => {
+            exec::claim_batch(deps, env, info, claims, payout)
+        }
         ExecuteMsg::Close {
             channel_id,
             voucher,

@@ -16,9 +16,10 @@ use crate::error::ContractError;
 use crate::ibc;
 use crate::msg::{BatchClaim, InstantiateMsg, OpenChannel, Payout, ReceiveMsg, SignedVoucher};
 use crate::state::{
-    Channel, ChannelState, Config, BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS, LAST_CHANNEL_ID,
-    LAST_PAIR_ID, MAX_BATCH_SIZE, MAX_CHALLENGE_CEILING, MAX_OPEN_PER_PAIR, MIN_CHALLENGE_FLOOR,
-    PAID, PAIRS, PAIR_OPEN, STATES, WATCHTOWERS,
+    allocate_slot, load_page, set_slot, slot_amount, Channel, Config, Page, BY_PAYEE, BY_PAYER,
+    CHANNELS, CONFIG, CREDITS, LAST_CHANNEL_ID, LAST_PAIR_ID, MAX_BATCH_SIZE,
+    MAX_CHALLENGE_CEILING, MAX_OPEN_PER_PAIR, MIN_CHALLENGE_FLOOR, PAGES, PAID, PAIRS, PAIR_OPEN,
+    WATCHTOWERS,
 };
 use crate::voucher;
 
@@ -150,7 +151,9 @@ fn open_channel(
     );
     let id = LAST_CHANNEL_ID.load(deps.storage)? + 1;
     LAST_CHANNEL_ID.save(deps.storage, &id)?;
-    PAIR_OPEN.save(deps.storage, (pair, id), &Empty {})?;
+    // The page is not written: an unwritten slot reads as zero claimed.
+    let (page, slot) = allocate_slot(deps.storage, &payee)?;
+    PAIR_OPEN.save(deps.storage, (pair, id), &(page, slot))?;
     let channel = Channel {
         payer,
         payee,
@@ -159,16 +162,13 @@ fn open_channel(
         scheme: open.scheme,
         challenge_period,
         pair,
+        page,
+        slot,
+        deposit: funds.amount,
+        finalize_after: None,
+        closed: false,
     };
     CHANNELS.save(deps.storage, id, &channel)?;
-    STATES.save(
-        deps.storage,
-        id,
-        &ChannelState {
-            deposit: funds.amount,
-            ..ChannelState::default()
-        },
-    )?;
     BY_PAYER.save(deps.storage, (&channel.payer, id), &Empty {})?;
     BY_PAYEE.save(deps.storage, (&channel.payee, id), &Empty {})?;
     Ok(Response::new()
@@ -196,7 +196,7 @@ pub fn top_up_native(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Respon
 }
 
 fn top_up(deps: DepsMut, payer: Addr, id: u64, funds: Asset) -> Result<Response, ContractError> {
-    let channel = load_channel(deps.storage, id)?;
+    let mut channel = load_channel(deps.storage, id)?;
     ensure!(payer == channel.payer, ContractError::NotPayer { id });
     ensure!(
         funds.info == channel.asset,
@@ -206,15 +206,14 @@ fn top_up(deps: DepsMut, payer: Addr, id: u64, funds: Asset) -> Result<Response,
             sent: funds.info.to_string(),
         }
     );
-    let mut state = load_state(deps.storage, id)?;
-    ensure_open(id, &state)?;
-    state.deposit = state.deposit.checked_add(funds.amount)?;
-    STATES.save(deps.storage, id, &state)?;
+    ensure_open(id, &channel)?;
+    channel.deposit = channel.deposit.checked_add(funds.amount)?;
+    CHANNELS.save(deps.storage, id, &channel)?;
     Ok(Response::new()
         .add_attribute("action", "top_up")
         .add_attribute("channel_id", id.to_string())
         .add_attribute("amount", funds.amount)
-        .add_attribute("deposit", state.deposit))
+        .add_attribute("deposit", channel.deposit))
 }
 
 // ---------------------------------------------------------------- claims
@@ -225,14 +224,8 @@ fn load_channel(storage: &dyn Storage, id: u64) -> Result<Channel, ContractError
         .ok_or(ContractError::ChannelNotFound { id })
 }
 
-fn load_state(storage: &dyn Storage, id: u64) -> Result<ChannelState, ContractError> {
-    STATES
-        .may_load(storage, id)?
-        .ok_or(ContractError::ChannelNotFound { id })
-}
-
-fn ensure_open(id: u64, state: &ChannelState) -> Result<(), ContractError> {
-    match (state.closed, state.finalize_after) {
+fn ensure_open(id: u64, channel: &Channel) -> Result<(), ContractError> {
+    match (channel.closed, channel.finalize_after) {
         (false, None) => Ok(()),
         (true, _) => Err(ContractError::ChannelNotOpen {
             id,
@@ -283,20 +276,25 @@ fn pay_out(
             channel: ibc_channel,
             receiver,
             timeout_seconds,
-        } => ibc::send_payout(
-            deps,
-            env,
-            id,
-            channel,
-            amount,
-            ibc_channel,
-            receiver,
-            timeout_seconds,
-        ),
+        } => {
+            let (msg, attr) = ibc::send_payout(
+                deps.storage,
+                env,
+                id,
+                &channel.payee,
+                &channel.asset,
+                vec![(channel.pair, amount)],
+                ibc_channel,
+                receiver,
+                timeout_seconds,
+            )?;
+            Ok((msg, vec![attr]))
+        }
     }
 }
 
-/// Checks and records one voucher; returns the increase paid.
+/// Checks and records one voucher in the channel's claim page; returns the
+/// increase paid.
 fn redeem(
     deps: &mut DepsMut,
     env: &Env,
@@ -304,13 +302,14 @@ fn redeem(
     channel: &Channel,
     voucher: &SignedVoucher,
     preimage: Option<&HexBinary>,
-) -> Result<(ChannelState, Uint128), ContractError> {
-    let mut state = load_state(deps.storage, id)?;
-    let increase = voucher::check_terms(env, id, &state, voucher, preimage)?;
+) -> Result<Uint128, ContractError> {
+    let mut page = load_page(deps.storage, channel.page)?;
+    let claimed = slot_amount(&page, channel.slot);
+    let increase = voucher::check_terms(env, id, channel, claimed, voucher, preimage)?;
     voucher::verify(deps.api, env, id, channel, voucher)?;
-    state.claimed = voucher.amount;
-    STATES.save(deps.storage, id, &state)?;
-    Ok((state, increase))
+    set_slot(&mut page, channel.slot, voucher.amount);
+    PAGES.save(deps.storage, channel.page, &page)?;
+    Ok(increase)
 }
 
 fn chosen_payout(
@@ -339,22 +338,27 @@ pub fn claim(
     let channel = load_channel(deps.storage, id)?;
     ensure_claimant(deps.storage, id, &channel, &info.sender)?;
     let payout = chosen_payout(&info.sender, &channel, payout)?;
-    let (state, increase) = redeem(&mut deps, &env, id, &channel, &voucher, preimage.as_ref())?;
+    let increase = redeem(&mut deps, &env, id, &channel, &voucher, preimage.as_ref())?;
     let (msg, attrs) = pay_out(&mut deps, &env, id, &channel, increase, payout)?;
     Ok(Response::new()
         .add_message(msg)
         .add_attribute("action", "claim")
         .add_attribute("channel_id", id.to_string())
         .add_attribute("amount", increase)
-        .add_attribute("claimed", state.claimed)
+        .add_attribute("claimed", voucher.amount)
         .add_attributes(attrs))
 }
+
+/// A batch's IBC payout in one denom: the asset, the first channel paid,
+/// and the amount per (payer, payee, asset) pair.
+type IbcGroup = (AssetInfo, u64, Vec<(u64, Uint128)>);
 
 pub fn claim_batch(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
     claims: Vec<BatchClaim>,
+    payout: Option<Payout>,
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
     let config = CONFIG.load(deps.storage)?;
@@ -365,9 +369,13 @@ pub fn claim_batch(
             max: config.max_batch_size,
         }
     );
+    let payout = payout.unwrap_or_default();
 
     // First pass: every check except ed25519 signatures, which are
     // collected and verified together with the host's batch verification.
+    // Each claim page is loaded once, however many of its channels appear.
+    // (page id, amounts); a batch touches at most 50, so a Vec is enough.
+    let mut pages: Vec<(u64, Page)> = vec![];
     let mut seen = BTreeSet::new();
     let mut checked = Vec::with_capacity(claims.len());
     let mut ed_messages: Vec<Vec<u8>> = vec![];
@@ -378,10 +386,33 @@ pub fn claim_batch(
         ensure!(seen.insert(id), at(ContractError::DuplicateChannel { id }));
         let channel = load_channel(deps.storage, id).map_err(at)?;
         ensure_claimant(deps.storage, id, &channel, &info.sender).map_err(at)?;
-        let mut state = load_state(deps.storage, id).map_err(at)?;
-        let increase =
-            voucher::check_terms(&env, id, &state, &claim.voucher, claim.preimage.as_ref())
-                .map_err(at)?;
+        if payout != Payout::Local {
+            ensure!(
+                info.sender == channel.payee,
+                at(ContractError::PayoutNotPayee)
+            );
+            ensure!(
+                matches!(channel.asset, AssetInfo::Native(_)),
+                at(ContractError::Cw20OverIbc)
+            );
+        }
+        let at_page = match pages.iter().position(|(page, _)| *page == channel.page) {
+            Some(i) => i,
+            None => {
+                pages.push((channel.page, load_page(deps.storage, channel.page)?));
+                pages.len() - 1
+            }
+        };
+        let claimed = slot_amount(&pages[at_page].1, channel.slot);
+        let increase = voucher::check_terms(
+            &env,
+            id,
+            &channel,
+            claimed,
+            &claim.voucher,
+            claim.preimage.as_ref(),
+        )
+        .map_err(at)?;
         match voucher::payload(deps.api, &env, id, &channel, &claim.voucher).map_err(at)? {
             SignedPayload::Ed25519Message(msg) => {
                 ed_messages.push(msg);
@@ -399,8 +430,7 @@ pub fn claim_batch(
                 ensure!(ok, at(ContractError::InvalidSignature { id }));
             }
         }
-        state.claimed = claim.voucher.amount;
-        checked.push((id, channel, state, increase));
+        checked.push((id, channel, at_page, claim.voucher.amount, increase));
     }
     if !ed_items.is_empty() {
         let messages: Vec<&[u8]> = ed_messages.iter().map(Vec::as_slice).collect();
@@ -434,45 +464,92 @@ pub fn claim_batch(
         }
     }
 
-    // Second pass: record, then one transfer per (payee, asset).
-    let mut payouts: BTreeMap<(Addr, AssetInfo), Uint128> = BTreeMap::new();
+    // Second pass: record in the pages, write each page once, then pay out
+    // once per (payee, asset).
+    let mut locals: BTreeMap<(Addr, AssetInfo), Uint128> = BTreeMap::new();
+    // IBC: the sender is every channel's payee, so one transfer per asset,
+    // remembering the first channel and the amount per pair.
+    let mut remote: Vec<IbcGroup> = vec![];
     let mut total = Uint128::zero();
-    for (id, channel, state, increase) in checked {
-        STATES.save(deps.storage, id, &state)?;
-        let slot = payouts.entry((channel.payee, channel.asset)).or_default();
-        *slot = slot.checked_add(increase)?;
+    for (id, channel, at_page, amount, increase) in checked {
+        set_slot(&mut pages[at_page].1, channel.slot, amount);
         total = total.checked_add(increase)?;
+        match payout {
+            Payout::Local => {
+                let sum = locals.entry((channel.payee, channel.asset)).or_default();
+                *sum = sum.checked_add(increase)?;
+            }
+            Payout::Ibc { .. } => {
+                let group = match remote.iter().position(|(a, _, _)| *a == channel.asset) {
+                    Some(i) => i,
+                    None => {
+                        remote.push((channel.asset, id, vec![]));
+                        remote.len() - 1
+                    }
+                };
+                let pairs = &mut remote[group].2;
+                match pairs.iter_mut().find(|(pair, _)| *pair == channel.pair) {
+                    Some((_, sum)) => *sum = sum.checked_add(increase)?,
+                    None => pairs.push((channel.pair, increase)),
+                }
+            }
+        }
     }
-    let msgs = payouts
+    for (page, amounts) in &pages {
+        PAGES.save(deps.storage, *page, amounts)?;
+    }
+    let mut msgs = locals
         .into_iter()
         .map(|((payee, info), amount)| info.with_amount(amount).transfer_msg(&payee))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut attrs = vec![];
+    if let Payout::Ibc {
+        channel: ibc_channel,
+        receiver,
+        timeout_seconds,
+    } = payout
+    {
+        for (asset, first, pairs) in remote {
+            let (msg, attr) = ibc::send_payout(
+                deps.storage,
+                &env,
+                first,
+                &info.sender,
+                &asset,
+                pairs,
+                ibc_channel.clone(),
+                receiver.clone(),
+                timeout_seconds,
+            )?;
+            msgs.push(msg);
+            attrs.push(attr);
+        }
+    }
     Ok(Response::new()
         .add_messages(msgs)
         .add_attribute("action", "claim_batch")
         .add_attribute("count", claims.len().to_string())
-        .add_attribute("amount", total))
+        .add_attribute("amount", total)
+        .add_attributes(attrs))
 }
 
 // ---------------------------------------------------------------- closing
 
+/// Refunds the rest of the deposit to the payer and closes the channel,
+/// which has `claimed` in total (its slot keeps that amount for good).
 fn refund_and_close(
     storage: &mut dyn Storage,
     id: u64,
-    channel: &Channel,
-    mut state: ChannelState,
+    mut channel: Channel,
+    claimed: Uint128,
 ) -> Result<(Option<CosmosMsg>, Uint128), ContractError> {
-    let refund = state.balance();
-    state.closed = true;
-    STATES.save(storage, id, &state)?;
+    let refund = channel.balance(claimed);
+    channel.closed = true;
+    CHANNELS.save(storage, id, &channel)?;
     // Fold the channel into the pair's closed total.
     PAIR_OPEN.remove(storage, (channel.pair, id));
     let closed_total = PAID.may_load(storage, channel.pair)?.unwrap_or_default();
-    PAID.save(
-        storage,
-        channel.pair,
-        &closed_total.checked_add(state.claimed)?,
-    )?;
+    PAID.save(storage, channel.pair, &closed_total.checked_add(claimed)?)?;
     let msg = channel
         .asset
         .with_amount(refund)
@@ -495,25 +572,23 @@ pub fn close(
     let mut response = Response::new()
         .add_attribute("action", "close")
         .add_attribute("channel_id", id.to_string());
-    let state = match voucher {
+    let claimed = match voucher {
         Some(voucher) => {
             let payout = chosen_payout(&info.sender, &channel, payout)?;
-            let (state, increase) =
-                redeem(&mut deps, &env, id, &channel, &voucher, preimage.as_ref())?;
+            let increase = redeem(&mut deps, &env, id, &channel, &voucher, preimage.as_ref())?;
             let (msg, attrs) = pay_out(&mut deps, &env, id, &channel, increase, payout)?;
             response = response
                 .add_message(msg)
                 .add_attribute("amount", increase)
                 .add_attributes(attrs);
-            state
+            voucher.amount
         }
         None => {
-            let state = load_state(deps.storage, id)?;
-            ensure!(!state.closed, ContractError::ChannelClosed { id });
-            state
+            ensure!(!channel.closed, ContractError::ChannelClosed { id });
+            crate::state::claimed(deps.storage, &channel)?
         }
     };
-    let (msg, refund) = refund_and_close(deps.storage, id, &channel, state)?;
+    let (msg, refund) = refund_and_close(deps.storage, id, channel, claimed)?;
     Ok(response.add_messages(msg).add_attribute("refund", refund))
 }
 
@@ -524,10 +599,9 @@ pub fn start_close(
     id: u64,
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
-    let channel = load_channel(deps.storage, id)?;
+    let mut channel = load_channel(deps.storage, id)?;
     ensure!(info.sender == channel.payer, ContractError::NotPayer { id });
-    let mut state = load_state(deps.storage, id)?;
-    ensure_open(id, &state)?;
+    ensure_open(id, &channel)?;
     let finalize_after = env
         .block
         .time
@@ -536,8 +610,8 @@ pub fn start_close(
         .ok_or(ContractError::InvalidConfig {
             reason: "challenge period overflows the clock".into(),
         })?;
-    state.finalize_after = Some(finalize_after);
-    STATES.save(deps.storage, id, &state)?;
+    channel.finalize_after = Some(finalize_after);
+    CHANNELS.save(deps.storage, id, &channel)?;
     Ok(Response::new()
         .add_attribute("action", "start_close")
         .add_attribute("channel_id", id.to_string())
@@ -553,13 +627,14 @@ pub fn finalize(
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
     let channel = load_channel(deps.storage, id)?;
-    let state = load_state(deps.storage, id)?;
-    ensure!(!state.closed, ContractError::ChannelClosed { id });
+    ensure!(!channel.closed, ContractError::ChannelClosed { id });
     let now = env.block.time.seconds();
-    let finalize_after = state.finalize_after.ok_or(ContractError::ChannelNotOpen {
-        id,
-        status: "open (no close started)",
-    })?;
+    let finalize_after = channel
+        .finalize_after
+        .ok_or(ContractError::ChannelNotOpen {
+            id,
+            status: "open (no close started)",
+        })?;
     ensure!(
         now >= finalize_after,
         ContractError::ChallengePeriodRunning {
@@ -568,7 +643,8 @@ pub fn finalize(
             now
         }
     );
-    let (msg, refund) = refund_and_close(deps.storage, id, &channel, state)?;
+    let claimed = crate::state::claimed(deps.storage, &channel)?;
+    let (msg, refund) = refund_and_close(deps.storage, id, channel, claimed)?;
     Ok(Response::new()
         .add_messages(msg)
         .add_attribute("action", "finalize")

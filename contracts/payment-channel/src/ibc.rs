@@ -12,17 +12,16 @@
 //! an in-flight payout after its timeout with `resolve_payout`.
 
 use cosmwasm_std::{
-    ensure, from_json, to_json_string, Attribute, Coin, CosmosMsg, DepsMut, Env, IbcBasicResponse,
-    IbcMsg, IbcPacket, IbcSourceCallbackMsg, IbcSrcCallback, IbcTimeout, MessageInfo, Response,
-    Storage, Uint128, Uint64,
+    ensure, from_json, to_json_string, Addr, Attribute, Coin, CosmosMsg, DepsMut, Env,
+    IbcBasicResponse, IbcMsg, IbcPacket, IbcSourceCallbackMsg, IbcSrcCallback, IbcTimeout,
+    MessageInfo, Response, Storage, Uint128, Uint64,
 };
 use serde::{Deserialize, Serialize};
 use wevalue_common::asset::AssetInfo;
 
 use crate::error::ContractError;
 use crate::state::{
-    Channel, PendingPayout, CREDITS, LAST_PAYOUT_ID, MAX_IBC_TIMEOUT, MIN_IBC_TIMEOUT,
-    PAIR_PENDING, PAYOUTS,
+    PendingPayout, CREDITS, LAST_PAYOUT_ID, MAX_IBC_TIMEOUT, MIN_IBC_TIMEOUT, PAIR_PENDING, PAYOUTS,
 };
 
 /// The ICS-20 memo: the callback request plus our payout id.
@@ -61,18 +60,22 @@ fn check_ibc_channel(channel: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// Sends `pairs`' proceeds (pair id, amount) of `asset` to `payee`'s
+/// `receiver` over ICS-20 as one transfer, recording it as in flight for
+/// each pair. `channel_id` is the claimed channel (the first, for a batch).
 #[allow(clippy::too_many_arguments)]
 pub fn send_payout(
-    deps: &mut DepsMut,
+    storage: &mut dyn Storage,
     env: &Env,
     channel_id: u64,
-    channel: &Channel,
-    amount: Uint128,
+    payee: &Addr,
+    asset: &AssetInfo,
+    pairs: Vec<(u64, Uint128)>,
     ibc_channel: String,
     receiver: String,
     timeout_seconds: u64,
-) -> Result<(CosmosMsg, Vec<Attribute>), ContractError> {
-    let AssetInfo::Native(denom) = &channel.asset else {
+) -> Result<(CosmosMsg, Attribute), ContractError> {
+    let AssetInfo::Native(denom) = asset else {
         return Err(ContractError::Cw20OverIbc);
     };
     check_ibc_channel(&ibc_channel)?;
@@ -90,20 +93,22 @@ pub fn send_payout(
             ),
         }
     );
-    let id = LAST_PAYOUT_ID.may_load(deps.storage)?.unwrap_or_default() + 1;
-    LAST_PAYOUT_ID.save(deps.storage, &id)?;
+    let id = LAST_PAYOUT_ID.may_load(storage)?.unwrap_or_default() + 1;
+    LAST_PAYOUT_ID.save(storage, &id)?;
     let timeout = env.block.time.plus_seconds(timeout_seconds);
-    let pending = PAIR_PENDING
-        .may_load(deps.storage, channel.pair)?
-        .unwrap_or_default();
-    PAIR_PENDING.save(deps.storage, channel.pair, &pending.checked_add(amount)?)?;
+    let mut amount = Uint128::zero();
+    for &(pair, share) in &pairs {
+        let pending = PAIR_PENDING.may_load(storage, pair)?.unwrap_or_default();
+        PAIR_PENDING.save(storage, pair, &pending.checked_add(share)?)?;
+        amount = amount.checked_add(share)?;
+    }
     PAYOUTS.save(
-        deps.storage,
+        storage,
         id,
         &PendingPayout {
             channel_id,
-            payee: channel.payee.clone(),
-            pair: channel.pair,
+            payee: payee.clone(),
+            pairs,
             denom: denom.clone(),
             amount,
             ibc_channel: ibc_channel.clone(),
@@ -125,10 +130,7 @@ pub fn send_payout(
         timeout: IbcTimeout::with_timestamp(timeout),
         memo: Some(memo),
     };
-    Ok((
-        msg.into(),
-        vec![Attribute::new("payout_id", id.to_string())],
-    ))
+    Ok((msg.into(), Attribute::new("payout_id", id.to_string())))
 }
 
 /// Settles a payout: no longer pending, and credited back unless delivered.
@@ -141,10 +143,10 @@ fn settle(
         .may_load(storage, id)?
         .ok_or(ContractError::PayoutNotFound { id })?;
     PAYOUTS.remove(storage, id);
-    let pending = PAIR_PENDING
-        .may_load(storage, payout.pair)?
-        .unwrap_or_default();
-    PAIR_PENDING.save(storage, payout.pair, &pending.checked_sub(payout.amount)?)?;
+    for &(pair, share) in &payout.pairs {
+        let pending = PAIR_PENDING.may_load(storage, pair)?.unwrap_or_default();
+        PAIR_PENDING.save(storage, pair, &pending.checked_sub(share)?)?;
+    }
     if !delivered {
         let key = (&payout.payee, payout.denom.as_str());
         let credit = CREDITS.may_load(storage, key)?.unwrap_or_default();
@@ -231,7 +233,8 @@ mod tests {
     use super::*;
     use crate::contract::{execute, instantiate, query};
     use crate::msg::{
-        CreditResponse, ExecuteMsg, InstantiateMsg, OpenChannel, Payout, QueryMsg, SignedVoucher,
+        BatchClaim, CreditResponse, ExecuteMsg, InstantiateMsg, OpenChannel, Payout, QueryMsg,
+        SignedVoucher,
     };
     use cosmwasm_std::testing::{
         message_info, mock_dependencies, mock_env, MockApi, MockQuerier, MockStorage,
@@ -297,10 +300,14 @@ mod tests {
     }
 
     fn voucher(s: &Setup, amount: u128) -> SignedVoucher {
+        voucher_on(s, 1, amount)
+    }
+
+    fn voucher_on(s: &Setup, channel_id: u64, amount: u128) -> SignedVoucher {
         let fields = Voucher {
             chain_id: s.env.block.chain_id.clone(),
             contract: s.env.contract.address.to_string(),
-            channel_id: 1,
+            channel_id,
             amount: amount.into(),
             hashlock: None,
             expiry: None,
@@ -333,15 +340,27 @@ mod tests {
             },
         )
         .unwrap();
+        let id = res
+            .attributes
+            .iter()
+            .find(|a| a.key == "payout_id")
+            .unwrap()
+            .value
+            .clone();
+        packet_of(s, &res.messages[0].msg, &id)
+    }
+
+    /// Checks an ICS-20 payout message; returns the packet ICS-20 would send.
+    fn packet_of(s: &Setup, msg: &CosmosMsg, payout_id: &str) -> IbcPacket {
         let CosmosMsg::Ibc(IbcMsg::Transfer {
             channel_id,
             to_address,
             amount: sent,
             timeout,
             memo,
-        }) = res.messages[0].msg.clone()
+        }) = msg.clone()
         else {
-            panic!("expected an ICS-20 transfer, got {:?}", res.messages);
+            panic!("expected an ICS-20 transfer, got {msg:?}");
         };
         assert_eq!(channel_id, "channel-7");
         assert_eq!(to_address, "osmo1receiver");
@@ -353,14 +372,7 @@ mod tests {
             parsed["src_callback"]["address"],
             s.env.contract.address.as_str()
         );
-        let id = res
-            .attributes
-            .iter()
-            .find(|a| a.key == "payout_id")
-            .unwrap()
-            .value
-            .clone();
-        assert_eq!(parsed["wevalue_payout"], id.as_str());
+        assert_eq!(parsed["wevalue_payout"], payout_id);
         let data = serde_json::json!({
             "denom": sent.denom,
             "amount": sent.amount,
@@ -378,20 +390,24 @@ mod tests {
                 port_id: "transfer".into(),
                 channel_id: "channel-0".into(),
             },
-            id.parse().unwrap(),
+            payout_id.parse().unwrap(),
             IbcTimeout::with_timestamp(timeout_at),
         )
     }
 
     fn total_paid(s: &Setup) -> u128 {
+        total_paid_of(s, &s.payer, "ucity")
+    }
+
+    fn total_paid_of(s: &Setup, payer: &Addr, denom: &str) -> u128 {
         let r: TotalPaidResponse = from_json(
             query(
                 s.deps.as_ref(),
                 s.env.clone(),
                 QueryMsg::TotalPaid {
-                    payer: s.payer.to_string(),
+                    payer: payer.to_string(),
                     payee: s.payee.to_string(),
-                    asset: AssetInfo::Native("ucity".into()),
+                    asset: AssetInfo::Native(denom.into()),
                 },
             )
             .unwrap(),
@@ -401,13 +417,17 @@ mod tests {
     }
 
     fn credit(s: &Setup) -> u128 {
+        credit_in(s, "ucity")
+    }
+
+    fn credit_in(s: &Setup, denom: &str) -> u128 {
         let r: CreditResponse = from_json(
             query(
                 s.deps.as_ref(),
                 s.env.clone(),
                 QueryMsg::Credit {
                     payee: s.payee.to_string(),
-                    denom: "ucity".into(),
+                    denom: denom.into(),
                 },
             )
             .unwrap(),
@@ -566,5 +586,102 @@ mod tests {
         assert_eq!(credit(&s), 300);
         let e = execute(s.deps.as_mut(), later, message_info(&owner, &[]), msg).unwrap_err();
         assert_eq!(e, ContractError::PayoutNotFound { id });
+    }
+
+    fn open(s: &mut Setup, payer: &Addr, funds: &[Coin]) {
+        execute(
+            s.deps.as_mut(),
+            s.env.clone(),
+            message_info(payer, funds),
+            ExecuteMsg::Open(OpenChannel {
+                payee: s.payee.to_string(),
+                pubkey: s.key.public_key().into(),
+                scheme: VoucherScheme::Ed25519,
+                challenge_period: None,
+            }),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn batch_pays_out_over_ibc_once_per_denom() {
+        let mut s = setup();
+        let payer2 = s.deps.api.addr_make("payer2");
+        let payer = s.payer.clone();
+        open(&mut s, &payer2, &coins(1_000, "ucity")); // channel 2
+        open(&mut s, &payer, &coins(1_000, "uother")); // channel 3
+        let claims = [(1, 100), (2, 200), (3, 300)]
+            .into_iter()
+            .map(|(id, amount)| BatchClaim {
+                channel_id: id,
+                voucher: voucher_on(&s, id, amount),
+                preimage: None,
+            })
+            .collect();
+        let payout = Payout::Ibc {
+            channel: "channel-7".into(),
+            receiver: "osmo1receiver".into(),
+            timeout_seconds: 600,
+        };
+        let res = execute(
+            s.deps.as_mut(),
+            s.env.clone(),
+            message_info(&s.payee.clone(), &[]),
+            ExecuteMsg::ClaimBatch {
+                claims,
+                payout: Some(payout),
+            },
+        )
+        .unwrap();
+        let ids: Vec<&str> = res
+            .attributes
+            .iter()
+            .filter(|a| a.key == "payout_id")
+            .map(|a| a.value.as_str())
+            .collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(res.messages.len(), 2);
+        let ucity = packet_of(&s, &res.messages[0].msg, "1");
+        let uother = packet_of(&s, &res.messages[1].msg, "2");
+        let sent = |i: usize| match &res.messages[i].msg {
+            CosmosMsg::Ibc(IbcMsg::Transfer { amount, .. }) => amount.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(sent(0), Coin::new(300u128, "ucity"));
+        assert_eq!(sent(1), Coin::new(300u128, "uother"));
+        // One pending payout per denom, remembering each pair's share.
+        let pending = PAYOUTS.load(s.deps.as_ref().storage, 1).unwrap();
+        assert_eq!(pending.channel_id, 1);
+        assert_eq!(
+            pending.pairs,
+            vec![(1, Uint128::new(100)), (2, Uint128::new(200))]
+        );
+        assert_eq!(
+            PAYOUTS.load(s.deps.as_ref().storage, 2).unwrap().channel_id,
+            3
+        );
+        // In flight: nothing counts as paid yet.
+        assert_eq!(total_paid_of(&s, &payer, "ucity"), 0);
+        assert_eq!(total_paid_of(&s, &payer2, "ucity"), 0);
+        assert_eq!(total_paid_of(&s, &payer, "uother"), 0);
+
+        // Delivered: each pair counts its own share.
+        source_callback(
+            s.deps.as_mut(),
+            s.env.clone(),
+            ack(ucity, br#"{"result":"AQ=="}"#),
+        )
+        .unwrap();
+        assert_eq!(total_paid_of(&s, &payer, "ucity"), 100);
+        assert_eq!(total_paid_of(&s, &payer2, "ucity"), 200);
+        // Timed out: refunded to the payee as credit, which counts as paid.
+        let timeout = IbcSourceCallbackMsg::Timeout(IbcTimeoutCallbackMsg::new(
+            uother,
+            Addr::unchecked("relayer"),
+        ));
+        source_callback(s.deps.as_mut(), s.env.clone(), timeout).unwrap();
+        assert_eq!(credit_in(&s, "uother"), 300);
+        assert_eq!(credit(&s), 0);
+        assert_eq!(total_paid_of(&s, &payer, "uother"), 300);
     }
 }

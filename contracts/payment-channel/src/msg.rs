@@ -119,11 +119,17 @@ pub enum ExecuteMsg {
     },
     /// Redeems up to `max_batch_size` vouchers on distinct channels at once,
     /// all or nothing; the sender must be each channel's payee or its
-    /// watchtower. Proceeds go to each payee on this chain, one transfer per
-    /// payee and asset. Ed25519 vouchers are verified in one batch check.
+    /// watchtower. Proceeds go out in one transfer per payee and asset.
+    /// Ed25519 vouchers are verified in one batch check.
     ClaimBatch {
         /// The vouchers, each for a different channel.
         claims: Vec<BatchClaim>,
+        /// Where the proceeds go (default: each payee on this chain). An IBC
+        /// payout is allowed only when the sender is the payee of every
+        /// claimed channel and every channel holds a native denom: one
+        /// ICS-20 transfer per denom, each with its own `payout_id`.
+        #[serde(default)]
+        payout: Option<Payout>,
     },
     /// The payee closes now: redeems the optional voucher, then refunds the
     /// rest of the deposit to the payer (cooperative close).
@@ -352,7 +358,8 @@ pub struct WatchtowersResponse {
 pub struct PayoutResponse {
     /// The payout id.
     pub id: u64,
-    /// The channel it was claimed from.
+    /// The channel it was claimed from (the first channel of its denom, for
+    /// a batch claim's payout).
     pub channel_id: u64,
     /// The payee it belongs to.
     pub payee: Addr,

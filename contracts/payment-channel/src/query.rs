@@ -14,8 +14,8 @@ use crate::msg::{
     SignBytesResponse, SignedVoucher, WatchtowersResponse,
 };
 use crate::state::{
-    BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS, MAX_OPEN_PER_PAIR, PAID, PAIRS, PAIR_OPEN,
-    PAIR_PENDING, PAYOUTS, STATES, WATCHTOWERS,
+    claimed, load_page, slot_amount, Page, BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS,
+    MAX_OPEN_PER_PAIR, PAID, PAIRS, PAIR_OPEN, PAIR_PENDING, PAYOUTS, WATCHTOWERS,
 };
 use crate::voucher::{adr036_signer, payload, signed_fields};
 
@@ -32,15 +32,13 @@ pub fn channel(deps: Deps, id: u64) -> Result<ChannelResponse, ContractError> {
     let c = CHANNELS
         .may_load(deps.storage, id)?
         .ok_or(ContractError::ChannelNotFound { id })?;
-    let s = STATES
-        .may_load(deps.storage, id)?
-        .ok_or(ContractError::ChannelNotFound { id })?;
+    let claimed = claimed(deps.storage, &c)?;
     Ok(ChannelResponse {
         id,
-        balance: s.balance(),
-        status: s.status(),
-        deposit: s.deposit,
-        claimed: s.claimed,
+        balance: c.balance(claimed),
+        status: c.status(),
+        deposit: c.deposit,
+        claimed,
         payer: c.payer,
         payee: c.payee,
         asset: c.asset,
@@ -103,19 +101,26 @@ pub fn total_paid(
             total: Uint128::zero(),
         });
     };
-    // Closed channels, plus at most MAX_OPEN_PER_PAIR open ones, minus IBC
-    // payouts not yet acknowledged.
+    // Closed channels, plus at most MAX_OPEN_PER_PAIR open ones (from their
+    // claim pages, each read once), minus IBC payouts not yet acknowledged.
     let mut total = PAID.may_load(deps.storage, pair)?.unwrap_or_default();
-    for id in PAIR_OPEN
+    let mut pages: Vec<(u64, Page)> = vec![];
+    for entry in PAIR_OPEN
         .prefix(pair)
-        .keys(deps.storage, None, None, Order::Ascending)
+        .range(deps.storage, None, None, Order::Ascending)
         .take(MAX_OPEN_PER_PAIR)
     {
-        let id = id?;
-        let state = STATES
-            .may_load(deps.storage, id)?
-            .ok_or(ContractError::ChannelNotFound { id })?;
-        total = total.checked_add(state.claimed)?;
+        let (_, (page, slot)) = entry?;
+        let amount = match pages.iter().find(|(id, _)| *id == page) {
+            Some((_, amounts)) => slot_amount(amounts, slot),
+            None => {
+                let amounts = load_page(deps.storage, page)?;
+                let amount = slot_amount(&amounts, slot);
+                pages.push((page, amounts));
+                amount
+            }
+        };
+        total = total.checked_add(amount)?;
     }
     let pending = PAIR_PENDING
         .may_load(deps.storage, pair)?

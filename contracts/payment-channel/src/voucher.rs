@@ -10,7 +10,7 @@ use wevalue_voucher::{
 
 use crate::error::ContractError;
 use crate::msg::SignedVoucher;
-use crate::state::{Channel, ChannelState};
+use crate::state::Channel;
 
 /// The voucher the payer must have signed for `voucher` on channel `id`.
 pub fn signed_fields(env: &Env, id: u64, voucher: &SignedVoucher) -> Voucher {
@@ -29,36 +29,38 @@ pub fn adr036_signer(api: &dyn Api, pubkey: &[u8]) -> StdResult<Addr> {
     api.addr_humanize(&CanonicalAddr::from(account_id(pubkey).as_slice()))
 }
 
-/// Everything but the signature: returns the amount the voucher adds.
+/// Everything but the signature, for channel `id` that has `claimed` so
+/// far: returns the amount the voucher adds.
 pub fn check_terms(
     env: &Env,
     id: u64,
-    state: &ChannelState,
+    channel: &Channel,
+    claimed: Uint128,
     voucher: &SignedVoucher,
     preimage: Option<&HexBinary>,
 ) -> Result<Uint128, ContractError> {
-    ensure!(!state.closed, ContractError::ChannelClosed { id });
+    ensure!(!channel.closed, ContractError::ChannelClosed { id });
     let now = env.block.time.seconds();
-    if let Some(finalize_after) = state.finalize_after {
+    if let Some(finalize_after) = channel.finalize_after {
         ensure!(
             now < finalize_after,
             ContractError::ChallengePeriodOver { id, finalize_after }
         );
     }
     ensure!(
-        voucher.amount > state.claimed,
+        voucher.amount > claimed,
         ContractError::VoucherNotIncreasing {
             id,
             amount: voucher.amount,
-            claimed: state.claimed
+            claimed
         }
     );
     ensure!(
-        voucher.amount <= state.deposit,
+        voucher.amount <= channel.deposit,
         ContractError::VoucherExceedsDeposit {
             id,
             amount: voucher.amount,
-            deposit: state.deposit
+            deposit: channel.deposit
         }
     );
     ensure!(
@@ -94,7 +96,7 @@ pub fn check_terms(
             );
         }
     }
-    Ok(voucher.amount - state.claimed)
+    Ok(voucher.amount - claimed)
 }
 
 /// The message a signature of this channel's scheme is checked against.
@@ -138,11 +140,20 @@ mod tests {
     use super::*;
     use cosmwasm_std::testing::mock_env;
 
-    fn state(deposit: u128, claimed: u128) -> ChannelState {
-        ChannelState {
+    fn channel(deposit: u128) -> Channel {
+        Channel {
+            payer: cosmwasm_std::Addr::unchecked("payer"),
+            payee: cosmwasm_std::Addr::unchecked("payee"),
+            asset: wevalue_common::asset::AssetInfo::Native("ucity".into()),
+            pubkey: vec![0; 32].into(),
+            scheme: VoucherScheme::Ed25519,
+            challenge_period: 3600,
+            pair: 1,
+            page: 1,
+            slot: 0,
             deposit: deposit.into(),
-            claimed: claimed.into(),
-            ..ChannelState::default()
+            finalize_after: None,
+            closed: false,
         }
     }
 
@@ -159,11 +170,11 @@ mod tests {
     fn terms_pay_only_the_increase() {
         let env = mock_env();
         assert_eq!(
-            check_terms(&env, 1, &state(100, 40), &voucher(70), None),
+            check_terms(&env, 1, &channel(100), 40u128.into(), &voucher(70), None),
             Ok(Uint128::new(30))
         );
         assert_eq!(
-            check_terms(&env, 1, &state(100, 40), &voucher(100), None),
+            check_terms(&env, 1, &channel(100), 40u128.into(), &voucher(100), None),
             Ok(Uint128::new(60))
         );
     }
@@ -175,7 +186,7 @@ mod tests {
         let mut v = voucher(10);
         v.expiry = Some(now);
         assert_eq!(
-            check_terms(&env, 3, &state(100, 0), &v, None),
+            check_terms(&env, 3, &channel(100), 0u128.into(), &v, None),
             Err(ContractError::VoucherExpired {
                 id: 3,
                 expiry: now,
@@ -186,12 +197,12 @@ mod tests {
         let preimage = HexBinary::from(b"x".to_vec());
         v.hashlock = Some(HexBinary::from(sha256(b"x")));
         assert_eq!(
-            check_terms(&env, 3, &state(100, 0), &v, Some(&preimage)),
+            check_terms(&env, 3, &channel(100), 0u128.into(), &v, Some(&preimage)),
             Ok(Uint128::new(10))
         );
         let long = HexBinary::from(vec![7; MAX_PREIMAGE_LEN + 1]);
         assert_eq!(
-            check_terms(&env, 3, &state(100, 0), &v, Some(&long)),
+            check_terms(&env, 3, &channel(100), 0u128.into(), &v, Some(&long)),
             Err(ContractError::PreimageLength { len: 65, max: 64 })
         );
     }

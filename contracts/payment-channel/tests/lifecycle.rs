@@ -338,7 +338,10 @@ fn every_message_refuses_unexpected_funds() {
             preimage: None,
             payout: None,
         },
-        ExecuteMsg::ClaimBatch { claims: vec![] },
+        ExecuteMsg::ClaimBatch {
+            claims: vec![],
+            payout: None,
+        },
         ExecuteMsg::Close {
             channel_id: id,
             voucher: None,

@@ -2,7 +2,10 @@
 //! the native denom and the cw20, the contract's balance equals the sum over
 //! channels of (deposit - claimed), the channels agree with a model that
 //! only applies accepted messages, and the purchase-verifier totals equal
-//! what each payee received.
+//! what each payee received. The model also predicts each channel's claim
+//! page and slot, and `random_runs_share_pages` checks that the random
+//! sequences do batch-claim channels sharing a page and close channels
+//! whose page neighbours stay open.
 
 mod suite;
 
@@ -10,7 +13,10 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::{coins, Uint128};
 use payment_channel::msg::{BatchClaim, ChannelStatus};
+use payment_channel::state::PAGE_SLOTS;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
 use suite::*;
 use wevalue_voucher::sign::VoucherSigner;
 use wevalue_voucher::VoucherScheme;
@@ -57,6 +63,8 @@ enum Op {
     },
     Batch {
         items: Vec<(usize, u128, bool)>,
+        /// Keep items of other payees (the batch then fails).
+        mixed: bool,
     },
     Close {
         ch: usize,
@@ -86,8 +94,11 @@ fn op() -> impl Strategy<Value = Op> {
         )
             .prop_map(|(ch, delta, forged, sender)| Op::Claim { ch, delta, forged, sender }),
         1 => (0..2usize, any::<bool>()).prop_map(|(payee, authorize)| Op::Watchtower { payee, authorize }),
-        2 => prop::collection::vec((0..8usize, 0..2_000u128, prop::bool::weighted(0.1)), 1..5)
-            .prop_map(|items| Op::Batch { items }),
+        3 => (
+            prop::collection::vec((0..8usize, 0..2_000u128, prop::bool::weighted(0.1)), 1..6),
+            prop::bool::weighted(0.2),
+        )
+            .prop_map(|(items, mixed)| Op::Batch { items, mixed }),
         1 => (0..8usize, prop::option::of(0..2_000u128)).prop_map(|(ch, delta)| Op::Close { ch, delta }),
         2 => (0..8usize).prop_map(|ch| Op::StartClose { ch }),
         2 => (1..5_000u64).prop_map(|secs| Op::Advance { secs }),
@@ -98,17 +109,57 @@ fn op() -> impl Strategy<Value = Op> {
 struct Model {
     /// Per channel: payer, payee, key, deposit, claimed, closed.
     channels: Vec<(usize, usize, VoucherSigner, u128, u128, bool)>,
+    /// Per channel: its claim page and slot.
+    slots: Vec<(u64, u32)>,
+    /// Per payee: current page and slots used; and the last page id.
+    cursors: [Option<(u64, u32)>; 2],
+    last_page: u64,
     /// Which payees currently authorize the watchtower.
     towers: [bool; 2],
 }
 
-/// Runs `ops`; returns the total claimed and how many channels closed.
-fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
+impl Model {
+    fn allocate(&mut self, payee: usize) -> (u64, u32) {
+        let (page, slot) = match self.cursors[payee] {
+            Some((page, used)) if used < PAGE_SLOTS => (page, used),
+            _ => {
+                self.last_page += 1;
+                (self.last_page, 0)
+            }
+        };
+        self.cursors[payee] = Some((page, slot + 1));
+        (page, slot)
+    }
+
+    /// Whether another channel in `ch`'s page is still open.
+    fn open_neighbour(&self, ch: usize) -> bool {
+        let page = self.slots[ch].0;
+        (0..self.channels.len()).any(|o| o != ch && self.slots[o].0 == page && !self.channels[o].5)
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Default, PartialEq)]
+struct Outcome {
+    claimed: u128,
+    closed: usize,
+    /// Accepted batches with two channels in one page.
+    shared_page_batches: usize,
+    /// Closes (either kind) of a channel with an open page neighbour.
+    closes_beside_open: usize,
+}
+
+/// Runs `ops`; returns what happened.
+fn run(ops: Vec<Op>) -> Result<Outcome, TestCaseError> {
     let mut s = SuiteBuilder::new().build();
     let mut m = Model {
         channels: vec![],
+        slots: vec![],
+        cursors: [None; 2],
+        last_page: 0,
         towers: [false; 2],
     };
+    let mut out = Outcome::default();
     for op in ops {
         match op {
             Op::Open {
@@ -130,6 +181,10 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
                     Err(e) => return Err(TestCaseError::fail(e.to_string())),
                 };
                 prop_assert_eq!(id as usize, m.channels.len() + 1);
+                let slot = m.allocate(payee);
+                let stored = s.stored_channel(id);
+                prop_assert_eq!((stored.page, stored.slot), slot);
+                m.slots.push(slot);
                 m.channels.push((payer, payee, key, amount, 0, false));
             }
             Op::TopUp { ch, amount } => {
@@ -194,7 +249,7 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
                     }
                 }
             }
-            Op::Batch { items } => {
+            Op::Batch { items, mixed } => {
                 let Some(first) = items.first().and_then(|(ch, _, _)| m.channels.get(*ch)) else {
                     continue;
                 };
@@ -202,7 +257,7 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
                 let mut claims = vec![];
                 let mut updates = vec![];
                 for (ch, delta, forged) in items {
-                    if let Some(c) = m.channels.get(ch) {
+                    if let Some(c) = m.channels.get(ch).filter(|c| mixed || c.1 == payee) {
                         let id = ch as u64 + 1;
                         let key = if forged {
                             signer(VoucherScheme::Ed25519, "mallory")
@@ -218,6 +273,12 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
                     }
                 }
                 if s.claim_batch(PAYEES[payee], claims).is_ok() {
+                    let mut pages: Vec<u64> =
+                        updates.iter().map(|(ch, _)| m.slots[*ch].0).collect();
+                    pages.sort_unstable();
+                    if pages.windows(2).any(|w| w[0] == w[1]) {
+                        out.shared_page_batches += 1;
+                    }
                     for (ch, amount) in updates {
                         m.channels[ch].4 = amount;
                     }
@@ -228,6 +289,9 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
                     let id = ch as u64 + 1;
                     let v = delta.map(|d| s.voucher(&c.2, id, c.4 + d));
                     if s.close(PAYEES[c.1], id, v).is_ok() {
+                        if m.open_neighbour(ch) {
+                            out.closes_beside_open += 1;
+                        }
                         if let Some(d) = delta {
                             m.channels[ch].4 += d;
                         }
@@ -243,6 +307,9 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
             Op::Advance { secs } => s.advance(secs),
             Op::Finalize { ch } => {
                 if ch < m.channels.len() && s.finalize("stranger", ch as u64 + 1).is_ok() {
+                    if m.open_neighbour(ch) {
+                        out.closes_beside_open += 1;
+                    }
                     m.channels[ch].5 = true;
                 }
             }
@@ -265,9 +332,9 @@ fn run(ops: Vec<Op>) -> Result<(u128, usize), TestCaseError> {
             prop_assert_eq!(s.total_paid(PAYERS[payer], PAYEES[payee], asset), total);
         }
     }
-    let claimed = m.channels.iter().map(|c| c.4).sum();
-    let closed = m.channels.iter().filter(|c| c.5).count();
-    Ok((claimed, closed))
+    out.claimed = m.channels.iter().map(|c| c.4).sum();
+    out.closed = m.channels.iter().filter(|c| c.5).count();
+    Ok(out)
 }
 
 #[test]
@@ -319,6 +386,7 @@ fn the_model_sees_accepted_messages() {
         },
         Batch {
             items: vec![(0, 50, false), (1, 70, false)],
+            mixed: false,
         },
         TopUp { ch: 1, amount: 10 },
         StartClose { ch: 2 },
@@ -341,7 +409,29 @@ fn the_model_sees_accepted_messages() {
             delta: Some(5),
         },
     ];
-    assert_eq!(run(ops).unwrap(), (150 + 75 + 30, 2));
+    let out = run(ops).unwrap();
+    assert_eq!((out.claimed, out.closed), (150 + 75 + 30, 2));
+    // Channels 0 and 1 share seller's first page; 2 is seller2's.
+    assert_eq!(out.shared_page_batches, 1);
+    assert_eq!(out.closes_beside_open, 1);
+}
+
+#[test]
+fn random_runs_share_pages() {
+    let strategy = prop::collection::vec(op(), 1..60);
+    let mut runner = TestRunner::deterministic();
+    let (mut shared, mut beside) = (0, 0);
+    for _ in 0..24 {
+        let ops = strategy.new_tree(&mut runner).unwrap().current();
+        let out = run(ops).unwrap();
+        shared += out.shared_page_batches;
+        beside += out.closes_beside_open;
+    }
+    assert!(shared > 0, "no batch claimed two channels of one page");
+    assert!(
+        beside > 0,
+        "no close of a channel with open page neighbours"
+    );
 }
 
 proptest! {

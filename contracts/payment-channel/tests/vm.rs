@@ -210,6 +210,7 @@ fn batch_of_fifty_uses_batch_verification() {
             &[],
             &ExecuteMsg::ClaimBatch {
                 claims: items(&vm, 10),
+                payout: None,
             },
         )
         .unwrap();
@@ -225,13 +226,27 @@ fn batch_of_fifty_uses_batch_verification() {
     let mut bad = items(&vm, 20);
     bad[37].voucher.amount = Uint128::new(21);
     let err = vm
-        .execute(&seller, &[], &ExecuteMsg::ClaimBatch { claims: bad })
+        .execute(
+            &seller,
+            &[],
+            &ExecuteMsg::ClaimBatch {
+                claims: bad,
+                payout: None,
+            },
+        )
         .unwrap_err();
     assert!(err.starts_with("batch claim 37:"), "{err}");
     let mut too_many = items(&vm, 20);
     too_many.push(too_many[0].clone());
     let err = vm
-        .execute(&seller, &[], &ExecuteMsg::ClaimBatch { claims: too_many })
+        .execute(
+            &seller,
+            &[],
+            &ExecuteMsg::ClaimBatch {
+                claims: too_many,
+                payout: None,
+            },
+        )
         .unwrap_err();
     assert!(err.contains("1 to 50 claims"), "{err}");
     assert_eq!(channel(&mut vm, channels[37].0).claimed, Uint128::new(10));
@@ -363,4 +378,96 @@ fn vouchers_bind_chain_and_instance_in_the_vm() {
         assert!(err.contains("signature does not verify"), "{scheme}: {err}");
         a.execute(&seller, &[], &claim_msg(id_a, v, None)).unwrap();
     }
+}
+
+#[test]
+fn claim_pages_in_the_vm() {
+    use payment_channel::state::PAGE_SLOTS;
+    let mut vm = setup();
+    let seller = user_addr("seller");
+    // Two full pages of the seller's channels, one payer each.
+    let n = 2 * PAGE_SLOTS as usize;
+    let channels: Vec<(u64, VoucherSigner)> = (0..n)
+        .map(|i| {
+            let k = key(VoucherScheme::Ed25519, &format!("page{i}"));
+            let id = open(&mut vm, &user_addr(&format!("p{i}")), &seller, &k, 1_000);
+            (id, k)
+        })
+        .collect();
+    let batch = |vm: &mut VmContract, items: &[(u64, VoucherSigner)], amount: u128| {
+        let claims = items
+            .iter()
+            .map(|(id, k)| BatchClaim {
+                channel_id: *id,
+                voucher: voucher(vm, k, *id, amount, None),
+                preimage: None,
+            })
+            .collect();
+        vm.execute(
+            &seller,
+            &[],
+            &ExecuteMsg::ClaimBatch {
+                claims,
+                payout: None,
+            },
+        )
+        .unwrap()
+    };
+    batch(&mut vm, &channels, 100);
+    // Steady state: one claim alone, then all of them in one batch.
+    let (id0, k0) = &channels[0];
+    let single = vm
+        .execute(
+            &seller,
+            &[],
+            &claim_msg(*id0, voucher(&vm, k0, *id0, 150, None), None),
+        )
+        .unwrap()
+        .gas;
+    let out = batch(&mut vm, &channels, 200);
+    assert_eq!(
+        out.response.messages[0].msg,
+        CosmosMsg::Bank(BankMsg::Send {
+            to_address: seller.to_string(),
+            amount: coins(50 + 100 * (n as u128 - 1), DENOM)
+        })
+    );
+    // Channels of a page share its write: a voucher in the batch costs well
+    // under a single claim.
+    let per_voucher = out.gas.sdk() / n as u64;
+    assert!(
+        per_voucher * 4 < single.sdk() * 3,
+        "{per_voucher} per voucher vs {} single",
+        single.sdk()
+    );
+
+    // Close the first channel; its neighbours keep being claimed.
+    let out = vm
+        .execute(
+            &seller,
+            &[],
+            &ExecuteMsg::Close {
+                channel_id: *id0,
+                voucher: None,
+                preimage: None,
+                payout: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(out.attr("refund"), Some("800"));
+    batch(&mut vm, &channels[1..], 300);
+    let closed = channel(&mut vm, *id0);
+    assert_eq!(closed.status, ChannelStatus::Closed);
+    assert_eq!(closed.claimed, Uint128::new(200));
+    for (id, _) in &channels[1..] {
+        assert_eq!(channel(&mut vm, *id).claimed, Uint128::new(300));
+    }
+    let err = vm
+        .execute(
+            &seller,
+            &[],
+            &claim_msg(*id0, voucher(&vm, k0, *id0, 400, None), None),
+        )
+        .unwrap_err();
+    assert!(err.contains("is closed"), "{err}");
 }

@@ -2,6 +2,9 @@
 //!
 //! Version 0.1.0 is the first layout, so there is nothing to convert yet;
 //! every migration first refuses another contract's state and downgrades.
+//! (The claim-page layout of `state.rs` replaced an earlier split of each
+//! channel into parameters and mutable state before the first release: no
+//! instance ever held the old layout, so it has no migration.)
 
 use cosmwasm_std::{DepsMut, Response};
 use wevalue_common::migration::ensure_upgrade;

@@ -380,7 +380,16 @@ impl Suite {
         sender: &str,
         claims: Vec<BatchClaim>,
     ) -> Result<AppResponse, ContractError> {
-        self.exec(sender, &ExecuteMsg::ClaimBatch { claims }, &[])
+        self.claim_batch_with(sender, claims, None)
+    }
+
+    pub fn claim_batch_with(
+        &mut self,
+        sender: &str,
+        claims: Vec<BatchClaim>,
+        payout: Option<Payout>,
+    ) -> Result<AppResponse, ContractError> {
+        self.exec(sender, &ExecuteMsg::ClaimBatch { claims, payout }, &[])
     }
 
     pub fn close(
@@ -463,6 +472,28 @@ impl Suite {
             })
             .unwrap();
         r.total.u128()
+    }
+
+    /// The channel record as stored (with its claim page and slot).
+    pub fn stored_channel(&self, id: u64) -> payment_channel::state::Channel {
+        let key = payment_channel::state::CHANNELS.key(id);
+        let raw = self
+            .app
+            .wrap()
+            .query_wasm_raw(&self.contract, key.to_vec())
+            .unwrap()
+            .expect("channel record");
+        cosmwasm_std::from_json(raw).unwrap()
+    }
+
+    /// A claim page as stored; `None` if no claim wrote it yet.
+    pub fn stored_page(&self, page: u64) -> Option<Vec<Uint128>> {
+        let key = payment_channel::state::PAGES.key(page);
+        self.app
+            .wrap()
+            .query_wasm_raw(&self.contract, key.to_vec())
+            .unwrap()
+            .map(|raw| cosmwasm_std::from_json(raw).unwrap())
     }
 
     pub fn balance(&self, who: &Addr) -> u128 {
