@@ -47,6 +47,15 @@ pub struct Config {
     /// Deployment files.
     #[serde(default)]
     pub deploy: DeployConfig,
+    /// Payment-channel watchtower and settlement bridge (`enabled = true` to run).
+    #[serde(default)]
+    pub watchtower: crate::services::watchtower::WatchtowerConfig,
+    /// Oracle for value-contract tasks (runs when the section is present).
+    #[serde(default)]
+    pub oracle: Option<crate::services::oracle::config::OracleConfig>,
+    /// Matching solver (runs when the section is present and enabled).
+    #[serde(default)]
+    pub solver: Option<crate::services::solver::SolverConfig>,
 }
 
 /// Log output format.
@@ -527,6 +536,27 @@ impl Config {
         }
         if self.outbox.max_attempts == 0 {
             invalid("outbox.max_attempts", "must be at least 1".into());
+        }
+        for problem in self.watchtower.problems() {
+            invalid("watchtower", problem);
+        }
+        if let Some(oracle) = &self.oracle {
+            if oracle.mode != crate::services::oracle::config::OracleMode::Single
+                && oracle.key.is_none()
+            {
+                invalid(
+                    "oracle.key",
+                    format!("mode {:?} signs reports and needs a key", oracle.mode),
+                );
+            }
+            if oracle.page_size == 0 || oracle.page_size > 30 {
+                invalid("oracle.page_size", "must be 1 to 30".into());
+            }
+        }
+        if let Some(solver) = &self.solver {
+            if solver.page_size == 0 || solver.page_size > 30 {
+                invalid("solver.page_size", "must be 1 to 30".into());
+            }
         }
         if self.outbox.retry_initial_delay_ms == 0
             || self.outbox.retry_max_delay_ms < self.outbox.retry_initial_delay_ms

@@ -276,6 +276,7 @@ async fn run_connected(
     .with_metrics(metrics.clone());
     let report = outbox.reconcile().await?;
     tracing::info!(?report, "outbox reconciled");
+    let services = start_services(config, &deployment, &chain, &store, &stop_rx).await?;
 
     // Follow the configured contracts (all deployed ones by default).
     let names: Vec<&String> = if config.events.contracts.is_empty() {
@@ -357,9 +358,95 @@ async fn run_connected(
     }
     tracing::info!(cursor = follower.cursor(), "shutting down");
     metrics.set_ready(false);
+    for (name, task) in services {
+        match tokio::time::timeout(Duration::from_secs(10), task).await {
+            Ok(_) => tracing::info!(service = name, "stopped"),
+            Err(_) => tracing::warn!(service = name, "did not stop in 10 s"),
+        }
+    }
     store.set_cursor(&chain_id, STREAM, follower.cursor())?;
     if let Some(task) = server_task {
         let _ = task.await;
     }
     Ok(())
+}
+
+/// Starts the configured services (watchtower, oracle, solver) on the
+/// daemon's chain, store and shutdown signal; returns their tasks.
+async fn start_services(
+    config: &Config,
+    deployment: &Deployment,
+    chain: &Arc<dyn Chain>,
+    store: &Arc<Store>,
+    stop: &watch::Receiver<bool>,
+) -> Result<Vec<(&'static str, tokio::task::JoinHandle<()>)>, RelayerError> {
+    use crate::services::{oracle::OracleService, solver::SolverService, watchtower::Watchtower};
+    let service_err = |service: &'static str, e: &dyn std::fmt::Display| RelayerError::Service {
+        service,
+        reason: e.to_string(),
+    };
+    let inclusion = config
+        .chain
+        .cosmos
+        .as_ref()
+        .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
+        .unwrap_or(Duration::from_secs(60));
+    let mut tasks = vec![];
+    if config.watchtower.enabled {
+        let contract = if config.watchtower.contract.is_empty() {
+            resolve_contract(deployment, "payment-channel")?
+        } else {
+            config.watchtower.contract.clone()
+        };
+        let wt = Arc::new(
+            Watchtower::new(
+                config.watchtower.clone(),
+                contract,
+                chain.clone(),
+                store.clone(),
+                config.outbox.options(inclusion),
+            )
+            .await
+            .map_err(|e| service_err("watchtower", &e))?,
+        );
+        let rx = stop.clone();
+        tasks.push((
+            "watchtower",
+            tokio::spawn(async move {
+                if let Err(e) = wt.run(rx).await {
+                    tracing::error!(error = %e, "watchtower stopped");
+                }
+            }),
+        ));
+    }
+    if let Some(oracle) = &config.oracle {
+        let contract = resolve_contract(deployment, "value-contract")?;
+        let svc = OracleService::new(oracle.clone(), chain.clone(), store.clone(), &contract)
+            .map_err(|e| service_err("oracle", &e))?
+            .with_outbox_options(config.outbox.options(inclusion));
+        let rx = stop.clone();
+        tasks.push((
+            "oracle",
+            tokio::spawn(async move {
+                if let Err(e) = svc.run(rx).await {
+                    tracing::error!(error = %e, "oracle stopped");
+                }
+            }),
+        ));
+    }
+    if let Some(solver) = config.solver.as_ref().filter(|s| s.enabled) {
+        let contract = resolve_contract(deployment, "value-contract")?;
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            chain.clone(),
+            chain.chain_id(),
+            config.outbox.options(inclusion),
+        ));
+        let svc = SolverService::new(chain.clone(), outbox, contract, solver.clone());
+        tasks.push(("solver", tokio::spawn(svc.run(stop.clone()))));
+    }
+    for (name, _) in &tasks {
+        tracing::info!(service = name, "service started");
+    }
+    Ok(tasks)
 }

@@ -333,4 +333,12 @@ pub enum RelayerError {
         /// Names available.
         available: String,
     },
+    /// A service could not start.
+    #[error("{service}: {reason}")]
+    Service {
+        /// Which service.
+        service: &'static str,
+        /// Why.
+        reason: String,
+    },
 }

@@ -6,7 +6,8 @@
 //! the same bytes (a chain cannot include the same signed tx twice); one
 //! whose sequence was taken by another tx is signed again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use thiserror::Error;
@@ -229,8 +230,17 @@ impl<C: TxClient + ?Sized> Outbox<C> {
         Ok(None)
     }
 
-    /// Advances one entry through pending → signed → broadcast → final.
-    async fn drive(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
+    /// Advances one entry through pending → signed → broadcast → final,
+    /// holding the signer's lock: services of one process that share an
+    /// account (watchtower, solver, oracle) take turns, so they never sign
+    /// two txs at the same sequence.
+    async fn drive(&self, entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
+        let lock = account_lock(&self.chain_id, self.client.sender());
+        let _turn = lock.lock().await;
+        self.drive_locked(entry).await
+    }
+
+    async fn drive_locked(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
         let id = entry.id;
         let key = entry.key.clone();
         let chain_err = |source| OutboxError::Chain {
@@ -375,4 +385,17 @@ impl<C: TxClient + ?Sized> Outbox<C> {
             m.outbox_backlog.set(n as i64);
         }
     }
+}
+
+/// One async lock per (chain, signer) in this process.
+fn account_lock(chain_id: &str, sender: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    locks
+        .entry(format!("{chain_id}/{sender}"))
+        .or_default()
+        .clone()
 }

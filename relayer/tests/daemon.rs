@@ -172,3 +172,89 @@ deployment_file = "{deployment}"
         "telemetry closed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_starts_the_configured_services_and_stops_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let voucher_api = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let text = format!(
+        r#"
+[telemetry]
+enabled = false
+[state]
+path = "{state}"
+[chain]
+id = "wevalue-services"
+[chain.embedded]
+block_interval_ms = 20
+artifacts_dir = "{artifacts}"
+[signer]
+mnemonic_env = "WEVALUE_TEST_NO_SUCH_VAR"
+[deploy]
+spec = "{spec}"
+deployment_file = "{deployment}"
+[watchtower]
+enabled = true
+listen = "{voucher_api}"
+poll_interval_ms = 20
+[oracle]
+mode = "single"
+poll_interval_ms = 50
+[[oracle.sources]]
+name = "sim"
+kind = "simulated_meter"
+[[oracle.templates]]
+metric_name = "kwh_saved"
+metric = "energy_saved"
+[solver]
+poll_interval_secs = 1
+"#,
+        state = dir.path().join("state.sqlite").display(),
+        artifacts = manifest.join("../artifacts").display(),
+        spec = manifest.join("deploy.example.toml").display(),
+        deployment = dir.path().join("deployment.json").display(),
+    );
+    let config = Config::from_toml(&text, "test").unwrap();
+    config.validate().unwrap();
+    assert!(config.watchtower.enabled && config.oracle.is_some() && config.solver.is_some());
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let daemon = tokio::spawn(relayer::daemon::run(
+        config,
+        async move {
+            let _ = stop_rx.await;
+        },
+        move |_| {
+            let _ = ready_tx.send(());
+        },
+    ));
+    tokio::time::timeout(Duration::from_secs(30), ready_rx)
+        .await
+        .unwrap()
+        .unwrap();
+    // The watchtower's voucher API answers.
+    let mut health = (0, String::new());
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(voucher_api).await.is_ok() {
+            health = http_get(voucher_api, "/health").await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(health.0, 200, "{}", health.1);
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), daemon)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(voucher_api).await.is_err(),
+        "the voucher API closed with the daemon"
+    );
+}

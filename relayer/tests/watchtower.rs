@@ -927,28 +927,23 @@ async fn a_crash_in_the_middle_of_settlement_does_not_claim_twice() {
 
 #[tokio::test]
 async fn ibc_payout_goes_in_the_batch_message_only_when_configured() {
-    use relayer::services::watchtower::{ClaimBatchBody, ClaimBatchMsg};
-    let local = ClaimBatchMsg {
-        claim_batch: ClaimBatchBody {
-            claims: vec![],
-            payout: None,
-        },
+    // The contract's own message carries the payout; without one it is
+    // the plain batch.
+    let local = ExecuteMsg::ClaimBatch {
+        claims: vec![],
+        payout: None,
     };
-    // Without a payout it is today's message exactly.
-    let typed = ExecuteMsg::ClaimBatch { claims: vec![] };
     assert_eq!(
         serde_json::to_value(&local).unwrap(),
-        serde_json::to_value(&typed).unwrap()
+        json!({"claim_batch": {"claims": [], "payout": null}})
     );
-    let ibc = ClaimBatchMsg {
-        claim_batch: ClaimBatchBody {
-            claims: vec![],
-            payout: Some(payment_channel::msg::Payout::Ibc {
-                channel: "channel-0".into(),
-                receiver: "osmo1xyz".into(),
-                timeout_seconds: 600,
-            }),
-        },
+    let ibc = ExecuteMsg::ClaimBatch {
+        claims: vec![],
+        payout: Some(payment_channel::msg::Payout::Ibc {
+            channel: "channel-0".into(),
+            receiver: "osmo1xyz".into(),
+            timeout_seconds: 600,
+        }),
     };
     assert_eq!(
         serde_json::to_value(&ibc).unwrap()["claim_batch"]["payout"],

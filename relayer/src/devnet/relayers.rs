@@ -241,7 +241,7 @@ impl Instance {
             let outbox = Arc::new(Outbox::new(
                 store.clone(),
                 self.client.clone(),
-                &crate::chain::ChainStatus::chain_id(self.client.as_ref()).to_string(),
+                crate::chain::ChainStatus::chain_id(self.client.as_ref()),
                 outbox_options(),
             ));
             let solver = SolverService::new(

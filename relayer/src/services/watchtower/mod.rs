@@ -25,13 +25,9 @@
 //!
 //! **IBC payouts.** With `payout = { kind = "ibc", ... }`, claims on channels
 //! whose payee is this relayer's own signer carry the contract's `Payout::Ibc`
-//! (only the payee may choose a payout). Single claims use the typed
-//! `ExecuteMsg::Claim { payout }`. Batches are built with a local mirror of
-//! `claim_batch` ([`ClaimBatchMsg`]) that omits `payout` when it is `None`,
-//! which is byte for byte today's message, and includes it when an IBC
-//! payout applies: that needs the contract revision that adds the optional
-//! `payout` to `ClaimBatch`. Channels of other payees are batched apart,
-//! without a payout.
+//! (only the payee may choose a payout), in `ExecuteMsg::Claim { payout }`
+//! and `ExecuteMsg::ClaimBatch { payout }` alike. Channels of other payees
+//! are batched apart, without a payout.
 
 mod db;
 pub mod http;
@@ -309,25 +305,6 @@ fn signed_voucher(row: &VoucherRow) -> SignedVoucher {
         expiry: row.expiry,
         signature: Binary::from(row.signature.clone()),
     }
-}
-
-/// `claim_batch` as sent: a mirror of the contract's message whose
-/// `payout` is left out when `None` (today's message exactly) and sent
-/// when an IBC payout applies (module docs).
-#[derive(Clone, Debug, Serialize)]
-pub struct ClaimBatchMsg {
-    /// The body.
-    pub claim_batch: ClaimBatchBody,
-}
-
-/// Body of [`ClaimBatchMsg`].
-#[derive(Clone, Debug, Serialize)]
-pub struct ClaimBatchBody {
-    /// The vouchers, each for a different channel.
-    pub claims: Vec<BatchClaim>,
-    /// Where the proceeds go (payee-only; omitted = local).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payout: Option<Payout>,
 }
 
 /// The service.
@@ -1018,11 +995,9 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
             };
             ("claim", ChainMsg::execute(&self.contract, &msg, vec![])?)
         } else {
-            let msg = ClaimBatchMsg {
-                claim_batch: ClaimBatchBody {
-                    claims: candidates.iter().map(Candidate::batch_claim).collect(),
-                    payout: payout.clone(),
-                },
+            let msg = ExecuteMsg::ClaimBatch {
+                claims: candidates.iter().map(Candidate::batch_claim).collect(),
+                payout: payout.clone(),
             };
             ("batch", ChainMsg::execute(&self.contract, &msg, vec![])?)
         };
