@@ -244,7 +244,7 @@ async fn curation(net: &mut Net) -> Result<(), DevnetError> {
         })?;
     }
     net.note(format!(
-        "{} sellers staked {STAKE} CITY each and were listed after {apply_secs} s unchallenged",
+        "{} sellers staked {STAKE} base units of CITY each and were listed after {apply_secs} s unchallenged",
         SELLERS.len()
     ));
     Ok(())
