@@ -329,19 +329,6 @@ impl Instance {
     pub fn is_running(&self) -> bool {
         self.stop.is_some()
     }
-
-    /// Oracle latencies (task, blocks) recorded in this instance's store.
-    pub fn oracle_latencies(&self) -> Result<Vec<(u64, u64)>, DevnetError> {
-        let store = Arc::new(Store::open(&self.db)?);
-        let svc = OracleService::new(
-            self.oracle_config(OracleMode::Observer, vec![]),
-            self.client.clone() as Arc<dyn Chain>,
-            store,
-            &self.value_contract,
-        )
-        .map_err(|e| service("oracle", e))?;
-        svc.latencies().map_err(|e| service("oracle", e))
-    }
 }
 
 /// Done outbox entries of an instance whose key starts with `prefix`:

@@ -534,6 +534,13 @@ impl OracleService {
             report.measured += 1;
             rec = db.get(store, task.id)?.unwrap_or(rec);
         }
+        // A submission recorded before a crash is resumed as recorded.
+        if let (Some(msg_json), Some(key)) = (&rec.msg_json, &rec.outbox_key) {
+            if self.config.mode != OracleMode::Observer {
+                let msgs: Vec<ChainMsg> = serde_json::from_str(msg_json)?;
+                return self.submit(task.id, key, &msgs, &rec, report).await;
+            }
+        }
         match self.config.mode {
             OracleMode::Observer => Ok(()),
             OracleMode::Single => self.attest(task, oracles, &rec, report).await,
@@ -668,10 +675,6 @@ impl OracleService {
         rec: &TaskRecord,
         report: &mut TickReport,
     ) -> Result<(), OracleError> {
-        if let (Some(msg_json), Some(key)) = (&rec.msg_json, &rec.outbox_key) {
-            let msgs: Vec<ChainMsg> = serde_json::from_str(msg_json)?;
-            return self.submit(task.id, key, &msgs, rec, report).await;
-        }
         if !oracles
             .members
             .iter()
@@ -734,10 +737,6 @@ impl OracleService {
         rec: &TaskRecord,
         report: &mut TickReport,
     ) -> Result<(), OracleError> {
-        if let (Some(msg_json), Some(key)) = (&rec.msg_json, &rec.outbox_key) {
-            let msgs: Vec<ChainMsg> = serde_json::from_str(msg_json)?;
-            return self.submit(task.id, key, &msgs, rec, report).await;
-        }
         let round = task.last_report_round + 1;
         let Some(own) = self
             .shared
