@@ -3,7 +3,6 @@ use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 use wevalue_common::asset::AssetInfo;
-use wevalue_common::purchase::TotalPaidResponse;
 pub use wevalue_voucher::VoucherScheme;
 
 #[cw_serde]
@@ -226,7 +225,7 @@ pub enum QueryMsg {
     /// The purchase-verifier interface: what `payer` has paid `payee` in
     /// `asset`, counting only what the payee received (IBC payouts count
     /// once acknowledged).
-    #[returns(TotalPaidResponse)]
+    #[returns(wevalue_common::purchase::TotalPaidResponse)]
     TotalPaid {
         /// The buyer's address.
         payer: String,
