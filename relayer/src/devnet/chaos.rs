@@ -54,10 +54,12 @@ impl Chaos {
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
     }
 
-    /// A crash point: maybe kill one instance and bring it back.
-    pub async fn point(&mut self, relayers: &mut Relayers) -> Result<(), DevnetError> {
+    /// A crash point: maybe kill one instance and bring it back. Returns
+    /// whether it did (clients then drop their kept-alive connections, which
+    /// the dead instance's server tasks would otherwise go on serving).
+    pub async fn point(&mut self, relayers: &mut Relayers) -> Result<bool, DevnetError> {
         if !self.enabled() || self.next(1000) >= self.per_mille {
-            return Ok(());
+            return Ok(false);
         }
         self.budget -= 1;
         let i = self.next(relayers.instances.len() as u64) as usize;
@@ -72,6 +74,6 @@ impl Chaos {
         tokio::time::sleep(outage).await;
         instance.start().await?;
         self.crashes.push(instance.name.clone());
-        Ok(())
+        Ok(true)
     }
 }

@@ -130,7 +130,7 @@ pub(super) async fn run(
     ));
 
     net.step("The buyer streams vouchers to the seller's watchtower, which settles in batches")?;
-    let client: HttpClient = hyper::Client::new();
+    let mut client: HttpClient = hyper::Client::new();
     let (chain_id, contract) = (net.chain_id.clone(), net.contract("payment-channel")?);
     let sign = |amount: u128| -> Result<VoucherRequest, DevnetError> {
         let voucher = Voucher {
@@ -163,7 +163,9 @@ pub(super) async fn run(
         post_voucher(&client, relayers, request).await?;
         if i % 97 == 96 {
             let at = Instant::now();
-            chaos.point(relayers).await?;
+            if chaos.point(relayers).await? {
+                client = hyper::Client::new();
+            }
             paused += at.elapsed();
         }
     }
@@ -176,7 +178,9 @@ pub(super) async fn run(
         if claimed(net, channel).await? == best {
             break;
         }
-        chaos.point(relayers).await?;
+        if chaos.point(relayers).await? {
+            client = hyper::Client::new();
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let settled = claimed(net, channel).await?;
@@ -211,6 +215,7 @@ pub(super) async fn run(
         chaos.point(relayers).await?;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    drop(client);
     let defended = claimed(net, channel).await?;
     check(defended == final_best, || {
         format!("the watchtower should have claimed {final_best} during the challenge window, claimed is {defended}")
