@@ -22,9 +22,15 @@ ci/build-wasm.sh
 
 step "cargo test (unit, multi-test, VM)"
 mkdir -p target
-cargo test --workspace --locked 2>&1 | tee target/test.log
+# Every test binary runs (--no-fail-fast), so one failure shows with all the others.
+status=0
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test.log || status=$?
 passed=$(grep -Eo '^test result: .* ([0-9]+) passed' target/test.log | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '^test result: .* ([0-9]+) failed' target/test.log | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+if [ "$status" -ne 0 ]; then
+  echo "tests: ${passed} passed, ${failed} failed" >&2
+  exit "$status"
+fi
 
 step "schema drift"
 ci/schema.sh

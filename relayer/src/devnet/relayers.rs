@@ -209,9 +209,9 @@ impl Instance {
                 contract: self.payment_channel.clone(),
                 payees: self.roles.watch_payees.clone(),
                 // Settle once a channel owes 10,000 ustake or its oldest
-                // unsettled voucher is 2 s old; a round every second.
+                // unsettled voucher is 3 s old; a round every second.
                 min_amount: Uint128::new(10_000),
-                max_age_seconds: 2,
+                max_age_seconds: 3,
                 max_batch: 50,
                 poll_interval_ms: POLL_MS,
                 settle_interval_seconds: 1,

@@ -165,6 +165,7 @@ pub async fn run_with(
     }
 
     net.close_step()?;
+    super::streaming::settlement_figures(&relayers, &mut figures)?;
     // No service effect was attempted twice: a second claim, attestation or
     // report would have been refused on chain and recorded as failed.
     let failed = relayers.failed_service_txs()?;

@@ -201,6 +201,9 @@ pub(super) async fn run(
     let final_best = best + extra * price;
     // ... and the buyer tries to leave with it unpaid.
     let claimed_at_close = claimed(net, channel).await?;
+    check(claimed_at_close < final_best, || {
+        format!("the close should start on a stale state: {claimed_at_close} of {final_best} claimed already")
+    })?;
     net.exec(
         "buyer",
         "payment-channel",
@@ -251,26 +254,20 @@ pub(super) async fn run(
         "finalized: seller received {seller_got}, buyer refunded {buyer_back} ustake"
     ));
 
-    // Settlement figures from the watchtower's own records.
-    let store = crate::store::Store::open(&relayers.city().db)?;
-    let (txs, gas) = settlement_figures(&store)?;
     // Vouchers are cumulative: each claim settles every voucher streamed
-    // on its channel since the previous one.
-    let vouchers = u64::from(options.vouchers) + extra as u64;
-    figures.settlement_txs = txs;
-    figures.vouchers_settled = vouchers;
-    figures.gas_per_settled_voucher = gas.checked_div(vouchers).unwrap_or(0);
+    // on its channel since the previous one. The claim txs are counted at
+    // the end of the run, when the watchtower has recorded every outcome.
+    figures.vouchers_settled = u64::from(options.vouchers) + extra as u64;
     Ok(())
 }
 
-/// (claim txs done, their gas) from the watchtower's outbox entries.
-fn settlement_figures(store: &crate::store::Store) -> Result<(u64, u64), DevnetError> {
-    Ok(store.with_conn("devnet: settlement figures", |conn| {
-        conn.query_row(
-            "SELECT count(*), coalesce(sum(gas_used), 0) FROM outbox
-             WHERE status = 'done' AND idempotency_key LIKE 'watchtower/%'",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )
-    })?)
+/// The watchtower's claim txs (count, gas) into the figures.
+pub(super) fn settlement_figures(
+    relayers: &Relayers,
+    figures: &mut Figures,
+) -> Result<(), DevnetError> {
+    let (txs, gas, _) = super::relayers::outbox_done(&relayers.city().db, "watchtower/")?;
+    figures.settlement_txs = txs;
+    figures.gas_per_settled_voucher = gas.checked_div(figures.vouchers_settled).unwrap_or(0);
+    Ok(())
 }
