@@ -45,6 +45,18 @@ fn full_cost(o: &[OfferInput]) -> u128 {
     o.iter().map(|o| o.price * u128::from(o.capacity)).sum()
 }
 
+/// 64 offers with random prices, capacities and minimums.
+fn random_offers(rng: &mut Rng) -> Vec<OfferInput> {
+    offers(rng, |r| {
+        let cap = r.range(1, 1_000_000) as u32;
+        (
+            r.range(1, 1_000) as u128,
+            cap,
+            r.range(1, cap as u64) as u32,
+        )
+    })
+}
+
 fn per_unit(budget: u128, max_participants: u32, offers: Vec<OfferInput>) -> Problem {
     Problem {
         kind: TaskKind::PerUnit,
@@ -57,26 +69,12 @@ fn per_unit(budget: u128, max_participants: u32, offers: Vec<OfferInput>) -> Pro
 fn families() -> Vec<Family> {
     vec![
         ("random, 64 slots", |rng| {
-            let o = offers(rng, |r| {
-                let cap = r.range(1, 1_000_000) as u32;
-                (
-                    r.range(1, 1_000) as u128,
-                    cap,
-                    r.range(1, cap as u64) as u32,
-                )
-            });
+            let o = random_offers(rng);
             let budget = full_cost(&o) * 3 / 10;
             per_unit(budget, 64, o)
         }),
         ("random, 8 slots", |rng| {
-            let o = offers(rng, |r| {
-                let cap = r.range(1, 1_000_000) as u32;
-                (
-                    r.range(1, 1_000) as u128,
-                    cap,
-                    r.range(1, cap as u64) as u32,
-                )
-            });
+            let o = random_offers(rng);
             let budget = full_cost(&o) / 10;
             per_unit(budget, 8, o)
         }),
