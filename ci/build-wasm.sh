@@ -3,10 +3,9 @@
 # its exports (instantiate/execute/query/migrate must be there) and
 # cosmwasm-check against the chain capabilities in ci/capabilities.txt.
 #
-# Toolchain: this machine cannot `rustup target add wasm32-unknown-unknown`,
-# so the default is Debian's Rust (rustc-web) with the std sources, building
-# std for wasm32 (build-std) for the MVP CPU, which every wasmvm 2.x accepts.
-# Where rustup has the wasm32 target installed, that is used instead.
+# Toolchain: Debian's Rust (rustc-web) with the std sources, building std for
+# wasm32 (build-std) and linking with wasm-ld by absolute path (ci/lib.sh).
+# One toolchain everywhere, so the checksums are the same on every machine.
 #
 # Usage: ci/build-wasm.sh [contract ...]   (default: all, plus cw20-base)
 set -euo pipefail
@@ -19,29 +18,11 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 export CARGO_TARGET_DIR="$PWD/target/wasm"
-RUSTFLAGS_WASM="-C target-cpu=mvp -C link-arg=-s"
-if [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
-  CARGO=(/usr/bin/cargo)
-  export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
-  EXTRA=(-Zbuild-std=std,panic_abort)
-  # immediate-abort: a panic traps at once, so the panic formatting and
-  # backtrace-demangling machinery of std (about 50 KiB) is not linked in.
-  RUSTFLAGS_WASM="$RUSTFLAGS_WASM -C link-arg=--allow-undefined -Zunstable-options -Cpanic=immediate-abort"
-elif rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
-  CARGO=(cargo)
-  EXTRA=()
-else
-  echo "no wasm toolchain: run ci/setup.sh (installs rustc-web + rust-web-src)" >&2
-  exit 1
-fi
+check_wasm_toolchain
 
 mkdir -p artifacts
 built=()
 for name in "${targets[@]}"; do
-  if [[ " $CONTRACTS " == *" $name "* ]] && ! has_entry_points "$name"; then
-    log "skip $name: placeholder crate without entry points"
-    continue
-  fi
   log "build $name"
   if [[ " $REFERENCE_CONTRACTS " == *" $name "* ]]; then
     # A crates.io contract: cargo's build-std cannot build a dependency with
@@ -54,14 +35,12 @@ print(next(p['manifest_path'] for p in json.load(sys.stdin)['packages'] if p['na
     rm -rf "$src" && mkdir -p "$src" && cp -r "$(dirname "$manifest")/." "$src/"
     printf '\n[workspace]\n' >> "$src/Cargo.toml"
     cp Cargo.lock "$src/Cargo.lock"
-    RUSTFLAGS="$RUSTFLAGS_WASM" "${CARGO[@]}" build --release --lib \
-      --target wasm32-unknown-unknown "${EXTRA[@]}" --manifest-path "$src/Cargo.toml"
+    wasm_cargo build --release --lib --manifest-path "$src/Cargo.toml"
   else
     # One cargo invocation per contract: building several together would
     # unify features, and a `library` feature enabled by one would strip
     # another's entry points.
-    RUSTFLAGS="$RUSTFLAGS_WASM" "${CARGO[@]}" build --release --locked --lib \
-      --target wasm32-unknown-unknown "${EXTRA[@]}" -p "$name"
+    wasm_cargo build --release --locked --lib -p "$name"
   fi
   raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/${name//-/_}.wasm"
   wasm-opt -Os --strip-debug --strip-producers "$raw" -o "artifacts/$name.wasm"

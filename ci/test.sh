@@ -12,10 +12,10 @@ step setup
 ci/setup.sh
 
 step "cargo fmt --check"
-cargo fmt --all -- --check
+host_fmt --all -- --check
 
 step "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+host_clippy --workspace --all-targets --locked -- -D warnings
 
 step "wasm artifacts"
 ci/build-wasm.sh
@@ -39,6 +39,9 @@ if [ -n "$(git status --porcelain -- schema)" ]; then
   echo "schema/ is out of date: run ci/schema.sh and commit the result" >&2
   exit 1
 fi
+
+step "TypeScript clients from schema/"
+ci/ts-check.sh
 
 step "gas benchmarks"
 ci/bench.sh

@@ -68,6 +68,8 @@ fn verifier_query(deps: Deps, _: Env, msg: PurchaseQueryMsg) -> StdResult<Binary
                 .may_load(deps.storage, (&payer, &payee, asset.key()))?
                 .unwrap_or_default(),
         }),
+        // Not used by the registry yet.
+        PurchaseQueryMsg::PaidForListing { .. } => Err(StdError::not_found("paid_for_listing")),
     }
 }
 
