@@ -1,0 +1,121 @@
+//! Decoding what a CometBFT node answers (events in the 0.34/0.37/0.38
+//! dialects, `/tx`, `/block_results`, ABCI queries) into the core's types.
+
+use cosmrs::proto::prost::Message;
+use cosmrs::rpc::client::CompatMode;
+use cosmrs::tendermint::abci;
+use relayer_core::chain::{Attribute, BlockEvents, ChainResult, Event, TxEvents, TxOutcome};
+use relayer_core::ChainError;
+use serde::{Deserialize, Serialize};
+
+/// CometBFT RPC dialect.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RpcCompat {
+    /// CometBFT 0.34 (base64 event attributes, `begin/end_block_events`).
+    #[serde(rename = "0.34")]
+    V0_34,
+    /// CometBFT 0.37 (plain attributes, `begin/end_block_events`).
+    #[serde(rename = "0.37")]
+    V0_37,
+    /// CometBFT 0.38 (`finalize_block_events`), wasmd 0.50 and later.
+    #[default]
+    #[serde(rename = "0.38")]
+    V0_38,
+}
+
+/// The lowest height from CometBFT's "height H is not available, lowest height is E".
+pub fn parse_lowest_height(msg: &str) -> Option<u64> {
+    let rest = &msg[msg.find("lowest height is ")? + "lowest height is ".len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Converts CometBFT events (either attribute encoding) to ours.
+pub fn convert_events(events: &[abci::Event]) -> Vec<Event> {
+    events
+        .iter()
+        .map(|e| Event {
+            ty: e.kind.clone(),
+            attributes: e
+                .attributes
+                .iter()
+                .map(|a| Attribute {
+                    key: a
+                        .key_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|_| String::from_utf8_lossy(a.key_bytes()).into_owned()),
+                    value: a
+                        .value_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|_| String::from_utf8_lossy(a.value_bytes()).into_owned()),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A `/tx` response as a [`TxOutcome`].
+pub fn tx_outcome(resp: &cosmrs::rpc::endpoint::tx::Response) -> TxOutcome {
+    TxOutcome {
+        hash: resp.hash.to_string(),
+        height: resp.height.value(),
+        code: resp.tx_result.code.value(),
+        log: resp.tx_result.log.clone(),
+        gas_used: resp.tx_result.gas_used.max(0) as u64,
+        gas_wanted: resp.tx_result.gas_wanted.max(0) as u64,
+        events: convert_events(&resp.tx_result.events),
+    }
+}
+
+/// A block's events from `/block_results` plus the tx hashes from `/block`.
+pub fn block_events(
+    results: &cosmrs::rpc::endpoint::block_results::Response,
+    tx_hashes: &[String],
+    time_nanos: u64,
+) -> BlockEvents {
+    let txs = results
+        .txs_results
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| TxEvents {
+            hash: tx_hashes.get(i).cloned().unwrap_or_default(),
+            index: i as u32,
+            code: r.code.value(),
+            events: convert_events(&r.events),
+        })
+        .collect();
+    BlockEvents {
+        height: results.height.value(),
+        time_nanos,
+        txs,
+    }
+}
+
+/// Decodes an ABCI query answer: `Ok(Err((code, log)))` when the app refused
+/// the query (e.g. wasmd code 9, contract query failed).
+pub fn decode_abci<Resp: Message + Default>(
+    path: &str,
+    resp: &cosmrs::rpc::endpoint::abci_query::AbciQuery,
+) -> ChainResult<Result<Resp, (u32, String)>> {
+    if resp.code.is_err() {
+        return Ok(Err((resp.code.value(), resp.log.clone())));
+    }
+    Resp::decode(resp.value.as_slice())
+        .map(Ok)
+        .map_err(|e| ChainError::Decode {
+            what: "abci_query response",
+            reason: format!("{path}: {e}"),
+        })
+}
+
+pub(crate) fn compat(mode: RpcCompat) -> CompatMode {
+    match mode {
+        RpcCompat::V0_34 => CompatMode::V0_34,
+        RpcCompat::V0_37 => CompatMode::V0_37,
+        RpcCompat::V0_38 => CompatMode::V0_38,
+    }
+}

@@ -1,0 +1,397 @@
+//! `deploy`: store and instantiate contracts from a deploy spec and write a
+//! deployment JSON (code ids, checksums, addresses). Idempotent: code that is
+//! on the chain with the same checksum and instances that exist there with
+//! the recorded code id are kept; only what is missing or changed is sent.
+//!
+//! A spec is TOML:
+//!
+//! ```toml
+//! [[instances]]
+//! name = "registry"                 # key in the deployment file
+//! code = "data-registry"            # contract registry name
+//! label = "WeValue data registry"
+//! admin = "sender"                  # "sender", "none" or an address
+//! funds = ""                        # coins sent with instantiate
+//! [instances.msg]                   # the instantiate message
+//! owner = "${sender}"               # ${sender}, ${contract:<name>} are substituted
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::chain::{ChainStatus, CodeClient, CodeUpload, TxClient};
+use crate::coins::parse_coins;
+use crate::contracts;
+use crate::error::DeployError;
+
+/// A deploy spec.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySpec {
+    /// Code to store even if no instance uses it.
+    #[serde(default)]
+    pub store_only: Vec<String>,
+    /// Instances in dependency order.
+    #[serde(default)]
+    pub instances: Vec<InstanceSpec>,
+}
+
+/// One contract instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSpec {
+    /// Deployment key (unique).
+    pub name: String,
+    /// Contract registry name.
+    pub code: String,
+    /// wasmd label.
+    pub label: String,
+    /// `sender`, `none` or an address.
+    #[serde(default = "default_admin")]
+    pub admin: String,
+    /// Coins sent with instantiate (`"100ustake"`).
+    #[serde(default)]
+    pub funds: String,
+    /// Instantiate message.
+    pub msg: Value,
+}
+
+fn default_admin() -> String {
+    "sender".into()
+}
+
+/// The deployment file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// Chain id.
+    pub chain_id: String,
+    /// Who deployed.
+    pub deployer: String,
+    /// Stored code by registry name.
+    pub codes: BTreeMap<String, DeployedCode>,
+    /// Instances by deployment key.
+    pub contracts: BTreeMap<String, DeployedContract>,
+}
+
+/// A stored code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedCode {
+    /// Code id.
+    pub code_id: u64,
+    /// sha256 of the wasm, hex.
+    pub checksum: String,
+}
+
+/// An instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedContract {
+    /// Registry name of its code.
+    pub code: String,
+    /// Code id.
+    pub code_id: u64,
+    /// Address.
+    pub address: String,
+    /// Label.
+    pub label: String,
+    /// Admin.
+    pub admin: Option<String>,
+}
+
+/// What a deploy run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeployReport {
+    /// Codes stored now.
+    pub stored: Vec<String>,
+    /// Codes already on chain with the same checksum.
+    pub codes_kept: Vec<String>,
+    /// Instances created now.
+    pub instantiated: Vec<String>,
+    /// Instances already on chain.
+    pub contracts_kept: Vec<String>,
+}
+
+impl DeployReport {
+    /// Nothing was sent to the chain.
+    pub fn is_noop(&self) -> bool {
+        self.stored.is_empty() && self.instantiated.is_empty()
+    }
+}
+
+impl DeploySpec {
+    /// Parses a spec file.
+    pub fn load(path: &Path) -> Result<Self, DeployError> {
+        let text = std::fs::read_to_string(path).map_err(|e| DeployError::Spec {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses spec text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, DeployError> {
+        let err = |reason: String| DeployError::Spec {
+            path: origin.to_string(),
+            reason,
+        };
+        let spec: Self = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        spec.check().map_err(err)?;
+        Ok(spec)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for i in &self.instances {
+            if !seen.insert(&i.name) {
+                return Err(format!("instance name `{}` is used twice", i.name));
+            }
+            if i.label.trim().is_empty() {
+                return Err(format!("instance `{}` needs a label", i.name));
+            }
+            parse_coins(&i.funds).map_err(|e| format!("instance `{}` funds: {e}", i.name))?;
+        }
+        Ok(())
+    }
+
+    /// Registry names to store, in first-use order.
+    pub fn codes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in self
+            .store_only
+            .iter()
+            .chain(self.instances.iter().map(|i| &i.code))
+        {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
+    }
+}
+
+impl Deployment {
+    /// Reads a deployment file; `None` if it does not exist.
+    pub fn load(path: &Path) -> Result<Option<Self>, DeployError> {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| DeployError::File {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(DeployError::File {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Writes atomically (temp file + rename).
+    pub fn save(&self, path: &Path) -> Result<(), DeployError> {
+        let err = |reason: String| DeployError::File {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut tmp = PathBuf::from(path);
+        tmp.set_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).map_err(|e| err(e.to_string()))?;
+        std::fs::write(&tmp, text + "\n").map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    }
+
+    /// Address of an instance by deployment key.
+    pub fn address(&self, name: &str) -> Option<&str> {
+        self.contracts.get(name).map(|c| c.address.as_str())
+    }
+}
+
+/// Replaces `${sender}` and `${contract:<name>}` strings in a message.
+fn substitute(
+    value: &Value,
+    sender: &str,
+    deployed: &Deployment,
+    instance: &str,
+) -> Result<Value, DeployError> {
+    Ok(match value {
+        Value::String(s) if s == "${sender}" => Value::String(sender.to_string()),
+        Value::String(s) if s.starts_with("${contract:") && s.ends_with('}') => {
+            let name = &s["${contract:".len()..s.len() - 1];
+            let address =
+                deployed
+                    .address(name)
+                    .ok_or_else(|| DeployError::UnresolvedReference {
+                        instance: instance.to_string(),
+                        missing: name.to_string(),
+                    })?;
+            Value::String(address.to_string())
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| substitute(v, sender, deployed, instance))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), substitute(v, sender, deployed, instance)?)))
+                .collect::<Result<_, DeployError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// Deploys a spec. `previous` is the last deployment file (if any);
+/// `require_wasm` is true for real chains, which need the artifact bytes.
+/// Names of the instances a message refers to with `${contract:<name>}`.
+fn references(msg: &serde_json::Value) -> Vec<String> {
+    const MARK: &str = "${contract:";
+    let text = msg.to_string();
+    let mut names = vec![];
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(MARK) {
+        rest = &rest[start + MARK.len()..];
+        if let Some(end) = rest.find('}') {
+            names.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    names
+}
+
+pub async fn deploy<C>(
+    chain: &C,
+    spec: &DeploySpec,
+    artifacts_dir: &Path,
+    previous: Option<&Deployment>,
+    require_wasm: bool,
+) -> Result<(Deployment, DeployReport), DeployError>
+where
+    C: CodeClient + TxClient + ChainStatus + ?Sized,
+{
+    let mut report = DeployReport::default();
+    let mut deployment = Deployment {
+        chain_id: chain.chain_id().to_string(),
+        deployer: chain.sender().to_string(),
+        ..Deployment::default()
+    };
+    // A deployment file of another chain says nothing about this one.
+    let previous = previous.filter(|p| p.chain_id == deployment.chain_id);
+
+    for name in spec.codes() {
+        let entry = contracts::lookup(&name).ok_or_else(|| DeployError::UnknownCode {
+            name: name.clone(),
+            known: contracts::known_names(),
+        })?;
+        let path = entry.artifact_path(artifacts_dir);
+        let wasm = entry
+            .read_wasm(artifacts_dir)
+            .map_err(|e| DeployError::Artifact {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        if require_wasm && wasm.is_none() {
+            return Err(DeployError::Artifact {
+                path,
+                reason: format!(
+                    "missing: build it with `ci/build-wasm.sh {}`",
+                    entry.artifact
+                ),
+            });
+        }
+        let checksum = contracts::embedded_checksum(&name, wasm.as_deref()).to_hex();
+        let mut kept = None;
+        if let Some(prev) = previous.and_then(|p| p.codes.get(&name)) {
+            if prev.checksum == checksum {
+                if let Some(info) = chain.code_info(prev.code_id).await? {
+                    if info.checksum.eq_ignore_ascii_case(&checksum) {
+                        kept = Some(prev.clone());
+                    }
+                }
+            }
+        }
+        let code = match kept {
+            Some(code) => {
+                tracing::info!(code = name, code_id = code.code_id, "code unchanged, kept");
+                report.codes_kept.push(name.clone());
+                code
+            }
+            None => {
+                let info = chain
+                    .store_code(&CodeUpload {
+                        name: name.clone(),
+                        wasm,
+                    })
+                    .await?;
+                tracing::info!(
+                    code = name,
+                    code_id = info.code_id,
+                    checksum = info.checksum,
+                    "stored code"
+                );
+                report.stored.push(name.clone());
+                DeployedCode {
+                    code_id: info.code_id,
+                    checksum: info.checksum,
+                }
+            }
+        };
+        deployment.codes.insert(name, code);
+    }
+
+    for inst in &spec.instances {
+        let code = &deployment.codes[&inst.code];
+        // An instance whose message names a contract recreated in this run
+        // would still point at the old address: recreate it too.
+        let refers_to_new = references(&inst.msg)
+            .iter()
+            .any(|name| report.instantiated.contains(name));
+        if let Some(prev) = previous
+            .and_then(|p| p.contracts.get(&inst.name))
+            .filter(|_| !refers_to_new)
+        {
+            if prev.code_id == code.code_id {
+                if let Some(info) = chain.contract_info(&prev.address).await? {
+                    if info.code_id == code.code_id {
+                        tracing::info!(
+                            instance = inst.name,
+                            address = prev.address,
+                            "instance exists, kept"
+                        );
+                        report.contracts_kept.push(inst.name.clone());
+                        deployment.contracts.insert(inst.name.clone(), prev.clone());
+                        continue;
+                    }
+                }
+            }
+        }
+        let msg = substitute(&inst.msg, chain.sender(), &deployment, &inst.name)?;
+        let admin = match inst.admin.as_str() {
+            "none" => None,
+            "sender" => Some(chain.sender().to_string()),
+            other => Some(other.to_string()),
+        };
+        let funds = parse_coins(&inst.funds).map_err(|reason| DeployError::Spec {
+            path: inst.name.clone(),
+            reason,
+        })?;
+        let (address, _) = chain
+            .instantiate(code.code_id, &msg, &inst.label, admin.clone(), funds)
+            .await?;
+        tracing::info!(instance = inst.name, address, "instantiated");
+        report.instantiated.push(inst.name.clone());
+        deployment.contracts.insert(
+            inst.name.clone(),
+            DeployedContract {
+                code: inst.code.clone(),
+                code_id: code.code_id,
+                address,
+                label: inst.label.clone(),
+                admin,
+            },
+        );
+    }
+    Ok((deployment, report))
+}

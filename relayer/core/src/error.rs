@@ -1,0 +1,290 @@
+//! Typed errors, one enum per concern; the binary adds context with anyhow.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Failures talking to a chain (either backend).
+#[derive(Debug, Error)]
+pub enum ChainError {
+    /// The account sequence in the signed tx does not match the chain's.
+    #[error("account sequence mismatch: expected {expected}, got {got}")]
+    SequenceMismatch {
+        /// Sequence the chain expects next.
+        expected: u64,
+        /// Sequence the transaction carried.
+        got: u64,
+    },
+    /// The chain ran the transaction and it failed (non-zero code).
+    #[error("tx {hash} failed with code {code}: {log}")]
+    TxFailed {
+        /// Transaction hash (upper-case hex).
+        hash: String,
+        /// ABCI code (embedded chain: 1).
+        code: u32,
+        /// The chain's log / contract error.
+        log: String,
+    },
+    /// The chain refused the transaction before running it (CheckTx).
+    #[error("tx {hash} rejected by the node with code {code}: {log}")]
+    Rejected {
+        /// Transaction hash.
+        hash: String,
+        /// ABCI code.
+        code: u32,
+        /// The node's log.
+        log: String,
+    },
+    /// The transaction was broadcast but not seen in a block in time.
+    #[error("tx {hash} not included within {secs}s")]
+    InclusionTimeout {
+        /// Transaction hash.
+        hash: String,
+        /// How long we waited.
+        secs: u64,
+    },
+    /// Simulated gas times the multiplier exceeds the configured ceiling.
+    #[error("estimated gas {estimated} exceeds max_gas {max}")]
+    GasAboveMax {
+        /// Gas after the multiplier.
+        estimated: u64,
+        /// Configured ceiling.
+        max: u64,
+    },
+    /// A smart query failed in the contract or was malformed.
+    #[error("query on {contract} failed: {reason}")]
+    Query {
+        /// Contract address.
+        contract: String,
+        /// Contract or node error.
+        reason: String,
+    },
+    /// A contract name not in the registry or not deployed.
+    #[error("unknown contract {name}")]
+    UnknownContract {
+        /// The name asked for.
+        name: String,
+    },
+    /// No code with this id on the chain.
+    #[error("no code with id {code_id}")]
+    UnknownCode {
+        /// Code id.
+        code_id: u64,
+    },
+    /// No contract at this address.
+    #[error("no contract at {address}")]
+    NoContract {
+        /// Address.
+        address: String,
+    },
+    /// A height the chain has not produced (or has pruned).
+    #[error("block {height} not available (latest {latest})")]
+    BlockUnavailable {
+        /// Requested height.
+        height: u64,
+        /// Latest height.
+        latest: u64,
+    },
+    /// A height the node no longer keeps (pruned); `earliest` is the lowest it has.
+    #[error("block {height} was pruned (earliest available {earliest})")]
+    BlockPruned {
+        /// Requested height.
+        height: u64,
+        /// Lowest height still available.
+        earliest: u64,
+    },
+    /// An address that is not valid bech32 for the chain's prefix.
+    #[error("invalid address {address}: {reason}")]
+    InvalidAddress {
+        /// The string given.
+        address: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Key derivation or signing failed.
+    #[error("signer: {0}")]
+    Signer(String),
+    /// The node answered something we could not decode.
+    #[error("decoding {what}: {reason}")]
+    Decode {
+        /// What was being decoded.
+        what: &'static str,
+        /// Decoder message.
+        reason: String,
+    },
+    /// Transport (HTTP/RPC) failure.
+    #[error("rpc: {0}")]
+    Rpc(String),
+    /// The embedded chain's thread stopped.
+    #[error("embedded chain stopped")]
+    ChainStopped,
+    /// Anything the JSON layer refused.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl ChainError {
+    /// Failures that say nothing about the tx itself (transport, a node
+    /// behind or restarting, a tx not yet included): worth retrying later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ChainError::Rpc(_)
+                | ChainError::InclusionTimeout { .. }
+                | ChainError::BlockUnavailable { .. }
+        )
+    }
+
+    /// Errors worth retrying after refetching state (sequence races, transient transport).
+    pub fn is_sequence_mismatch(&self) -> bool {
+        matches!(self, ChainError::SequenceMismatch { .. })
+    }
+}
+
+/// Failures of the SQLite state store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite refused an operation.
+    #[error("sqlite ({context}): {source}")]
+    Sqlite {
+        /// What we were doing.
+        context: &'static str,
+        /// The driver error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer relayer.
+    #[error("database schema version {found} is newer than this relayer's {supported}")]
+    SchemaTooNew {
+        /// Version in the file.
+        found: u32,
+        /// Highest version we know.
+        supported: u32,
+    },
+    /// An outbox entry with this key exists with different messages.
+    #[error("idempotency key {key} already used for a different payload")]
+    KeyConflict {
+        /// Idempotency key.
+        key: String,
+    },
+    /// A row that should exist does not.
+    #[error("outbox entry {id} not found")]
+    NotFound {
+        /// Row id.
+        id: i64,
+    },
+    /// A stored value failed to decode.
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt {
+        /// Table name.
+        table: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Extension to attach context to rusqlite results (for store modules).
+pub trait SqlContext<T> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, context: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError::Sqlite { context, source })
+    }
+}
+
+/// Configuration problems; every variant names the field.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// Config path.
+        path: PathBuf,
+        /// IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// TOML syntax or shape error (unknown field, wrong type); the message
+    /// names the key and shows the line.
+    #[error("{path}: {message}")]
+    Parse {
+        /// Config path (or `<string>`).
+        path: String,
+        /// toml's message, which names the offending key.
+        message: String,
+    },
+    /// A value outside its allowed range.
+    #[error("invalid `{field}`: {reason}")]
+    Invalid {
+        /// Dotted path of the field, e.g. `chain.cosmos.gas_multiplier`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A required field is missing for the selected mode.
+    #[error("missing `{field}`: {reason}")]
+    Missing {
+        /// Dotted path of the field.
+        field: String,
+        /// Why it is needed.
+        reason: String,
+    },
+    /// A secret could not be found.
+    #[error("secret `{field}`: {reason}")]
+    Secret {
+        /// Field that names the secret's source.
+        field: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Deployment failures.
+#[derive(Debug, Error)]
+pub enum DeployError {
+    /// Spec file problems.
+    #[error("deploy spec {path}: {reason}")]
+    Spec {
+        /// Spec path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A contract name that the registry does not know.
+    #[error("contract `{name}` is not in the relayer's contract registry (known: {known})")]
+    UnknownCode {
+        /// The name.
+        name: String,
+        /// Registered names.
+        known: String,
+    },
+    /// A `${contract:...}` reference to an instance not deployed before it.
+    #[error("instance `{instance}` refers to `{missing}`, which is not deployed before it")]
+    UnresolvedReference {
+        /// Instance with the reference.
+        instance: String,
+        /// Name referred to.
+        missing: String,
+    },
+    /// The wasm artifact is missing (Cosmos backend needs the bytes).
+    #[error("artifact {path}: {reason}")]
+    Artifact {
+        /// Path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Reading or writing the deployment JSON.
+    #[error("deployment file {path}: {reason}")]
+    File {
+        /// Path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The chain failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}

@@ -1,0 +1,134 @@
+//! `relayer devnet`: the project's main job. Starts the embedded chain,
+//! deploys the suite (`deploy.example.toml`), starts the services and runs a
+//! smart-city scenario end to end, then prints a report:
+//!
+//! 1. two data sellers apply to the token-curated registry and get listed;
+//! 2. they list sensor streams in the data registry;
+//! 3. a buyer finds one by place and category;
+//! 4. the buyer opens a payment channel and streams vouchers to the seller's
+//!    watchtower, which settles them in batches;
+//! 5. the buyer starts a close on a stale state; the watchtower defends it;
+//! 6. the buyer rates the listing (a verified purchase);
+//! 7. a neighbourhood energy-saving competition: created from a template,
+//!    funded by two sponsors, offers from three households, matched by the
+//!    solver, confirmed, executed, attested by a 2-of-3 oracle quorum run as
+//!    three relayer instances (each its own key and SQLite store), settled
+//!    and claimed.
+//!
+//! Every step checks its outcome on chain; a failed check or transaction
+//! ends the run with [`DevnetError`] (non-zero exit in the binary).
+
+mod chaos;
+mod competition;
+mod net;
+mod relayers;
+mod report;
+mod scenario;
+mod streaming;
+
+pub use chaos::Chaos;
+pub use net::{Net, DENOM, SPEC};
+pub use relayers::{Instance, Relayers};
+pub use report::{Balance, Figures, Report, Step};
+pub use scenario::{run, run_with, Running};
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use relayer_core::error::{ChainError, DeployError, StoreError};
+
+/// How to run the devnet.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// Chain id of the embedded chain.
+    pub chain_id: String,
+    /// Seed of everything random (keys, meter readings, voucher amounts).
+    pub seed: u64,
+    /// Vouchers the buyer streams (at least 10).
+    pub vouchers: u32,
+    /// Where the optimized wasm artifacts are (for code checksums).
+    pub artifacts_dir: PathBuf,
+    /// Directory for the services' SQLite files (a fresh one per run).
+    pub state_dir: PathBuf,
+}
+
+/// Seeded crashes of the relayer instances during the scenario (the
+/// reliability trials): (seed, most crashes, chance per crash point in ‰).
+#[derive(Clone, Copy, Debug)]
+pub struct ChaosOptions {
+    /// Seed of the crash schedule.
+    pub seed: u64,
+    /// Most crashes in the run.
+    pub crashes: u32,
+    /// Chance of a crash at each crash point, per mille.
+    pub per_mille: u64,
+}
+
+impl Default for DevnetOptions {
+    fn default() -> Self {
+        Self {
+            chain_id: "wevalue-devnet".into(),
+            seed: 7,
+            vouchers: 5_000,
+            artifacts_dir: relayer_core::contracts::workspace_artifacts_dir(),
+            state_dir: std::env::temp_dir().join("wevalue-devnet"),
+        }
+    }
+}
+
+/// Why the devnet stopped.
+#[derive(Debug, Error)]
+pub enum DevnetError {
+    /// Bad options.
+    #[error("devnet option {option}: {reason}")]
+    Option {
+        /// Which option.
+        option: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A chain call failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A transaction of the scenario failed.
+    #[error("{actor} → {contract}: {source}")]
+    Tx {
+        /// Who sent it.
+        actor: String,
+        /// To which contract.
+        contract: String,
+        /// The failure.
+        #[source]
+        source: ChainError,
+    },
+    /// Deployment failed.
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    /// A service's store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A service failed.
+    #[error("{service}: {reason}")]
+    Service {
+        /// Which service.
+        service: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// A step's outcome on chain is not what it should be.
+    #[error("check failed: {0}")]
+    Check(String),
+    /// The scenario itself is inconsistent (a bug).
+    #[error("scenario: {0}")]
+    Scenario(String),
+    /// Filesystem.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path.
+        path: String,
+        /// Error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,274 @@
+//! The oracle's own tables (component `oracle`): one row per task with the
+//! measured values (fixed once computed, so a restart re-sends the same
+//! message under the same outbox key), the submission and the heights that
+//! give the latency figure.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use relayer_core::store::{Store, StoreResult};
+
+pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE oracle_tasks (
+        chain_id         TEXT NOT NULL,
+        contract         TEXT NOT NULL,
+        task_id          INTEGER NOT NULL,
+        template_id      INTEGER NOT NULL,
+        status           TEXT NOT NULL,
+        verifying_height INTEGER NOT NULL,
+        seen_height      INTEGER NOT NULL,
+        values_json      TEXT,
+        evidence_cid     TEXT,
+        msg_json         TEXT,
+        outbox_key       TEXT,
+        round            INTEGER,
+        included_height  INTEGER,
+        last_error       TEXT,
+        PRIMARY KEY (chain_id, contract, task_id)
+    );"];
+
+/// Where a task is for this oracle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Seen in verification; not measured yet (or measuring failed).
+    Seen,
+    /// Values measured and stored (an observer stays here, serving them).
+    Measured,
+    /// A message is recorded in the outbox.
+    Submitted,
+    /// Included on chain (or found already attested).
+    Done,
+    /// The submission failed on chain.
+    Failed,
+}
+
+impl TaskState {
+    fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Seen => "seen",
+            TaskState::Measured => "measured",
+            TaskState::Submitted => "submitted",
+            TaskState::Done => "done",
+            TaskState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "measured" => TaskState::Measured,
+            "submitted" => TaskState::Submitted,
+            "done" => TaskState::Done,
+            "failed" => TaskState::Failed,
+            _ => TaskState::Seen,
+        }
+    }
+}
+
+/// One task as this oracle recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// Task id.
+    pub task_id: u64,
+    /// Template id.
+    pub template_id: u64,
+    /// State.
+    pub state: TaskState,
+    /// First block whose time reached the execution deadline (the block in
+    /// which the task entered verification).
+    pub verifying_height: u64,
+    /// Latest height when this oracle first saw the task in verification.
+    pub seen_height: u64,
+    /// Measured values, `[{participant, value}]` sorted by participant.
+    pub values_json: Option<String>,
+    /// Evidence CID of the values.
+    pub evidence_cid: Option<String>,
+    /// Messages recorded in the outbox (JSON of `Vec<ChainMsg>`).
+    pub msg_json: Option<String>,
+    /// Outbox idempotency key.
+    pub outbox_key: Option<String>,
+    /// Attestation config version (single) or report round (aggregator).
+    pub round: Option<u64>,
+    /// Height of the block that included the attestation or report.
+    pub included_height: Option<u64>,
+    /// Last error.
+    pub last_error: Option<String>,
+}
+
+impl TaskRecord {
+    /// Inclusion height − verification entry height, once included.
+    pub fn latency_blocks(&self) -> Option<u64> {
+        self.included_height
+            .map(|h| h.saturating_sub(self.verifying_height))
+    }
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
+    let opt_u64 = |i| r.get::<_, Option<i64>>(i).map(|v| v.map(|v| v as u64));
+    Ok(TaskRecord {
+        task_id: r.get::<_, i64>(0)? as u64,
+        template_id: r.get::<_, i64>(1)? as u64,
+        state: TaskState::parse(&r.get::<_, String>(2)?),
+        verifying_height: r.get::<_, i64>(3)? as u64,
+        seen_height: r.get::<_, i64>(4)? as u64,
+        values_json: r.get(5)?,
+        evidence_cid: r.get(6)?,
+        msg_json: r.get(7)?,
+        outbox_key: r.get(8)?,
+        round: opt_u64(9)?,
+        included_height: opt_u64(10)?,
+        last_error: r.get(11)?,
+    })
+}
+
+const COLUMNS: &str = "task_id, template_id, status, verifying_height, seen_height, values_json,
+    evidence_cid, msg_json, outbox_key, round, included_height, last_error";
+
+/// Typed access to `oracle_tasks` for one (chain, contract).
+#[derive(Clone, Debug)]
+pub(crate) struct OracleDb {
+    pub chain_id: String,
+    pub contract: String,
+}
+
+impl OracleDb {
+    pub fn get(&self, store: &Store, task_id: u64) -> StoreResult<Option<TaskRecord>> {
+        store.with_conn("reading oracle task", |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM oracle_tasks
+                     WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3"
+                ),
+                params![self.chain_id, self.contract, task_id as i64],
+                row,
+            )
+            .optional()
+        })
+    }
+
+    pub fn all(&self, store: &Store) -> StoreResult<Vec<TaskRecord>> {
+        store.with_conn("listing oracle tasks", |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM oracle_tasks
+                 WHERE chain_id = ?1 AND contract = ?2 ORDER BY task_id"
+            ))?;
+            let rows = stmt.query_map(params![self.chain_id, self.contract], row)?;
+            rows.collect()
+        })
+    }
+
+    /// Records a task the first time it is seen in verification.
+    pub fn insert_seen(
+        &self,
+        store: &Store,
+        task_id: u64,
+        template_id: u64,
+        verifying_height: u64,
+        seen_height: u64,
+    ) -> StoreResult<()> {
+        store.with_conn("recording oracle task", |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO oracle_tasks
+                 (chain_id, contract, task_id, template_id, status, verifying_height, seen_height)
+                 VALUES (?1, ?2, ?3, ?4, 'seen', ?5, ?6)",
+                params![
+                    self.chain_id,
+                    self.contract,
+                    task_id as i64,
+                    template_id as i64,
+                    verifying_height as i64,
+                    seen_height as i64
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Stores the measured values once; later calls keep the first ones.
+    pub fn set_values(
+        &self,
+        store: &Store,
+        task_id: u64,
+        values_json: &str,
+        evidence_cid: &str,
+    ) -> StoreResult<()> {
+        store.with_conn("storing oracle values", |c| {
+            c.execute(
+                "UPDATE oracle_tasks SET values_json = ?4, evidence_cid = ?5, status = 'measured',
+                 last_error = NULL
+                 WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3 AND values_json IS NULL",
+                params![
+                    self.chain_id,
+                    self.contract,
+                    task_id as i64,
+                    values_json,
+                    evidence_cid
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Records the message before it goes to the outbox.
+    pub fn set_submission(
+        &self,
+        store: &Store,
+        task_id: u64,
+        msg_json: &str,
+        key: &str,
+        round: u64,
+    ) -> StoreResult<()> {
+        store.with_conn("recording oracle submission", |c| {
+            c.execute(
+                "UPDATE oracle_tasks SET msg_json = ?4, outbox_key = ?5, round = ?6,
+                 status = 'submitted'
+                 WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",
+                params![
+                    self.chain_id,
+                    self.contract,
+                    task_id as i64,
+                    msg_json,
+                    key,
+                    round as i64
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn set_state(
+        &self,
+        store: &Store,
+        task_id: u64,
+        state: TaskState,
+        included_height: Option<u64>,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        store.with_conn("updating oracle task", |c| {
+            c.execute(
+                "UPDATE oracle_tasks SET status = ?4,
+                 included_height = coalesce(?5, included_height), last_error = ?6
+                 WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",
+                params![
+                    self.chain_id,
+                    self.contract,
+                    task_id as i64,
+                    state.as_str(),
+                    included_height.map(|h| h as i64),
+                    error
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn set_error(&self, store: &Store, task_id: u64, error: &str) -> StoreResult<()> {
+        store.with_conn("recording oracle error", |c| {
+            c.execute(
+                "UPDATE oracle_tasks SET last_error = ?4
+                 WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",
+                params![self.chain_id, self.contract, task_id as i64, error],
+            )
+            .map(|_| ())
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! The watchtower's own SQLite tables: the best voucher per channel, known
+//! hashlock preimages and settlement bookkeeping. Every write is one SQLite
+//! transaction; the store runs WAL with `synchronous=FULL`, so a committed
+//! write is on disk when the call returns.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+/// Migrations of the `watchtower` component (index + 1 = version).
+pub(crate) const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE watchtower_vouchers (
+    chain_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    channel_id INTEGER NOT NULL,
+    payee TEXT NOT NULL,
+    -- u128 as a decimal string; compared in Rust.
+    amount TEXT NOT NULL,
+    hashlock BLOB,
+    expiry INTEGER,
+    signature BLOB NOT NULL,
+    -- When this best voucher arrived (service clock, unix seconds).
+    received_at INTEGER NOT NULL,
+    -- When the oldest voucher not yet settled arrived; NULL = all settled.
+    unsettled_since INTEGER,
+    -- Highest amount known to be claimed on chain.
+    claimed TEXT NOT NULL DEFAULT '0',
+    -- open | closing | closed
+    status TEXT NOT NULL DEFAULT 'open',
+    finalize_after INTEGER,
+    -- A best voucher the contract refused; not offered again.
+    rejected_amount TEXT,
+    rejected_reason TEXT,
+    PRIMARY KEY (chain_id, contract, channel_id)
+);
+CREATE TABLE watchtower_preimages (
+    hashlock BLOB PRIMARY KEY,
+    preimage BLOB NOT NULL,
+    received_at INTEGER NOT NULL
+);
+CREATE TABLE watchtower_settlements (
+    key TEXT PRIMARY KEY,
+    -- The key without its attempt suffix: failed attempts are counted per base.
+    base_key TEXT NOT NULL,
+    chain_id TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    -- claim | batch
+    kind TEXT NOT NULL,
+    -- JSON [[channel_id, "amount"], ...]
+    items TEXT NOT NULL,
+    -- pending | done | failed | abandoned
+    status TEXT NOT NULL,
+    tx_hash TEXT,
+    height INTEGER,
+    gas_used INTEGER,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX watchtower_settlements_base ON watchtower_settlements (base_key, status);
+CREATE INDEX watchtower_settlements_status ON watchtower_settlements (chain_id, contract, status);
+"#];
+
+/// The stored best voucher of a channel and its settlement state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoucherRow {
+    /// Channel id.
+    pub channel_id: u64,
+    /// The channel's payee.
+    pub payee: String,
+    /// Cumulative amount.
+    pub amount: u128,
+    /// sha256 hashlock, if conditional.
+    pub hashlock: Option<Vec<u8>>,
+    /// Expiry (unix seconds), if any.
+    pub expiry: Option<u64>,
+    /// The payer's signature.
+    pub signature: Vec<u8>,
+    /// When this voucher arrived.
+    pub received_at: u64,
+    /// When the oldest unsettled voucher arrived (`None` = settled).
+    pub unsettled_since: Option<u64>,
+    /// Highest amount known claimed on chain.
+    pub claimed: u128,
+    /// `open`, `closing` or `closed`.
+    pub status: String,
+    /// End of the challenge period when closing.
+    pub finalize_after: Option<u64>,
+    /// An amount the contract refused.
+    pub rejected_amount: Option<u128>,
+    /// Why.
+    pub rejected_reason: Option<String>,
+}
+
+/// A settlement (one transaction through the outbox).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementRow {
+    /// Outbox idempotency key.
+    pub key: String,
+    /// `claim` or `batch`.
+    pub kind: String,
+    /// (channel, amount) claimed.
+    pub items: Vec<(u64, u128)>,
+    /// `pending`, `done`, `failed` or `abandoned`.
+    pub status: String,
+    /// Tx hash once included.
+    pub tx_hash: Option<String>,
+    /// Inclusion height.
+    pub height: Option<u64>,
+    /// Gas the chain reported.
+    pub gas_used: Option<u64>,
+    /// Failure.
+    pub error: Option<String>,
+}
+
+pub(crate) const VOUCHER_COLUMNS: &str = "channel_id, payee, amount, hashlock, expiry, signature,
+    received_at, unsettled_since, claimed, status, finalize_after, rejected_amount, rejected_reason";
+
+fn parse_u128(s: &str) -> rusqlite::Result<u128> {
+    s.parse::<u128>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+pub(crate) fn voucher_row(r: &Row<'_>) -> rusqlite::Result<VoucherRow> {
+    let amount: String = r.get(2)?;
+    let claimed: String = r.get(8)?;
+    let rejected: Option<String> = r.get(11)?;
+    Ok(VoucherRow {
+        channel_id: r.get::<_, i64>(0)? as u64,
+        payee: r.get(1)?,
+        amount: parse_u128(&amount)?,
+        hashlock: r.get(3)?,
+        expiry: r.get::<_, Option<i64>>(4)?.map(|e| e as u64),
+        signature: r.get(5)?,
+        received_at: r.get::<_, i64>(6)? as u64,
+        unsettled_since: r.get::<_, Option<i64>>(7)?.map(|e| e as u64),
+        claimed: parse_u128(&claimed)?,
+        status: r.get(9)?,
+        finalize_after: r.get::<_, Option<i64>>(10)?.map(|e| e as u64),
+        rejected_amount: rejected.as_deref().map(parse_u128).transpose()?,
+        rejected_reason: r.get(12)?,
+    })
+}
+
+pub(crate) fn settlement_row(r: &Row<'_>) -> rusqlite::Result<SettlementRow> {
+    let items: String = r.get(2)?;
+    let items: Vec<(u64, String)> = serde_json::from_str(&items).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(SettlementRow {
+        key: r.get(0)?,
+        kind: r.get(1)?,
+        items: items
+            .into_iter()
+            .map(|(c, a)| parse_u128(&a).map(|a| (c, a)))
+            .collect::<rusqlite::Result<_>>()?,
+        status: r.get(3)?,
+        tx_hash: r.get(4)?,
+        height: r.get::<_, Option<i64>>(5)?.map(|h| h as u64),
+        gas_used: r.get::<_, Option<i64>>(6)?.map(|g| g as u64),
+        error: r.get(7)?,
+    })
+}
+
+pub(crate) const SETTLEMENT_COLUMNS: &str =
+    "key, kind, items, status, tx_hash, height, gas_used, error";
+
+pub(crate) fn items_json(items: &[(u64, u128)]) -> String {
+    let v: Vec<(u64, String)> = items.iter().map(|(c, a)| (*c, a.to_string())).collect();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
+}
+
+/// One voucher row by channel.
+pub(crate) fn load_voucher(
+    conn: &rusqlite::Connection,
+    chain_id: &str,
+    contract: &str,
+    channel_id: u64,
+) -> rusqlite::Result<Option<VoucherRow>> {
+    conn.query_row(
+        &format!(
+            "SELECT {VOUCHER_COLUMNS} FROM watchtower_vouchers
+             WHERE chain_id = ?1 AND contract = ?2 AND channel_id = ?3"
+        ),
+        params![chain_id, contract, channel_id as i64],
+        voucher_row,
+    )
+    .optional()
+}
+
+/// A preimage by hashlock.
+pub(crate) fn load_preimage(
+    conn: &rusqlite::Connection,
+    hashlock: &[u8],
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT preimage FROM watchtower_preimages WHERE hashlock = ?1",
+        params![hashlock],
+        |r| r.get(0),
+    )
+    .optional()
+}
