@@ -17,6 +17,9 @@ host_fmt --all -- --check
 step "cargo clippy -D warnings"
 host_clippy --workspace --all-targets --locked -- -D warnings
 
+step "relayer: production crates link no cw-multi-test"
+ci/relayer-deps.sh
+
 step "wasm artifacts"
 ci/build-wasm.sh
 

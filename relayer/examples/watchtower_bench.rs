@@ -17,7 +17,7 @@ use payment_channel::msg::{ExecuteMsg, InstantiateMsg, OpenChannel};
 use relayer::chain::{execute, find_attr, CodeClient, CodeUpload, TxClient};
 use relayer::contracts::workspace_artifacts_dir;
 use relayer::embedded::{BlockMode, EmbeddedChain, EmbeddedClient, EmbeddedOptions};
-use relayer::outbox::OutboxOptions;
+use relayer::outbox::{Outbox, OutboxOptions};
 use relayer::services::watchtower::http::VoucherRequest;
 use relayer::services::watchtower::{Watchtower, WatchtowerConfig};
 use relayer::store::Store;
@@ -162,7 +162,12 @@ async fn main() -> Res<()> {
             b.contract.clone(),
             Arc::new(tower.clone()),
             store.clone(),
-            OutboxOptions::default(),
+            Arc::new(Outbox::new(
+                store.clone(),
+                Arc::new(tower.clone()),
+                CHAIN_ID,
+                OutboxOptions::default(),
+            )),
         )
         .await?,
     );

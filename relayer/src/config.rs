@@ -5,12 +5,12 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use cosmwasm_std::{Coin, Uint128};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ConfigError;
+pub use relayer_chain_cosmos::RpcCompat;
+pub use relayer_core::coins::{parse_coins, valid_denom};
+use relayer_core::ConfigError;
 
 /// Environment variable that overrides `chain.cosmos.rpc_url` (URLs often
 /// carry provider API keys).
@@ -190,21 +190,6 @@ impl Default for EmbeddedConfig {
             signer_balance: "1000000000ustake".into(),
         }
     }
-}
-
-/// CometBFT RPC dialect.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RpcCompat {
-    /// CometBFT 0.34 (base64 event attributes, `begin/end_block_events`).
-    #[serde(rename = "0.34")]
-    V0_34,
-    /// CometBFT 0.37 (plain attributes, `begin/end_block_events`).
-    #[serde(rename = "0.37")]
-    V0_37,
-    /// CometBFT 0.38 (`finalize_block_events`), wasmd 0.50 and later.
-    #[default]
-    #[serde(rename = "0.38")]
-    V0_38,
 }
 
 /// `[chain.cosmos]`
@@ -573,47 +558,11 @@ impl Config {
     }
 
     /// Blocks on an interval, or on demand when `block_interval_ms = 0`.
+    #[cfg(feature = "embedded")]
     pub fn embedded_block_mode(&self) -> crate::embedded::BlockMode {
         match self.chain.embedded.block_interval_ms {
             0 => crate::embedded::BlockMode::OnDemand,
-            ms => crate::embedded::BlockMode::Interval(Duration::from_millis(ms)),
+            ms => crate::embedded::BlockMode::Interval(std::time::Duration::from_millis(ms)),
         }
     }
-}
-
-/// Parses `"100ustake,5uatom"` (also `ibc/…` and `factory/…` denoms).
-pub fn parse_coins(s: &str) -> Result<Vec<Coin>, String> {
-    let mut coins = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let split = part
-            .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("{part:?} has no denom"))?;
-        let (amount, denom) = part.split_at(split);
-        if amount.is_empty() {
-            return Err(format!("{part:?} has no amount"));
-        }
-        let amount: u128 = amount
-            .parse()
-            .map_err(|e| format!("{part:?}: amount {e}"))?;
-        if !valid_denom(denom) {
-            return Err(format!("{part:?}: invalid denom {denom:?}"));
-        }
-        coins.push(Coin {
-            denom: denom.to_string(),
-            amount: Uint128::new(amount),
-        });
-    }
-    Ok(coins)
-}
-
-/// The SDK's denom rule: a letter, then 2 to 127 of letters, digits, `/:._-`.
-pub fn valid_denom(denom: &str) -> bool {
-    denom
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && (3..=128).contains(&denom.len())
-        && denom
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/:._-".contains(c))
 }

@@ -11,17 +11,19 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::chain::Chain;
+use relayer_chain_cosmos::{load_mnemonic, CosmosClient, CosmosOptions, Signer};
+#[cfg(feature = "embedded")]
+use relayer_chain_embedded::{EmbeddedChain, EmbeddedOptions};
+use relayer_core::chain::{Chain, ChainReader};
+use relayer_core::deploy::{deploy, DeployReport, DeploySpec, Deployment};
+use relayer_core::follow::{EventFilter, EventFollower};
+use relayer_core::metrics::{ChainLabels, Metrics, SignerLabels};
+use relayer_core::outbox::Outbox;
+use relayer_core::store::Store;
+use relayer_core::ConfigError;
+
 use crate::config::{Backend as BackendKind, Config};
-use crate::cosmos::{CosmosClient, CosmosOptions};
-use crate::deploy::{deploy, DeployReport, DeploySpec, Deployment};
-use crate::embedded::{EmbeddedChain, EmbeddedOptions};
-use crate::error::{ConfigError, RelayerError};
-use crate::follow::{EventFilter, EventFollower};
-use crate::keys::{load_mnemonic, Signer};
-use crate::metrics::Metrics;
-use crate::outbox::Outbox;
-use crate::store::Store;
+use crate::error::RelayerError;
 
 /// Resolves once the stop flag is set (or its sender is gone). Returns `()`
 /// so no `watch` guard is held across an await.
@@ -33,13 +35,26 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
 pub struct Connected {
     /// All capabilities.
     pub chain: Arc<dyn Chain>,
+    /// The same client, read-only (queries, status, block events), for the
+    /// services that send through the outbox.
+    pub reader: Arc<dyn ChainReader>,
     /// The embedded chain's handle, when that is the backend.
+    #[cfg(feature = "embedded")]
     pub embedded: Option<EmbeddedChain>,
 }
 
 impl Connected {
+    /// Whether the chain runs in this process (the embedded backend).
+    pub fn is_embedded(&self) -> bool {
+        #[cfg(feature = "embedded")]
+        return self.embedded.is_some();
+        #[cfg(not(feature = "embedded"))]
+        false
+    }
+
     /// Stops the embedded chain (no-op for a remote chain).
     pub fn shutdown(&self) {
+        #[cfg(feature = "embedded")]
         if let Some(e) = &self.embedded {
             e.shutdown();
         }
@@ -64,44 +79,13 @@ pub fn load_signer(config: &Config) -> Result<Signer, RelayerError> {
 /// mnemonic's address when one is available, else as a fixed test address.
 pub async fn connect(config: &Config) -> Result<Connected, RelayerError> {
     match config.chain.backend {
-        BackendKind::Embedded => {
-            let signer_address = load_signer(config).ok().map(|s| s.address().to_string());
-            let mut options = EmbeddedOptions {
-                chain_id: config.chain.id.clone(),
-                prefix: config.chain.prefix.clone(),
-                block_mode: config.embedded_block_mode(),
-                artifacts_dir: Some(config.chain.embedded.artifacts_dir.clone()),
-                gas_limit: config.chain.embedded.gas_limit,
-                ..EmbeddedOptions::default()
-            };
-            let balance = crate::config::parse_coins(&config.chain.embedded.signer_balance)
-                .map_err(|reason| ConfigError::Invalid {
-                    field: "chain.embedded.signer_balance".into(),
-                    reason,
-                })?;
-            if let Some(addr) = &signer_address {
-                options
-                    .genesis_balances
-                    .push((addr.clone(), balance.clone()));
-            }
-            let chain = EmbeddedChain::start(options)?;
-            let address = match signer_address {
-                Some(a) => a,
-                None => {
-                    let a = chain.addr_make("relayer").await?;
-                    chain.fund(&a, balance).await?;
-                    tracing::warn!(
-                        address = a,
-                        "no mnemonic configured: the embedded chain signs as a test address"
-                    );
-                    a
-                }
-            };
-            Ok(Connected {
-                chain: Arc::new(chain.client(address)),
-                embedded: Some(chain),
-            })
-        }
+        #[cfg(feature = "embedded")]
+        BackendKind::Embedded => connect_embedded(config).await,
+        #[cfg(not(feature = "embedded"))]
+        BackendKind::Embedded => Err(RelayerError::BackendUnavailable {
+            backend: "embedded",
+            reason: "build the relayer with its default `embedded` feature",
+        }),
         BackendKind::Cosmos => {
             let cosmos = config.chain.cosmos.as_ref().ok_or(ConfigError::Missing {
                 field: "chain.cosmos".into(),
@@ -122,12 +106,60 @@ pub async fn connect(config: &Config) -> Result<Connected, RelayerError> {
                 },
                 signer,
             )?;
+            let client = Arc::new(client);
             Ok(Connected {
-                chain: Arc::new(client),
+                chain: client.clone(),
+                reader: client,
+                #[cfg(feature = "embedded")]
                 embedded: None,
             })
         }
     }
+}
+
+/// The embedded chain in this process, signing as the mnemonic's address
+/// when one is available, else as a fixed test address.
+#[cfg(feature = "embedded")]
+async fn connect_embedded(config: &Config) -> Result<Connected, RelayerError> {
+    let signer_address = load_signer(config).ok().map(|s| s.address().to_string());
+    let mut options = EmbeddedOptions {
+        chain_id: config.chain.id.clone(),
+        prefix: config.chain.prefix.clone(),
+        block_mode: config.embedded_block_mode(),
+        artifacts_dir: Some(config.chain.embedded.artifacts_dir.clone()),
+        gas_limit: config.chain.embedded.gas_limit,
+        ..EmbeddedOptions::default()
+    };
+    let balance = relayer_core::coins::parse_coins(&config.chain.embedded.signer_balance).map_err(
+        |reason| ConfigError::Invalid {
+            field: "chain.embedded.signer_balance".into(),
+            reason,
+        },
+    )?;
+    if let Some(addr) = &signer_address {
+        options
+            .genesis_balances
+            .push((addr.clone(), balance.clone()));
+    }
+    let chain = EmbeddedChain::start(options)?;
+    let address = match signer_address {
+        Some(a) => a,
+        None => {
+            let a = chain.addr_make("relayer").await?;
+            chain.fund(&a, balance).await?;
+            tracing::warn!(
+                address = a,
+                "no mnemonic configured: the embedded chain signs as a test address"
+            );
+            a
+        }
+    };
+    let client = Arc::new(chain.client(address));
+    Ok(Connected {
+        chain: client.clone(),
+        reader: client,
+        embedded: Some(chain),
+    })
 }
 
 /// Deploys `spec` and writes the deployment file; returns what was done.
@@ -158,7 +190,7 @@ pub async fn prepare_deployment(
     connected: &Connected,
 ) -> Result<Deployment, RelayerError> {
     let file = &config.deploy.deployment_file;
-    if connected.embedded.is_some() {
+    if connected.is_embedded() {
         if let Some(spec_path) = &config.deploy.spec {
             let spec = DeploySpec::load(spec_path)?;
             return Ok(
@@ -184,8 +216,8 @@ pub fn resolve_contract(deployment: &Deployment, name: &str) -> Result<String, R
     if let Some(addr) = deployment.address(name) {
         return Ok(addr.to_string());
     }
-    // A bech32 address is accepted as is.
-    if name.contains('1') && name.len() > 20 && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+    // A valid bech32 address is accepted as is.
+    if bech32::decode(name).is_ok() {
         return Ok(name.to_string());
     }
     Err(RelayerError::NotDeployed {
@@ -248,7 +280,7 @@ async fn run_connected(
     if config.telemetry.enabled {
         let addr = SocketAddr::new(config.telemetry.host, config.telemetry.port);
         let mut rx = stop_rx.clone();
-        let (bound, server) = crate::metrics::serve(metrics.clone(), addr, async move {
+        let (bound, server) = relayer_core::metrics::serve(metrics.clone(), addr, async move {
             stopped(&mut rx).await;
         })
         .map_err(|e| RelayerError::Telemetry {
@@ -260,23 +292,37 @@ async fn run_connected(
         server_task = Some(tokio::spawn(server));
     }
 
-    let outbox = Outbox::new(
-        store.clone(),
-        chain.clone(),
-        &chain_id,
-        config.outbox.options(
-            config
-                .chain
-                .cosmos
-                .as_ref()
-                .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
-                .unwrap_or(Duration::from_secs(60)),
-        ),
-    )
-    .with_metrics(metrics.clone());
+    // One outbox for the signer: the daemon's flushes and every service
+    // send through it.
+    let outbox = Arc::new(
+        Outbox::new(
+            store.clone(),
+            chain.clone(),
+            &chain_id,
+            config.outbox.options(
+                config
+                    .chain
+                    .cosmos
+                    .as_ref()
+                    .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
+                    .unwrap_or(Duration::from_secs(60)),
+            ),
+        )
+        .with_metrics(metrics.clone()),
+    );
     let report = outbox.reconcile().await?;
     tracing::info!(?report, "outbox reconciled");
-    let services = start_services(config, &deployment, &chain, &store, &stop_rx).await?;
+    let services = start_services(
+        config,
+        &deployment,
+        &chain,
+        &connected.reader,
+        &store,
+        &outbox,
+        &metrics,
+        &stop_rx,
+    )
+    .await?;
 
     // Follow the configured contracts (all deployed ones by default).
     let names: Vec<&String> = if config.events.contracts.is_empty() {
@@ -308,6 +354,13 @@ async fn run_connected(
         deployment: deployment.clone(),
         chain: chain.clone(),
     };
+    // Every chain-level series exists from the start (0 until measured).
+    let chain_labels = ChainLabels {
+        chain: chain_id.clone(),
+    };
+    let _ = metrics.events_followed.get_or_create(&chain_labels);
+    let _ = metrics.latest_height.get_or_create(&chain_labels);
+    let _ = metrics.event_lag_blocks.get_or_create(&chain_labels);
     metrics.set_ready(true);
     on_ready(&running);
     tracing::info!(
@@ -333,9 +386,11 @@ async fn run_connected(
                             tracing::info!(height = e.height, contract = e.contract, ty = e.event.ty,
                                 action = e.event.attr("action").unwrap_or(""), "contract event");
                         }
-                        metrics.events_followed.inc_by(batch.events.len() as u64);
-                        metrics.latest_height.set(batch.latest as i64);
-                        metrics.event_lag_blocks.set(batch.latest.saturating_sub(batch.cursor) as i64);
+                        let chain_labels = ChainLabels { chain: chain_id.clone() };
+                        metrics.events_followed.get_or_create(&chain_labels).inc_by(batch.events.len() as u64);
+                        metrics.latest_height.get_or_create(&chain_labels).set(batch.latest as i64);
+                        metrics.event_lag_blocks.get_or_create(&chain_labels)
+                            .set(batch.latest.saturating_sub(batch.cursor) as i64);
                         if batch.blocks > 0 {
                             store.set_cursor(&chain_id, STREAM, batch.cursor)?;
                         }
@@ -344,7 +399,10 @@ async fn run_connected(
                 }
                 match chain.balance(chain.sender(), &config.chain.fee_denom).await {
                     Ok(b) => {
-                        metrics.wallet_balance.set(b as f64);
+                        metrics.wallet_balance.get_or_create(&SignerLabels {
+                            chain: chain_id.clone(),
+                            signer: chain.sender().to_string(),
+                        }).set(b as f64);
                     }
                     Err(e) => tracing::debug!(error = %e, "balance query failed"),
                 }
@@ -377,20 +435,19 @@ async fn start_services(
     config: &Config,
     deployment: &Deployment,
     chain: &Arc<dyn Chain>,
+    reader: &Arc<dyn ChainReader>,
     store: &Arc<Store>,
+    outbox: &Arc<Outbox>,
+    metrics: &Arc<Metrics>,
     stop: &watch::Receiver<bool>,
 ) -> Result<Vec<(&'static str, tokio::task::JoinHandle<()>)>, RelayerError> {
-    use crate::services::{oracle::OracleService, solver::SolverService, watchtower::Watchtower};
+    use relayer_oracle::OracleService;
+    use relayer_solver::SolverService;
+    use relayer_watchtower::Watchtower;
     let service_err = |service: &'static str, e: &dyn std::fmt::Display| RelayerError::Service {
         service,
         reason: e.to_string(),
     };
-    let inclusion = config
-        .chain
-        .cosmos
-        .as_ref()
-        .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
-        .unwrap_or(Duration::from_secs(60));
     let mut tasks = vec![];
     if config.watchtower.enabled {
         let contract = if config.watchtower.contract.is_empty() {
@@ -404,10 +461,11 @@ async fn start_services(
                 contract,
                 chain.clone(),
                 store.clone(),
-                config.outbox.options(inclusion),
+                outbox.clone(),
             )
             .await
-            .map_err(|e| service_err("watchtower", &e))?,
+            .map_err(|e| service_err("watchtower", &e))?
+            .with_metrics(metrics.clone()),
         );
         let rx = stop.clone();
         tasks.push((
@@ -421,9 +479,15 @@ async fn start_services(
     }
     if let Some(oracle) = &config.oracle {
         let contract = resolve_contract(deployment, "value-contract")?;
-        let svc = OracleService::new(oracle.clone(), chain.clone(), store.clone(), &contract)
-            .map_err(|e| service_err("oracle", &e))?
-            .with_outbox_options(config.outbox.options(inclusion));
+        let svc = OracleService::new(
+            oracle.clone(),
+            reader.clone(),
+            store.clone(),
+            &contract,
+            outbox.clone(),
+        )
+        .map_err(|e| service_err("oracle", &e))?
+        .with_metrics(metrics.clone());
         let rx = stop.clone();
         tasks.push((
             "oracle",
@@ -436,13 +500,7 @@ async fn start_services(
     }
     if let Some(solver) = config.solver.as_ref().filter(|s| s.enabled) {
         let contract = resolve_contract(deployment, "value-contract")?;
-        let outbox = Arc::new(Outbox::new(
-            store.clone(),
-            chain.clone(),
-            chain.chain_id(),
-            config.outbox.options(inclusion),
-        ));
-        let svc = SolverService::new(chain.clone(), outbox, contract, solver.clone());
+        let svc = SolverService::new(chain.clone(), outbox.clone(), contract, solver.clone());
         tasks.push(("solver", tokio::spawn(svc.run(stop.clone()))));
     }
     for (name, _) in &tasks {

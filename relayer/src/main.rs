@@ -1,5 +1,7 @@
 //! `relayer`: the WeValue relayer daemon and its operator commands.
 
+mod cli;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -8,14 +10,15 @@ use relayer::chain;
 use relayer::config::{Config, LogFormat};
 use relayer::daemon;
 use relayer::deploy::DeploySpec;
-use relayer::keys::{hd_path, load_mnemonic, Signer};
 use tracing_subscriber::EnvFilter;
+
+use cli::{KeysCommand, OutboxCommand};
 
 #[derive(Parser)]
 #[command(
     name = "relayer",
     version,
-    about = "WeValue relayer: chain access, outbox, event following, deploy"
+    about = "WeValue relayer: watchtower and settlement bridge, oracle, matching solver; chain access, outbox, deploy, devnet"
 )]
 struct Cli {
     /// Log format (overrides `log.format`).
@@ -36,7 +39,8 @@ struct ConfigArg {
 enum Command {
     /// The main job: embedded chain, whole suite, services, and the
     /// smart-city scenario end to end with a report. Exits 0 when every step
-    /// checked out.
+    /// checked out. (Built with the default `embedded` feature.)
+    #[cfg(feature = "embedded")]
     Devnet(DevnetArgs),
     /// Run the daemon until SIGINT/SIGTERM.
     Run(ConfigArg),
@@ -72,10 +76,15 @@ enum Command {
         #[arg(long, default_value = "")]
         funds: String,
     },
-    /// Key management.
+    /// Key management: show, add (--recover), list, delete.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// The transaction outbox: list, show, retry, abandon.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
     },
     /// Configuration tools.
     Config {
@@ -84,6 +93,7 @@ enum Command {
     },
 }
 
+#[cfg(feature = "embedded")]
 #[derive(Args)]
 struct DevnetArgs {
     /// Seed of keys, meter readings and voucher amounts.
@@ -111,28 +121,6 @@ struct DevnetArgs {
     /// Log level (e.g. `info`, `relayer=debug`); RUST_LOG wins.
     #[arg(long, default_value = "warn")]
     log_level: String,
-}
-
-#[derive(Subcommand)]
-enum KeysCommand {
-    /// Print the address of the configured (or given) mnemonic.
-    Show {
-        /// Config to take the signer settings and prefix from.
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Environment variable holding the mnemonic.
-        #[arg(long)]
-        mnemonic_env: Option<String>,
-        /// File holding the mnemonic.
-        #[arg(long)]
-        mnemonic_file: Option<PathBuf>,
-        /// bech32 prefix.
-        #[arg(long)]
-        prefix: Option<String>,
-        /// BIP44 account index.
-        #[arg(long)]
-        account_index: Option<u32>,
-    },
 }
 
 #[derive(Subcommand)]
@@ -192,6 +180,7 @@ async fn shutdown_signal() {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        #[cfg(feature = "embedded")]
         Command::Devnet(args) => devnet(args, &cli.log_format).await,
         Command::Config {
             command: ConfigCommand::Validate(arg),
@@ -210,40 +199,8 @@ async fn main() -> Result<()> {
             }
             bail!("{}: {} problem(s)", arg.config.display(), problems.len());
         }
-        Command::Keys {
-            command:
-                KeysCommand::Show {
-                    config,
-                    mnemonic_env,
-                    mnemonic_file,
-                    prefix,
-                    account_index,
-                },
-        } => {
-            let config = config.map(|p| load_config(&p)).transpose()?;
-            let env = mnemonic_env
-                .or_else(|| config.as_ref().map(|c| c.signer.mnemonic_env.clone()))
-                .unwrap_or_else(|| relayer::config::DEFAULT_MNEMONIC_ENV.to_string());
-            let file = mnemonic_file
-                .or_else(|| config.as_ref().and_then(|c| c.signer.mnemonic_file.clone()));
-            let prefix = prefix
-                .or_else(|| config.as_ref().map(|c| c.chain.prefix.clone()))
-                .unwrap_or_else(|| "wasm".into());
-            let index = account_index
-                .or_else(|| config.as_ref().map(|c| c.signer.account_index))
-                .unwrap_or(0);
-            let mnemonic = load_mnemonic(Some(&env), file.as_deref(), "--mnemonic-env")?;
-            let signer = Signer::from_mnemonic(&mnemonic, &prefix, index)?;
-            println!(
-                "{}",
-                serde_json::json!({
-                    "address": signer.address(),
-                    "pubkey": hex::encode(signer.public_key().to_bytes()),
-                    "hd_path": hd_path(index),
-                })
-            );
-            Ok(())
-        }
+        Command::Keys { command } => cli::keys(command, load_config),
+        Command::Outbox { command } => cli::outbox(command, load_config),
         Command::Run(arg) => {
             let config = load_config(&arg.config)?;
             init_logging(
@@ -354,6 +311,7 @@ async fn main() -> Result<()> {
     }
 }
 
+#[cfg(feature = "embedded")]
 async fn devnet(args: DevnetArgs, format: &Option<String>) -> Result<()> {
     init_logging(&args.log_level, log_format(format, None));
     let options = relayer::devnet::DevnetOptions {

@@ -74,6 +74,16 @@ fn keys_show_from_env_and_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.txt");
     std::fs::write(&file, format!("{MNEMONIC}\n")).unwrap();
+    // A key file others can read is refused, naming the fix.
+    set_mode(&file, 0o644);
+    let out = relayer()
+        .args(["keys", "show", "--mnemonic-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("chmod 600"), "{}", text(&out).1);
+    set_mode(&file, 0o600);
     let out = relayer()
         .args(["keys", "show", "--prefix", "cosmos", "--mnemonic-file"])
         .arg(&file)
@@ -92,6 +102,99 @@ fn keys_show_from_env_and_file() {
         "{}",
         text(&out).1
     );
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// What Keplr and Leap create by default: a 12-word phrase.
+const MNEMONIC_12: &str =
+    "peace dance series height pony sponsor chicken second debate ugly prepare odor";
+
+#[test]
+fn keys_add_recover_list_show_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("keys");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut c = relayer();
+        c.args(args).arg("--keyring").arg(&ring);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    // --recover takes a 12-word phrase from standard input.
+    let out = run(
+        &["keys", "add", "alice", "--recover"],
+        Some(&format!("{MNEMONIC_12}\n")),
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // CosmJS's address for this phrase (tests/fixtures/cosmjs-mnemonics.json).
+    assert_eq!(
+        added["address"],
+        "wasm1tsynaa5rnsx2c2gkmy5040xtj5v7mdyqvpfvhj"
+    );
+    let file = ring.join("alice.mnemonic");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // A name is never overwritten; a bad phrase is refused.
+    let out = run(&["keys", "add", "alice", "--recover"], Some(MNEMONIC));
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("already exists"), "{}", text(&out).1);
+    let out = run(
+        &["keys", "add", "bob", "--recover"],
+        Some("twelve words that are not a phrase"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).1.contains("invalid mnemonic"),
+        "{}",
+        text(&out).1
+    );
+    // A new key: 24 words, shown once on stderr, stored 0600.
+    let out = run(&["keys", "add", "carol"], None);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(text(&out).1.contains("shown once"));
+    let carol: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let out = run(&["keys", "list"], None);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let lines: Vec<serde_json::Value> = text(&out)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["name"], "alice");
+    assert_eq!(lines[1]["address"], carol["address"]);
+
+    let out = run(&["keys", "show", "--key", "alice", "--address"], None);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(
+        text(&out).0.trim(),
+        "wasm1tsynaa5rnsx2c2gkmy5040xtj5v7mdyqvpfvhj"
+    );
+
+    let out = run(&["keys", "delete", "alice"], None);
+    assert!(!out.status.success(), "deleting needs --yes");
+    let out = run(&["keys", "delete", "alice", "--yes"], None);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(!file.exists());
+    let out = run(&["keys", "show", "--key", "alice"], None);
+    assert!(!out.status.success());
 }
 
 fn embedded_config(dir: &Path) -> PathBuf {
@@ -239,4 +342,76 @@ fn run_logs_json_serves_health_and_stops_on_sigterm() {
     );
     assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
     assert!(dir.path().join("state.sqlite").exists());
+}
+
+#[test]
+fn outbox_list_show_abandon_retry() {
+    use relayer::chain::ChainMsg;
+    use relayer::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let config = embedded_config(dir.path());
+    let msg = |n: u64| {
+        vec![ChainMsg::Execute {
+            contract: "wasm1contract".into(),
+            msg: format!("{{\"pause_listing\":{{\"id\":{n}}}}}"),
+            funds: vec![],
+        }]
+    };
+    let (a, b) = {
+        let store = Store::open(dir.path().join("state.sqlite")).unwrap();
+        let a = store
+            .enqueue("solver/a", "wevalue-cli", &msg(1), "")
+            .unwrap();
+        let b = store
+            .enqueue("oracle/b", "wevalue-cli", &msg(2), "")
+            .unwrap();
+        (a.id, b.id)
+    };
+    let outbox = |args: &[&str]| {
+        relayer()
+            .arg("outbox")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = outbox(&["list"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let rows: Vec<serde_json::Value> = text(&out)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["id"], b);
+    assert_eq!(rows[0]["status"], "pending");
+
+    let out = outbox(&["show", &a.to_string()]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["key"], "solver/a");
+    assert_eq!(shown["msgs"][0]["execute"]["contract"], "wasm1contract");
+
+    let out = outbox(&["retry", &a.to_string()]);
+    assert!(!out.status.success(), "a pending entry is not retried");
+    assert!(
+        text(&out).1.contains("only failed entries"),
+        "{}",
+        text(&out).1
+    );
+    let out = outbox(&["abandon", &a.to_string(), "--reason", "wrong task"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = outbox(&["list", "--status", "failed"]);
+    let failed: serde_json::Value = serde_json::from_str(text(&out).0.trim()).unwrap();
+    assert_eq!(
+        (failed["id"].as_i64(), failed["last_error"].as_str()),
+        (Some(a), Some("wrong task"))
+    );
+    let out = outbox(&["retry", &a.to_string()]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = outbox(&["list", "--status", "failed"]);
+    assert_eq!(text(&out).0, "");
+    let out = outbox(&["show", "999"]);
+    assert!(!out.status.success());
 }

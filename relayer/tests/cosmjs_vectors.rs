@@ -215,3 +215,63 @@ fn store_and_instantiate_messages_encode() {
     .unwrap_err();
     assert!(matches!(err, ChainError::InvalidAddress { .. }));
 }
+
+/// Every BIP39 length Keplr, Leap and CosmJS accept: (words, index, address, pubkey).
+fn rust_mnemonic_vectors() -> Vec<Value> {
+    let input: Value =
+        serde_json::from_slice(&std::fs::read(dir().join("cosmjs/mnemonics.json")).unwrap())
+            .unwrap();
+    let prefix = input["prefix"].as_str().unwrap();
+    let mut out = vec![];
+    for m in input["mnemonics"].as_array().unwrap() {
+        let phrase = m.as_str().unwrap();
+        for index in input["account_indexes"].as_array().unwrap() {
+            let index = index.as_u64().unwrap() as u32;
+            let signer = Signer::from_mnemonic(phrase, prefix, index)
+                .unwrap_or_else(|e| panic!("{} words refused: {e}", phrase.split(' ').count()));
+            out.push(serde_json::json!({
+                "words": phrase.split(' ').count(),
+                "account_index": index,
+                "address": signer.address(),
+                "pubkey": hex::encode(signer.public_key().to_bytes()),
+            }));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_bip39_length_matches_committed_cosmjs_vectors() {
+    let expected: Vec<Value> = serde_json::from_slice(
+        &std::fs::read(dir().join("fixtures/cosmjs-mnemonics.json")).unwrap(),
+    )
+    .unwrap();
+    let ours = rust_mnemonic_vectors();
+    let words: Vec<u64> = ours.iter().map(|v| v["words"].as_u64().unwrap()).collect();
+    assert_eq!(words, [12, 12, 15, 15, 18, 18, 21, 21, 24, 24]);
+    assert_eq!(ours, expected);
+}
+
+#[test]
+fn every_bip39_length_matches_cosmjs_live() {
+    let cosmjs = dir().join("cosmjs");
+    assert!(
+        cosmjs.join("node_modules/@cosmjs/proto-signing").is_dir(),
+        "CosmJS is not installed: run `relayer/tests/cosmjs/setup.sh` (npm ci) first; \
+         this cross-check must run, it is not skipped"
+    );
+    let out = Command::new("node")
+        .arg("mnemonics.mjs")
+        .arg("mnemonics.json")
+        .current_dir(&cosmjs)
+        .output()
+        .expect("`node` must be on PATH for the CosmJS cross-check");
+    assert!(
+        out.status.success(),
+        "node mnemonics.mjs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<Value> =
+        serde_json::from_slice(&out.stdout).expect("mnemonics.mjs prints JSON");
+    assert_eq!(rust_mnemonic_vectors(), theirs);
+}

@@ -131,14 +131,26 @@ fn broadcast_tx_sync_results() {
     let ok =
         broadcast::tx_sync::Response::from_string(fixture("broadcast_tx_sync_ok.json")).unwrap();
     assert_eq!(ok.hash.to_string(), vector_hash());
-    check_broadcast(&ok.hash.to_string(), ok.code.value(), &ok.log).unwrap();
+    check_broadcast(
+        &ok.hash.to_string(),
+        &ok.codespace,
+        ok.code.value(),
+        &ok.log,
+    )
+    .unwrap();
 
     let seq = broadcast::tx_sync::Response::from_string(fixture(
         "broadcast_tx_sync_sequence_mismatch.json",
     ))
     .unwrap();
     assert_eq!(seq.code.value(), 32);
-    let err = check_broadcast(&seq.hash.to_string(), seq.code.value(), &seq.log).unwrap_err();
+    let err = check_broadcast(
+        &seq.hash.to_string(),
+        &seq.codespace,
+        seq.code.value(),
+        &seq.log,
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,
@@ -149,7 +161,7 @@ fn broadcast_tx_sync_results() {
         ),
         "{err}"
     );
-    let other = check_broadcast("H", 13, "insufficient fee").unwrap_err();
+    let other = check_broadcast("H", "sdk", 13, "insufficient fee").unwrap_err();
     assert!(matches!(other, ChainError::Rejected { code: 13, .. }));
 }
 

@@ -24,12 +24,17 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// A metric's value summed over its label sets (chain, signer, ...).
 fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{name} not in metrics:\n{text}"))
+    let values: Vec<f64> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with(name) && matches!(l[name.len()..].chars().next(), Some(' ' | '{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert!(!values.is_empty(), "{name} not in metrics:\n{text}");
+    values.iter().sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,3 +93,93 @@ async fn twenty_seeded_crash_trials_lose_nothing_and_duplicate_nothing() {
     // The schedule did crash things (about 4 per trial).
     assert!(crashes >= 40, "only {crashes} crashes in 20 trials");
 }
+
+/// Samples of a metric whose labels contain every `label="value"` given, summed.
+fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter(|l| labels.iter().all(|want| l.contains(want)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).await.ok()?;
+    buf.split("\r\n\r\n").nth(1).map(str::to_string)
+}
+
+/// What `relayer devnet --serve` shows after the run: the instances' work
+/// counted in the served registry, labelled by chain, service and kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_shows_the_runs_work_in_labelled_metrics() {
+    let (_dir, opts) = options(5, 100);
+    let (report, running) = run(&opts).await.unwrap();
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(running.serve(addr, async move {
+        let _ = stopped.await;
+    }));
+    let mut text = String::new();
+    for _ in 0..200 {
+        if let Some(t) = http_get(addr, "/metrics").await {
+            text = t;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let chain = format!("chain=\"{}\"", opts.chain_id);
+    let tower = ["service=\"watchtower\"", chain.as_str()];
+    let claims = sample(&text, "wevalue_relayer_txs_submitted_total", &tower);
+    assert_eq!(claims, report.figures.settlement_txs as f64, "{text}");
+    assert!(claims >= 2.0, "{text}");
+    assert!(
+        sample(&text, "wevalue_relayer_gas_used_total", &tower) > 0.0,
+        "{text}"
+    );
+    let report_tx = sample(
+        &text,
+        "wevalue_relayer_txs_submitted_total",
+        &[
+            "service=\"oracle\"",
+            "kind=\"submit_report\"",
+            chain.as_str(),
+        ],
+    );
+    assert_eq!(report_tx, 1.0, "{text}");
+    assert_eq!(
+        sample(&text, "wevalue_relayer_txs_failed_total", &[chain.as_str()]),
+        0.0,
+        "{text}"
+    );
+    // The channel's best voucher, all of it claimed.
+    let paid = ((100 + 25) * 10) as f64;
+    assert_eq!(
+        sample(
+            &text,
+            "wevalue_relayer_watchtower_voucher_amount",
+            &["channel=\"1\""]
+        ),
+        paid,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "wevalue_relayer_watchtower_unsettled_amount",
+            &["channel=\"1\""]
+        ),
+        0.0,
+        "{text}"
+    );
+    stop.send(()).unwrap();
+    assert_eq!(served.await.unwrap().unwrap(), addr);
+}

@@ -16,10 +16,10 @@ use cosmwasm_std::{coins, Timestamp, Uint128};
 use hyper::service::{make_service_fn, service_fn};
 use hyper::{Body, Request, Response, Server, StatusCode};
 use relayer::chain::{
-    find_attr, query_smart, BlockEventSource, Chain, CodeClient, CodeUpload, TxClient,
+    find_attr, query_smart, BlockEventSource, ChainReader, CodeClient, CodeUpload, TxClient,
 };
 use relayer::embedded::{BlockMode, EmbeddedChain, EmbeddedClient};
-use relayer::outbox::OutboxOptions;
+use relayer::outbox::{Outbox, OutboxOptions};
 use relayer::services::oracle::*;
 use relayer::store::Store;
 use tokio::sync::watch;
@@ -278,9 +278,30 @@ impl Env {
         store: Arc<Store>,
         config: OracleConfig,
     ) -> (OracleService, EmbeddedClient) {
+        let options = OutboxOptions {
+            inclusion_timeout: Duration::from_secs(config.inclusion_timeout_secs),
+            ..OutboxOptions::default()
+        };
+        self.service_with(i, store, config, options).await
+    }
+
+    /// A service whose outbox (its signer's) has these options.
+    async fn service_with(
+        &self,
+        i: usize,
+        store: Arc<Store>,
+        config: OracleConfig,
+        options: OutboxOptions,
+    ) -> (OracleService, EmbeddedClient) {
         let client = oracle_client(&self.chain, i).await;
-        let chain: Arc<dyn Chain> = Arc::new(client.clone());
-        let svc = OracleService::new(config, chain, store, &self.contract).unwrap();
+        let chain: Arc<dyn ChainReader> = Arc::new(client.clone());
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            Arc::new(client.clone()),
+            "wevalue-test",
+            options,
+        ));
+        let svc = OracleService::new(config, chain, store, &self.contract, outbox).unwrap();
         (svc, client)
     }
 }
@@ -852,26 +873,26 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
         // the process dies while it waits for inclusion.
         env.producing.store(false, Ordering::SeqCst);
         let store = Arc::new(Store::open(&db).unwrap());
-        let (svc, _) = env.service(0, store.clone(), cfg.clone()).await;
-        let mut svc = svc.with_outbox_options(OutboxOptions {
-            inclusion_timeout: Duration::from_millis(300),
-            max_attempts: 3,
-            // Fail fast: the test crashes the service while blocks are held.
-            transient_retries: 0,
-            ..OutboxOptions::default()
-        });
+        let (mut svc, _) = env
+            .service_with(
+                0,
+                store.clone(),
+                cfg.clone(),
+                OutboxOptions {
+                    inclusion_timeout: Duration::from_millis(300),
+                    max_attempts: 3,
+                    // Fail fast: the test crashes the service while blocks are held.
+                    transient_retries: 0,
+                    ..OutboxOptions::default()
+                },
+            )
+            .await;
         let r = svc.tick().await.unwrap();
         assert_eq!(r.failures.len(), 1);
         assert!(matches!(r.failures[0].error, OracleError::Outbox(_)));
         let rec = svc.record(task_id).unwrap().unwrap();
         assert_eq!(rec.state, TaskState::Submitted);
-        assert_eq!(
-            store
-                .attestations("wevalue-test", &format!("{}/{task_id}", env.contract), 1)
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(svc.attestation_log(task_id, 1).unwrap().len(), 1);
     }
     // The chain includes it while the oracle is down.
     env.chain.produce_block().await.unwrap();

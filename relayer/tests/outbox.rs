@@ -13,10 +13,7 @@ use relayer::store::{OutboxStatus, Store};
 
 const CHAIN: &str = "wevalue-test";
 
-fn outbox(
-    store: &Arc<Store>,
-    client: &relayer::embedded::EmbeddedClient,
-) -> Outbox<relayer::embedded::EmbeddedClient> {
+fn outbox(store: &Arc<Store>, client: &relayer::embedded::EmbeddedClient) -> Outbox {
     Outbox::new(
         store.clone(),
         Arc::new(client.clone()),
@@ -235,6 +232,7 @@ async fn failed_effects_are_final_and_flush_drives_the_backlog() {
             &listing(&registry, &format!("t{i}")),
             "",
         )
+        .await
         .unwrap();
     }
     assert_eq!(store.outbox_backlog(CHAIN).unwrap(), 3);
@@ -261,13 +259,26 @@ async fn outbox_reports_metrics() {
     .unwrap()];
     ob.submit("m/2", &bad, "").await.unwrap();
     ob.flush().await.unwrap();
-    assert_eq!(metrics.txs_submitted.get(), 2);
-    assert_eq!(metrics.txs_failed.get(), 1);
-    assert!(metrics.gas_used.get() > 100_000);
-    assert_eq!(metrics.outbox_backlog.get(), 0);
+    assert_eq!(metrics.total("txs_submitted"), 2.0);
+    assert_eq!(metrics.total("txs_failed"), 1.0);
+    assert!(metrics.total("gas_used") > 100_000.0);
+    assert_eq!(metrics.total("outbox_backlog"), 0.0);
+    // Both included (one failed on chain): one latency sample each, under
+    // the service (the key's first segment) and the message kind.
+    assert_eq!(metrics.total("tx_latency_seconds_count"), 2.0);
     let text = metrics.render();
+    for kind in ["create_listing", "pause_listing"] {
+        assert!(
+            text.contains(&format!(
+                "wevalue_relayer_tx_latency_seconds_count{{chain=\"{CHAIN}\",service=\"m\",kind=\"{kind}\"}} 1"
+            )),
+            "{text}"
+        );
+    }
     assert!(
-        text.contains("wevalue_relayer_tx_latency_seconds_count 2"),
+        text.contains(&format!(
+            "wevalue_relayer_txs_failed_total{{chain=\"{CHAIN}\",service=\"m\",kind=\"pause_listing\",code=\"5\"}} 1"
+        )),
         "{text}"
     );
 }

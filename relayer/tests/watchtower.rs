@@ -18,7 +18,7 @@ use relayer::chain::{
     find_attr, query_smart, ChainMsg, ChainStatus, CodeClient, CodeUpload, TxClient, TxOutcome,
 };
 use relayer::embedded::{BlockMode, EmbeddedChain, EmbeddedClient};
-use relayer::outbox::OutboxOptions;
+use relayer::outbox::{Outbox, OutboxOptions};
 use relayer::services::watchtower::http::VoucherRequest;
 use relayer::services::watchtower::{batch_index, PayoutConfig, Watchtower, WatchtowerConfig};
 use relayer::store::{OutboxStatus, Store};
@@ -199,20 +199,21 @@ async fn tower(
     clock: &Arc<AtomicU64>,
 ) -> Tower {
     let clock = clock.clone();
-    Watchtower::new(
-        config,
-        env.contract.clone(),
-        Arc::new(env.tower.clone()),
+    let tower = Arc::new(env.tower.clone());
+    let outbox = Arc::new(Outbox::new(
         store.clone(),
+        tower.clone(),
+        "wevalue-test",
         OutboxOptions {
             inclusion_timeout: TIMEOUT,
             max_attempts: 3,
             ..OutboxOptions::default()
         },
-    )
-    .await
-    .unwrap()
-    .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)))
+    ));
+    Watchtower::new(config, env.contract.clone(), tower, store.clone(), outbox)
+        .await
+        .unwrap()
+        .with_clock(Arc::new(move || clock.load(Ordering::SeqCst)))
 }
 
 fn clock() -> Arc<AtomicU64> {

@@ -23,10 +23,13 @@ use relayer_core::chain::{
     ChainStatus, CodeClient, CodeInfo, CodeUpload, ContractInfo, SignedTx, SmartQuery, TxClient,
     TxOutcome,
 };
+use relayer_core::error::{SDK_CODESPACE, SDK_WRONG_SEQUENCE};
 use relayer_core::ChainError;
 
 use crate::keys::Signer;
-use crate::rpc::{block_events, compat, decode_abci, parse_lowest_height, tx_outcome, RpcCompat};
+use crate::rpc::{
+    block_error, block_events, compat, decode_abci, is_tx_not_found, tx_outcome, RpcCompat,
+};
 use crate::tx::{
     check_broadcast, fee_for, gas_limit, msg_to_any, parse_sequence_mismatch, sign_tx,
     store_code_any,
@@ -102,7 +105,7 @@ impl CosmosClient {
         &self,
         path: &str,
         req: Req,
-    ) -> ChainResult<Result<Resp, (u32, String)>> {
+    ) -> ChainResult<Result<Resp, (u32, String, String)>> {
         let resp = self
             .rpc
             .abci_query(Some(path.to_string()), req.encode_to_vec(), None, false)
@@ -121,9 +124,9 @@ impl CosmosClient {
                 },
             )
             .await?
-            .map_err(|(code, log)| {
+            .map_err(|(code, log, codespace)| {
                 ChainError::Rpc(format!(
-                    "account query code {code}: {log} (is the account funded?)"
+                    "account query code {codespace}/{code}: {log} (is the account funded?)"
                 ))
             })?;
         let any = resp.account.ok_or_else(|| ChainError::Decode {
@@ -161,8 +164,13 @@ impl CosmosClient {
         let resp: SimulateResponse = self
             .abci("/cosmos.tx.v1beta1.Service/Simulate", req)
             .await?
-            .map_err(|(code, log)| match parse_sequence_mismatch(&log) {
-                Some(e) if code == 32 => e,
+            .map_err(|(code, log, codespace)| match (codespace.as_str(), code) {
+                (SDK_CODESPACE, SDK_WRONG_SEQUENCE) => {
+                    parse_sequence_mismatch(&log).unwrap_or(ChainError::SequenceMismatch {
+                        expected: 0,
+                        got: 0,
+                    })
+                }
                 _ => ChainError::TxFailed {
                     hash: "simulation".into(),
                     code,
@@ -225,9 +233,9 @@ impl SmartQuery for CosmosClient {
                 },
             )
             .await?
-            .map_err(|(code, log)| ChainError::Query {
+            .map_err(|(code, log, codespace)| ChainError::Query {
                 contract: contract.to_string(),
-                reason: format!("code {code}: {log}"),
+                reason: format!("code {codespace}/{code}: {log}"),
             })?;
         Ok(resp.data)
     }
@@ -261,7 +269,9 @@ impl ChainStatus for CosmosClient {
                 },
             )
             .await?
-            .map_err(|(code, log)| ChainError::Rpc(format!("balance query code {code}: {log}")))?;
+            .map_err(|(code, log, codespace)| {
+                ChainError::Rpc(format!("balance query code {codespace}/{code}: {log}"))
+            })?;
         resp.balance
             .map(|c| {
                 c.amount
@@ -297,7 +307,7 @@ impl TxClient for CosmosClient {
             .broadcast_tx_sync(tx.bytes.clone())
             .await
             .map_err(rpc_err)?;
-        check_broadcast(&tx.hash, resp.code.value(), &resp.log)
+        check_broadcast(&tx.hash, &resp.codespace, resp.code.value(), &resp.log)
     }
 
     async fn find_tx(&self, hash: &str) -> ChainResult<Option<TxOutcome>> {
@@ -307,8 +317,8 @@ impl TxClient for CosmosClient {
         })?;
         match self.rpc.tx(h, false).await {
             Ok(resp) => Ok(Some(tx_outcome(&resp))),
-            // CometBFT answers an RPC error "tx (HASH) not found".
-            Err(e) if e.to_string().contains("not found") => Ok(None),
+            // CometBFT answers a JSON-RPC error "tx (HASH) not found".
+            Err(e) if is_tx_not_found(&e) => Ok(None),
             Err(e) => Err(rpc_err(e)),
         }
     }
@@ -411,18 +421,11 @@ impl CodeClient for CosmosClient {
 impl BlockEventSource for CosmosClient {
     async fn block_events(&self, height: u64) -> ChainResult<BlockEvents> {
         let h = cosmrs::tendermint::block::Height::try_from(height).map_err(rpc_err)?;
-        let block = self.rpc.block(h).await.map_err(|e| {
-            let msg = e.to_string();
-            // CometBFT: "height H must be less than or equal to the current
-            // blockchain height L" and "height H is not available, lowest height is E".
-            if msg.contains("must be less than or equal") {
-                ChainError::BlockUnavailable { height, latest: 0 }
-            } else if let Some(earliest) = parse_lowest_height(&msg) {
-                ChainError::BlockPruned { height, earliest }
-            } else {
-                rpc_err(msg)
-            }
-        })?;
+        let block = self
+            .rpc
+            .block(h)
+            .await
+            .map_err(|e| block_error(height, &e))?;
         let hashes: Vec<String> = block.block.data.iter().map(|tx| tx_hash(tx)).collect();
         let time_nanos = block.block.header.time.unix_timestamp_nanos().max(0) as u64;
         let results = self.rpc.block_results(h).await.map_err(rpc_err)?;

@@ -1,12 +1,17 @@
-//! Keys: a BIP39 mnemonic, coin type 118 (`m/44'/118'/0'/0/{index}`), read
-//! from an environment variable or a file, never from the config file.
+//! Keys: a BIP39 mnemonic of any standard length (12, 15, 18, 21 or 24
+//! words, English), coin type 118 (`m/44'/118'/0'/0/{index}`), read from an
+//! environment variable or a file, never from the config file. The phrase
+//! and the seed are wiped from memory after use (`zeroize`), the variable is
+//! removed from the environment once read, and a key file is refused unless
+//! only its owner can read it (mode 0600). [`Keyring`] keeps named key files
+//! in a directory (`relayer keys add|list|show|delete`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::crypto::PublicKey;
-
 use relayer_core::{ChainError, ConfigError};
+use zeroize::Zeroizing;
 
 /// A signing key and its address.
 pub struct Signer {
@@ -30,19 +35,37 @@ pub fn hd_path(index: u32) -> String {
     format!("m/44'/118'/0'/0/{index}")
 }
 
+/// Parses an English BIP39 phrase of 12 to 24 words (any whitespace
+/// between words), checking its checksum.
+pub fn parse_mnemonic(phrase: &str) -> Result<bip39::Mnemonic, ChainError> {
+    let normalized = Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" "));
+    bip39::Mnemonic::parse_in_normalized(bip39::Language::English, &normalized)
+        .map_err(|e| ChainError::Signer(format!("invalid mnemonic: {e}")))
+}
+
+/// A fresh 24-word phrase from the operating system's randomness.
+pub fn generate_mnemonic() -> Result<Zeroizing<String>, ChainError> {
+    let mut entropy = Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(entropy.as_mut())
+        .map_err(|e| ChainError::Signer(format!("randomness: {e}")))?;
+    let mnemonic = bip39::Mnemonic::from_entropy(entropy.as_ref())
+        .map_err(|e| ChainError::Signer(format!("mnemonic: {e}")))?;
+    Ok(Zeroizing::new(mnemonic.to_string()))
+}
+
 impl Signer {
-    /// Derives the key for `index` from an English BIP39 mnemonic (no passphrase).
+    /// Derives the key for `index` from an English BIP39 mnemonic of 12,
+    /// 15, 18, 21 or 24 words (no passphrase), as Keplr, Leap and CosmJS do.
     pub fn from_mnemonic(phrase: &str, prefix: &str, index: u32) -> Result<Self, ChainError> {
-        let normalized = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mnemonic = bip32::Mnemonic::new(normalized, bip32::Language::English)
-            .map_err(|e| ChainError::Signer(format!("invalid mnemonic: {e}")))?;
-        let seed = mnemonic.to_seed("");
+        let mnemonic = parse_mnemonic(phrase)?;
+        let seed = Zeroizing::new(mnemonic.to_seed_normalized(""));
         let path: bip32::DerivationPath = hd_path(index)
             .parse()
             .map_err(|e| ChainError::Signer(format!("derivation path: {e}")))?;
-        let xprv = bip32::XPrv::derive_from_path(seed, &path)
+        let xprv = bip32::XPrv::derive_from_path(seed.as_ref(), &path)
             .map_err(|e| ChainError::Signer(format!("derivation: {e}")))?;
-        let key = SigningKey::from_slice(&xprv.private_key().to_bytes())
+        let secret = Zeroizing::new(xprv.private_key().to_bytes());
+        let key = SigningKey::from_slice(&secret[..])
             .map_err(|e| ChainError::Signer(format!("secp256k1 key: {e}")))?;
         let address = key
             .public_key()
@@ -72,24 +95,56 @@ impl Signer {
     }
 }
 
-/// Reads a mnemonic from `env_var` if set and non-empty, else from `file`.
+/// Refuses a key file that anyone but its owner can read or write (unix).
+pub fn check_key_file_mode(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} has mode {mode:o}; a key file must be readable by its owner only (chmod 600)",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a key file after checking its mode.
+pub fn read_key_file(path: &Path) -> Result<Zeroizing<String>, String> {
+    check_key_file_mode(path)?;
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+/// Reads a mnemonic from `env_var` if set and non-empty (and removes the
+/// variable from the environment), else from `file` (mode 0600 only).
 /// `field` names the config field for errors.
 pub fn load_mnemonic(
     env_var: Option<&str>,
     file: Option<&Path>,
     field: &str,
-) -> Result<String, ConfigError> {
+) -> Result<Zeroizing<String>, ConfigError> {
     if let Some(var) = env_var {
-        if let Ok(value) = std::env::var(var) {
+        if let Some(value) = std::env::var_os(var) {
+            // Read once: later children and crash dumps do not see it.
+            std::env::remove_var(var);
+            let value = Zeroizing::new(value.to_string_lossy().into_owned());
             if !value.trim().is_empty() {
                 return Ok(value);
             }
         }
     }
     if let Some(path) = file {
-        return std::fs::read_to_string(path).map_err(|e| ConfigError::Secret {
+        return read_key_file(path).map_err(|reason| ConfigError::Secret {
             field: field.to_string(),
-            reason: format!("reading {}: {e}", path.display()),
+            reason,
         });
     }
     Err(ConfigError::Secret {
@@ -101,4 +156,101 @@ pub fn load_mnemonic(
             None => "neither mnemonic_env nor mnemonic_file is configured".into(),
         },
     })
+}
+
+/// Named mnemonic files (`<dir>/<name>.mnemonic`, mode 0600) for
+/// `relayer keys`; a config points `signer.mnemonic_file` at one.
+#[derive(Clone, Debug)]
+pub struct Keyring {
+    dir: PathBuf,
+}
+
+impl Keyring {
+    /// A keyring in `dir` (created on the first `add`, mode 0700).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The file of a key.
+    pub fn path(&self, name: &str) -> Result<PathBuf, String> {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            return Err(format!(
+                "key name {name:?}: use 1 to 64 of a-z, A-Z, 0-9, - and _"
+            ));
+        }
+        Ok(self.dir.join(format!("{name}.mnemonic")))
+    }
+
+    /// Stores a phrase (checked first) under a new name, mode 0600; an
+    /// existing name is refused, never overwritten.
+    pub fn add(&self, name: &str, phrase: &str) -> Result<PathBuf, String> {
+        parse_mnemonic(phrase).map_err(|e| e.to_string())?;
+        let path = self.path(name)?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => format!("key {name} already exists"),
+            _ => format!("creating {}: {e}", path.display()),
+        })?;
+        let normalized = Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" "));
+        std::io::Write::write_all(&mut file, format!("{}\n", normalized.as_str()).as_bytes())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        Ok(path)
+    }
+
+    /// The stored phrase of a key.
+    pub fn read(&self, name: &str) -> Result<Zeroizing<String>, String> {
+        let path = self.path(name)?;
+        if !path.exists() {
+            return Err(format!("no key {name} in {}", self.dir.display()));
+        }
+        read_key_file(&path)
+    }
+
+    /// Names of the stored keys, sorted.
+    pub fn list(&self) -> Result<Vec<String>, String> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(format!("reading {}: {e}", self.dir.display())),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_suffix(".mnemonic")
+                    .map(str::to_string)
+            })
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Deletes a key file.
+    pub fn delete(&self, name: &str) -> Result<(), String> {
+        let path = self.path(name)?;
+        std::fs::remove_file(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("no key {name} in {}", self.dir.display()),
+            _ => format!("deleting {}: {e}", path.display()),
+        })
+    }
 }

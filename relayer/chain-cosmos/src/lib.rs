@@ -23,9 +23,10 @@ pub mod rpc;
 pub mod tx;
 
 pub use client::{CosmosClient, CosmosOptions};
-pub use keys::{hd_path, load_mnemonic, Signer};
+pub use keys::{generate_mnemonic, hd_path, load_mnemonic, parse_mnemonic, Keyring, Signer};
 pub use rpc::{
-    block_events, convert_events, decode_abci, parse_lowest_height, tx_outcome, RpcCompat,
+    block_error, block_events, convert_events, decode_abci, is_tx_not_found, node_error,
+    parse_lowest_height, tx_outcome, RpcCompat,
 };
 pub use tx::{
     check_broadcast, fee_for, gas_limit, msg_to_any, parse_sequence_mismatch, sign_tx,

@@ -23,6 +23,47 @@ pub enum RpcCompat {
     V0_38,
 }
 
+/// CometBFT's JSON-RPC "internal error" code, which it answers for a tx or
+/// block it does not have (the `data` field says which).
+pub const JSONRPC_INTERNAL_ERROR: i32 = -32603;
+
+/// The node's own JSON-RPC error, `(code, data)`, when it answered with one;
+/// `None` for a transport failure (a proxy's 404 is not "tx not found").
+pub fn node_error(e: &tendermint_rpc::Error) -> Option<(i32, String)> {
+    match e.detail() {
+        tendermint_rpc::error::ErrorDetail::Response(d) => Some((
+            d.source.code().value(),
+            d.source
+                .data()
+                .unwrap_or_else(|| d.source.message())
+                .to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// A `/tx` error that means "not in a block (yet)": the node's internal
+/// error whose data is `tx (HASH) not found`.
+pub fn is_tx_not_found(e: &tendermint_rpc::Error) -> bool {
+    matches!(node_error(e), Some((JSONRPC_INTERNAL_ERROR, data)) if data.contains("not found"))
+}
+
+/// A `/block` error as a typed one: the node's "height H must be less than
+/// or equal to the current blockchain height" is [`ChainError::BlockUnavailable`],
+/// "height H is not available, lowest height is E" [`ChainError::BlockPruned`].
+pub fn block_error(height: u64, e: &tendermint_rpc::Error) -> ChainError {
+    match node_error(e) {
+        Some((JSONRPC_INTERNAL_ERROR, data)) if data.contains("must be less than or equal") => {
+            ChainError::BlockUnavailable { height, latest: 0 }
+        }
+        Some((JSONRPC_INTERNAL_ERROR, data)) => match parse_lowest_height(&data) {
+            Some(earliest) => ChainError::BlockPruned { height, earliest },
+            None => ChainError::Rpc(e.to_string()),
+        },
+        _ => ChainError::Rpc(e.to_string()),
+    }
+}
+
 /// The lowest height from CometBFT's "height H is not available, lowest height is E".
 pub fn parse_lowest_height(msg: &str) -> Option<u64> {
     let rest = &msg[msg.find("lowest height is ")? + "lowest height is ".len()..];
@@ -95,14 +136,18 @@ pub fn block_events(
     }
 }
 
-/// Decodes an ABCI query answer: `Ok(Err((code, log)))` when the app refused
-/// the query (e.g. wasmd code 9, contract query failed).
+/// Decodes an ABCI query answer: `Ok(Err((code, log, codespace)))` when the
+/// app refused the query (e.g. `wasm` code 9, contract query failed).
 pub fn decode_abci<Resp: Message + Default>(
     path: &str,
     resp: &cosmrs::rpc::endpoint::abci_query::AbciQuery,
-) -> ChainResult<Result<Resp, (u32, String)>> {
+) -> ChainResult<Result<Resp, (u32, String, String)>> {
     if resp.code.is_err() {
-        return Ok(Err((resp.code.value(), resp.log.clone())));
+        return Ok(Err((
+            resp.code.value(),
+            resp.log.clone(),
+            resp.codespace.clone(),
+        )));
     }
     Resp::decode(resp.value.as_slice())
         .map(Ok)

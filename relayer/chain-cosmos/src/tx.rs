@@ -13,6 +13,7 @@ use cosmrs::{AccountId, Any, Coin as SdkCoin, Denom};
 use cosmwasm_std::Coin;
 use flate2::write::GzEncoder;
 use relayer_core::chain::{ChainMsg, ChainResult};
+use relayer_core::error::{SDK_CODESPACE, SDK_WRONG_SEQUENCE};
 use relayer_core::ChainError;
 
 use crate::keys::Signer;
@@ -179,20 +180,21 @@ pub fn sign_tx(
     })
 }
 
-/// Maps a `broadcast_tx_sync` (CheckTx) result to our errors.
-pub fn check_broadcast(hash: &str, code: u32, log: &str) -> ChainResult<()> {
-    match code {
-        0 => Ok(()),
-        // sdkerrors.ErrWrongSequence
-        32 => Err(
-            parse_sequence_mismatch(log).unwrap_or(ChainError::Rejected {
-                hash: hash.to_string(),
-                code,
-                log: log.to_string(),
-            }),
-        ),
+/// Maps a `broadcast_tx_sync` (CheckTx) result to our errors by its typed
+/// codespace and code: `sdk`/32 (`ErrWrongSequence`) is a sequence mismatch
+/// (the log only adds the numbers), anything else non-zero a rejection.
+pub fn check_broadcast(hash: &str, codespace: &str, code: u32, log: &str) -> ChainResult<()> {
+    match (codespace, code) {
+        (_, 0) => Ok(()),
+        (SDK_CODESPACE, SDK_WRONG_SEQUENCE) => Err(parse_sequence_mismatch(log).unwrap_or(
+            ChainError::SequenceMismatch {
+                expected: 0,
+                got: 0,
+            },
+        )),
         _ => Err(ChainError::Rejected {
             hash: hash.to_string(),
+            codespace: codespace.to_string(),
             code,
             log: log.to_string(),
         }),

@@ -15,6 +15,7 @@ use relayer_core::chain::{
     Event, TxEvents, TxOutcome,
 };
 use relayer_core::contracts;
+use relayer_core::error::{SDK_CODESPACE, SDK_TX_IN_MEMPOOL_CACHE};
 use relayer_core::ChainError;
 
 use crate::faults::{take, Fault, Faults};
@@ -355,19 +356,22 @@ impl Node {
         let hash = tx_hash(bytes);
         let tx: EmbeddedTx = serde_json::from_slice(bytes).map_err(|e| ChainError::Rejected {
             hash: hash.clone(),
+            codespace: SDK_CODESPACE.into(),
             code: 2,
             log: format!("tx parse error: {e}"),
         })?;
         if self.txs.contains_key(&hash) || self.mempool.iter().any(|(h, _, _)| *h == hash) {
             return Err(ChainError::Rejected {
                 hash,
-                code: 19,
+                codespace: SDK_CODESPACE.into(),
+                code: SDK_TX_IN_MEMPOOL_CACHE,
                 log: "tx already exists in cache".into(),
             });
         }
         if tx.chain_id != self.options.chain_id {
             return Err(ChainError::Rejected {
                 hash,
+                codespace: SDK_CODESPACE.into(),
                 code: 4,
                 log: format!(
                     "signature verification failed: chain-id {} is not {}",

@@ -336,6 +336,11 @@ pub trait BlockEventSource: Send + Sync {
     async fn block_events(&self, height: u64) -> ChainResult<BlockEvents>;
 }
 
+/// What a service that only reads needs (queries, status, block events),
+/// for `Arc<dyn ChainReader>`; its transactions go through an outbox.
+pub trait ChainReader: SmartQuery + ChainStatus + BlockEventSource {}
+impl<T: SmartQuery + ChainStatus + BlockEventSource + ?Sized> ChainReader for T {}
+
 /// Everything a full relayer needs, for `Arc<dyn Chain>`.
 pub trait Chain: SmartQuery + ChainStatus + TxClient + CodeClient + BlockEventSource {}
 impl<T: SmartQuery + ChainStatus + TxClient + CodeClient + BlockEventSource> Chain for T {}

@@ -4,6 +4,13 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+/// The Cosmos SDK's own ABCI codespace.
+pub const SDK_CODESPACE: &str = "sdk";
+/// `sdk` code 19: the tx is already in the mempool cache.
+pub const SDK_TX_IN_MEMPOOL_CACHE: u32 = 19;
+/// `sdk` code 32: account sequence mismatch.
+pub const SDK_WRONG_SEQUENCE: u32 = 32;
+
 /// Failures talking to a chain (either backend).
 #[derive(Debug, Error)]
 pub enum ChainError {
@@ -26,11 +33,13 @@ pub enum ChainError {
         log: String,
     },
     /// The chain refused the transaction before running it (CheckTx).
-    #[error("tx {hash} rejected by the node with code {code}: {log}")]
+    #[error("tx {hash} rejected by the node with code {codespace}/{code}: {log}")]
     Rejected {
         /// Transaction hash.
         hash: String,
-        /// ABCI code.
+        /// ABCI codespace (`sdk`, `wasm`, ...).
+        codespace: String,
+        /// ABCI code within the codespace.
         code: u32,
         /// The node's log.
         log: String,
@@ -139,6 +148,12 @@ impl ChainError {
     pub fn is_sequence_mismatch(&self) -> bool {
         matches!(self, ChainError::SequenceMismatch { .. })
     }
+
+    /// CheckTx said the node already holds this tx (`sdk` code 19,
+    /// `ErrTxInMempoolCache`): ours, broadcast before a crash.
+    pub fn is_already_in_mempool(&self) -> bool {
+        matches!(self, ChainError::Rejected { codespace, code: SDK_TX_IN_MEMPOOL_CACHE, .. } if codespace == SDK_CODESPACE)
+    }
 }
 
 /// Failures of the SQLite state store.
@@ -173,6 +188,28 @@ pub enum StoreError {
         /// Row id.
         id: i64,
     },
+    /// The migration runner failed.
+    #[error("migrating the database: {0}")]
+    Migration(String),
+    /// An operator asked to abandon an entry that is already final.
+    #[error("outbox entry {id} is already {status}")]
+    NotOpen {
+        /// Row id.
+        id: i64,
+        /// Its status.
+        status: &'static str,
+    },
+    /// An operator asked to retry an entry that has not failed.
+    #[error("outbox entry {id} is {status}; only failed entries are retried")]
+    NotFailed {
+        /// Row id.
+        id: i64,
+        /// Its status.
+        status: &'static str,
+    },
+    /// A blocking store task panicked or was cancelled.
+    #[error("store task: {0}")]
+    Task(String),
     /// A stored value failed to decode.
     #[error("corrupt row in {table}: {reason}")]
     Corrupt {

@@ -19,6 +19,7 @@ pub mod contracts;
 pub mod deploy;
 pub mod error;
 pub mod follow;
+pub mod http;
 pub mod metrics;
 pub mod outbox;
 pub mod store;

@@ -1,43 +1,148 @@
-//! Prometheus metrics and the `/metrics` + `/health` HTTP endpoint.
+//! Prometheus metrics (names prefixed `wevalue_relayer_`), labelled by
+//! chain, service, message kind and result code, and the `/metrics` +
+//! `/health` endpoint ([`serve`], axum behind [`crate::http`]'s limits).
+//!
+//! One [`Metrics`] per process: the daemon (or the devnet) hands the same
+//! `Arc` to the outbox of every signer and to every service, so whatever any
+//! of them does is counted in the registry `/metrics` serves.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use hyper::service::{make_service_fn, service_fn};
-use hyper::{Body, Method, Request, Response, Server, StatusCode};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-/// The relayer's metrics (names are prefixed `wevalue_relayer_`).
+use crate::http::{self, Limits};
+
+/// A transaction's labels: chain, the service that sent it (its outbox
+/// key's first segment) and its kind (the execute message's variant).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TxLabels {
+    /// Chain id.
+    pub chain: String,
+    /// `watchtower`, `oracle`, `solver`, ...
+    pub service: String,
+    /// `claim_batch`, `submit_report`, `propose_matching`, `instantiate`, ...
+    pub kind: String,
+}
+
+impl TxLabels {
+    /// These labels plus a result code.
+    pub fn with_code(&self, code: &str) -> TxResultLabels {
+        TxResultLabels {
+            chain: self.chain.clone(),
+            service: self.service.clone(),
+            kind: self.kind.clone(),
+            code: code.to_string(),
+        }
+    }
+}
+
+/// A failed transaction's labels: [`TxLabels`] and the ABCI code
+/// (`gave_up` when the outbox stopped trying).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TxResultLabels {
+    /// Chain id.
+    pub chain: String,
+    /// Sending service.
+    pub service: String,
+    /// Message kind.
+    pub kind: String,
+    /// Result code.
+    pub code: String,
+}
+
+/// Per chain.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChainLabels {
+    /// Chain id.
+    pub chain: String,
+}
+
+/// Per chain and signer (one outbox each).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SignerLabels {
+    /// Chain id.
+    pub chain: String,
+    /// Signer address.
+    pub signer: String,
+}
+
+/// Per payment channel watched.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChannelLabels {
+    /// Chain id.
+    pub chain: String,
+    /// Payment-channel contract.
+    pub contract: String,
+    /// Channel id.
+    pub channel: String,
+}
+
+/// Per oracle data source.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    /// Source name from the config.
+    pub source: String,
+}
+
+/// Builds the latency histograms: 5 ms to about 80 s.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LatencyBuckets;
+
+impl MetricConstructor<Histogram> for LatencyBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(exponential_buckets(0.005, 2.0, 15))
+    }
+}
+
+/// The relayer's metrics.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     /// Txs accepted by a node.
-    pub txs_submitted: Counter,
-    /// Txs that failed on chain or were given up on.
-    pub txs_failed: Counter,
+    pub txs_submitted: Family<TxLabels, Counter>,
+    /// Txs that failed on chain or were given up on, by code.
+    pub txs_failed: Family<TxResultLabels, Counter>,
     /// Transient chain failures the outbox backed off and retried.
-    pub outbox_retries: Counter,
+    pub outbox_retries: Family<TxLabels, Counter>,
     /// Gas used by included txs.
-    pub gas_used: Counter,
-    /// Contract events delivered to services.
-    pub events_followed: Counter,
-    /// Blocks between the chain's head and the event cursor.
-    pub event_lag_blocks: Gauge,
-    /// Latest chain height seen.
-    pub latest_height: Gauge,
-    /// Signer balance in the fee denom (smallest unit).
-    pub wallet_balance: Gauge<f64, AtomicU64>,
-    /// Outbox entries not yet final.
-    pub outbox_backlog: Gauge,
+    pub gas_used: Family<TxLabels, Counter>,
     /// Seconds from broadcast to inclusion.
-    pub tx_latency_seconds: Histogram,
+    pub tx_latency_seconds: Family<TxLabels, Histogram, LatencyBuckets>,
+    /// Contract events delivered to services.
+    pub events_followed: Family<ChainLabels, Counter>,
+    /// Blocks between the chain's head and the event cursor.
+    pub event_lag_blocks: Family<ChainLabels, Gauge>,
+    /// Latest chain height seen.
+    pub latest_height: Family<ChainLabels, Gauge>,
+    /// Signer balance in the fee denom (smallest unit).
+    pub wallet_balance: Family<SignerLabels, Gauge<f64, AtomicU64>>,
+    /// Outbox entries not yet final.
+    pub outbox_backlog: Family<SignerLabels, Gauge>,
+    /// Age of the oldest open outbox entry, seconds (0 = none open).
+    pub outbox_oldest_age_seconds: Family<SignerLabels, Gauge>,
+    /// Watchtower: best vouchers held, per channel (1 while held).
+    pub watchtower_voucher_amount: Family<ChannelLabels, Gauge<f64, AtomicU64>>,
+    /// Watchtower: best voucher amount not yet claimed on chain, per channel.
+    pub watchtower_unsettled_amount: Family<ChannelLabels, Gauge<f64, AtomicU64>>,
+    /// Watchtower: seconds left before a closing channel with unclaimed
+    /// vouchers finalizes (absent when nothing is at stake).
+    pub watchtower_close_seconds_left: Family<ChannelLabels, Gauge>,
+    /// Oracle: failed answers of a data source.
+    pub oracle_source_errors: Family<SourceLabels, Counter>,
     ready: AtomicBool,
 }
 
@@ -52,69 +157,99 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("wevalue_relayer");
         let m = Self {
-            txs_submitted: Counter::default(),
-            txs_failed: Counter::default(),
-            outbox_retries: Counter::default(),
-            gas_used: Counter::default(),
-            events_followed: Counter::default(),
-            event_lag_blocks: Gauge::default(),
-            latest_height: Gauge::default(),
-            wallet_balance: Gauge::default(),
-            outbox_backlog: Gauge::default(),
-            // 5 ms to about 80 s.
-            tx_latency_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
-            ready: AtomicBool::new(false),
             registry: Registry::default(),
+            txs_submitted: Family::default(),
+            txs_failed: Family::default(),
+            outbox_retries: Family::default(),
+            gas_used: Family::default(),
+            tx_latency_seconds: Family::new_with_constructor(LatencyBuckets),
+            events_followed: Family::default(),
+            event_lag_blocks: Family::default(),
+            latest_height: Family::default(),
+            wallet_balance: Family::default(),
+            outbox_backlog: Family::default(),
+            outbox_oldest_age_seconds: Family::default(),
+            watchtower_voucher_amount: Family::default(),
+            watchtower_unsettled_amount: Family::default(),
+            watchtower_close_seconds_left: Family::default(),
+            oracle_source_errors: Family::default(),
+            ready: AtomicBool::new(false),
         };
-        registry.register(
+        let r = &mut registry;
+        r.register(
             "txs_submitted",
             "Transactions accepted by a node",
             m.txs_submitted.clone(),
         );
-        registry.register(
+        r.register(
             "txs_failed",
             "Transactions that failed on chain or were given up on",
             m.txs_failed.clone(),
         );
-        registry.register(
+        r.register(
             "outbox_retries",
             "Transient chain failures the outbox backed off and retried",
             m.outbox_retries.clone(),
         );
-        registry.register(
+        r.register(
             "gas_used",
             "Gas used by included transactions",
             m.gas_used.clone(),
         );
-        registry.register(
+        r.register(
+            "tx_latency_seconds",
+            "Seconds from broadcast to inclusion",
+            m.tx_latency_seconds.clone(),
+        );
+        r.register(
             "events_followed",
             "Contract events delivered to services",
             m.events_followed.clone(),
         );
-        registry.register(
+        r.register(
             "event_lag_blocks",
             "Blocks between the chain head and the event cursor",
             m.event_lag_blocks.clone(),
         );
-        registry.register(
+        r.register(
             "latest_height",
             "Latest chain height seen",
             m.latest_height.clone(),
         );
-        registry.register(
+        r.register(
             "wallet_balance",
             "Signer balance in the fee denom",
             m.wallet_balance.clone(),
         );
-        registry.register(
+        r.register(
             "outbox_backlog",
             "Outbox entries not yet done or failed",
             m.outbox_backlog.clone(),
         );
-        registry.register(
-            "tx_latency_seconds",
-            "Seconds from broadcast to inclusion",
-            m.tx_latency_seconds.clone(),
+        r.register(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest open outbox entry in seconds",
+            m.outbox_oldest_age_seconds.clone(),
+        );
+        r.register(
+            "watchtower_voucher_amount",
+            "Best voucher amount the watchtower holds per channel",
+            m.watchtower_voucher_amount.clone(),
+        );
+        r.register(
+            "watchtower_unsettled_amount",
+            "Best voucher amount not yet claimed on chain per channel",
+            m.watchtower_unsettled_amount.clone(),
+        );
+        r.register(
+            "watchtower_close_seconds_left",
+            "Seconds before a closing channel with unclaimed vouchers finalizes",
+            m.watchtower_close_seconds_left.clone(),
+        );
+        r.register(
+            "oracle_source_errors",
+            "Failed answers of an oracle data source",
+            m.oracle_source_errors.clone(),
         );
         Self { registry, ..m }
     }
@@ -137,52 +272,77 @@ impl Metrics {
         out
     }
 
+    /// The sum of a metric's samples over every label set, by its name
+    /// without the prefix (`txs_submitted`, `gas_used`; a counter's
+    /// `_total` is added), as `/metrics` shows them; 0 when none.
+    pub fn total(&self, name: &str) -> f64 {
+        let text = self.render();
+        let full = format!("wevalue_relayer_{name}");
+        let counter = format!("{full}_total");
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                let metric = series.split('{').next()?;
+                (metric == full || metric == counter).then(|| value.parse::<f64>().ok())?
+            })
+            .sum()
+    }
+
     fn health_json(&self) -> String {
         serde_json::json!({
             "status": if self.is_ready() { "ok" } else { "starting" },
-            "latest_height": self.latest_height.get(),
-            "event_lag_blocks": self.event_lag_blocks.get(),
-            "outbox_backlog": self.outbox_backlog.get(),
+            "latest_height": self.total("latest_height"),
+            "event_lag_blocks": self.total("event_lag_blocks"),
+            "outbox_backlog": self.total("outbox_backlog"),
         })
         .to_string()
     }
 }
 
-async fn route(metrics: Arc<Metrics>, req: Request<Body>) -> Result<Response<Body>, Infallible> {
-    let response = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/metrics") => Response::builder()
-            .header(
-                "content-type",
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )
-            .body(Body::from(metrics.render())),
-        (&Method::GET, "/health") => Response::builder()
-            .status(if metrics.is_ready() {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            })
-            .header("content-type", "application/json")
-            .body(Body::from(metrics.health_json())),
-        _ => Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .body(Body::from("not found\n")),
-    };
-    Ok(response.unwrap_or_else(|_| Response::new(Body::empty())))
+async fn metrics_route(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        metrics.render(),
+    )
 }
 
-/// Binds the endpoint; returns the bound address (port 0 picks one) and
-/// the server future, which ends when `shutdown` resolves.
+async fn health_route(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    let status = if metrics.is_ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        metrics.health_json(),
+    )
+}
+
+/// The `/metrics` + `/health` router.
+pub fn router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_route))
+        .route("/health", get(health_route))
+        .with_state(metrics)
+}
+
+/// Binds the endpoint (port 0 picks one) and serves it until `shutdown`
+/// resolves; returns the bound address and the server task.
 pub fn serve(
     metrics: Arc<Metrics>,
     addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(SocketAddr, impl Future<Output = Result<(), hyper::Error>>), hyper::Error> {
-    let make = make_service_fn(move |_conn| {
-        let metrics = metrics.clone();
-        async move { Ok::<_, Infallible>(service_fn(move |req| route(metrics.clone(), req))) }
-    });
-    let server = Server::try_bind(&addr)?.serve(make);
-    let bound = server.local_addr();
-    Ok((bound, server.with_graceful_shutdown(shutdown)))
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    http::serve(
+        router(metrics),
+        addr,
+        Limits::default(),
+        "metrics",
+        shutdown,
+    )
 }

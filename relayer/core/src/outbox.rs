@@ -5,6 +5,11 @@
 //! never sent again; one still signed at a live sequence is re-broadcast as
 //! the same bytes (a chain cannot include the same signed tx twice); one
 //! whose sequence was taken by another tx is signed again.
+//!
+//! One outbox per signer: the daemon (or a devnet instance) builds one and
+//! hands the same `Arc<Outbox>` to every service, which sends requests to it
+//! under its idempotency keys and never signs itself. Store work runs on the
+//! blocking pool ([`Store::blocking`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -12,9 +17,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::chain::{ChainMsg, TxClient};
+use crate::chain::{ChainMsg, TxClient, TxOutcome};
 use crate::error::{ChainError, StoreError};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, SignerLabels, TxLabels};
 use crate::store::{OutboxEntry, OutboxStatus, Store};
 
 /// Outbox failures.
@@ -78,23 +83,78 @@ impl Default for OutboxOptions {
 }
 
 /// Sends transactions for one signer on one chain through the store.
-pub struct Outbox<C: TxClient + ?Sized> {
+pub struct Outbox {
     store: Arc<Store>,
-    client: Arc<C>,
+    client: Arc<dyn TxClient>,
     chain_id: String,
     options: OutboxOptions,
     metrics: Option<Arc<Metrics>>,
 }
 
-impl<C: TxClient + ?Sized> Outbox<C> {
-    /// Creates an outbox.
-    pub fn new(store: Arc<Store>, client: Arc<C>, chain_id: &str, options: OutboxOptions) -> Self {
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("chain_id", &self.chain_id)
+            .field("sender", &self.client.sender())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The service that sent an entry: its key's first segment (`watchtower/…`).
+fn service_of(key: &str) -> &str {
+    key.split('/').next().unwrap_or_default()
+}
+
+/// What an entry does: the first message's execute variant (`claim_batch`,
+/// `submit_report`) or `instantiate`.
+fn kind_of(msgs: &[ChainMsg]) -> String {
+    match msgs.first() {
+        Some(ChainMsg::Execute { msg, .. }) => serde_json::from_str::<serde_json::Value>(msg)
+            .ok()
+            .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
+            .unwrap_or_else(|| "execute".into()),
+        Some(ChainMsg::Instantiate { .. }) => "instantiate".into(),
+        None => "empty".into(),
+    }
+}
+
+impl Outbox {
+    /// Creates the outbox of `client`'s signer.
+    pub fn new(
+        store: Arc<Store>,
+        client: Arc<dyn TxClient>,
+        chain_id: &str,
+        options: OutboxOptions,
+    ) -> Self {
         Self {
             store,
             client,
             chain_id: chain_id.to_string(),
             options,
             metrics: None,
+        }
+    }
+
+    /// The signer's address.
+    pub fn sender(&self) -> &str {
+        self.client.sender()
+    }
+
+    /// The chain it sends to.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The tuning.
+    pub fn options(&self) -> &OutboxOptions {
+        &self.options
+    }
+
+    fn labels(&self, entry: &OutboxEntry) -> TxLabels {
+        TxLabels {
+            chain: self.chain_id.clone(),
+            service: service_of(&entry.key).to_string(),
+            kind: kind_of(&entry.msgs),
         }
     }
 
@@ -119,8 +179,9 @@ impl<C: TxClient + ?Sized> Outbox<C> {
         msgs: &[ChainMsg],
         memo: &str,
     ) -> Result<OutboxEntry, OutboxError> {
-        let entry = self.store.enqueue(key, &self.chain_id, msgs, memo)?;
+        let entry = self.enqueue(key, msgs, memo).await?;
         let id = entry.id;
+        let labels = self.labels(&entry);
         let mut result = self.drive(entry).await;
         let mut delay = self.options.retry_initial_delay;
         for retry in 1..=self.options.transient_retries {
@@ -128,11 +189,12 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                 Err(OutboxError::Chain { source, .. }) if source.is_transient() => {
                     tracing::info!(id, key, retry, ?delay, error = %source, "outbox: transient failure, backing off");
                     if let Some(m) = &self.metrics {
-                        m.outbox_retries.inc();
+                        m.outbox_retries.get_or_create(&labels).inc();
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(self.options.retry_max_delay);
-                    result = self.drive(self.store.outbox_entry(id)?).await;
+                    let entry = self.store.blocking(move |s| s.outbox_entry(id)).await?;
+                    result = self.drive(entry).await;
                 }
                 _ => break,
             }
@@ -141,20 +203,47 @@ impl<C: TxClient + ?Sized> Outbox<C> {
     }
 
     /// Only records the messages (a service that batches sends later).
-    pub fn enqueue(
+    pub async fn enqueue(
         &self,
         key: &str,
         msgs: &[ChainMsg],
         memo: &str,
     ) -> Result<OutboxEntry, OutboxError> {
-        Ok(self.store.enqueue(key, &self.chain_id, msgs, memo)?)
+        let (key, chain_id, msgs, memo) = (
+            key.to_string(),
+            self.chain_id.clone(),
+            msgs.to_vec(),
+            memo.to_string(),
+        );
+        Ok(self
+            .store
+            .blocking(move |s| s.enqueue(&key, &chain_id, &msgs, &memo))
+            .await?)
+    }
+
+    async fn open_entries(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let chain_id = self.chain_id.clone();
+        Ok(self
+            .store
+            .blocking(move |s| s.outbox_open(&chain_id))
+            .await?)
+    }
+
+    async fn entry(&self, id: i64) -> Result<OutboxEntry, StoreError> {
+        self.store.blocking(move |s| s.outbox_entry(id)).await
+    }
+
+    /// An entry by idempotency key.
+    pub async fn entry_by_key(&self, key: &str) -> Result<Option<OutboxEntry>, OutboxError> {
+        let key = key.to_string();
+        Ok(self.store.blocking(move |s| s.outbox_by_key(&key)).await?)
     }
 
     /// Drives every open entry, oldest first; returns how many reached a
     /// final state. Errors are recorded on the entry and left for the next call.
     pub async fn flush(&self) -> Result<u32, OutboxError> {
         let mut finished = 0;
-        for entry in self.store.outbox_open(&self.chain_id)? {
+        for entry in self.open_entries().await? {
             match self.drive(entry).await {
                 Ok(e) if e.status.is_final() => finished += 1,
                 Ok(_) => {}
@@ -164,14 +253,14 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                 Err(e) => return Err(e),
             }
         }
-        self.update_backlog();
+        self.update_backlog().await;
         Ok(finished)
     }
 
     /// Run once at start-up before sending anything new (module docs).
     pub async fn reconcile(&self) -> Result<ReconcileReport, OutboxError> {
         let mut report = ReconcileReport::default();
-        for entry in self.store.outbox_open(&self.chain_id)? {
+        for entry in self.open_entries().await? {
             let chain_err = |source| OutboxError::Chain {
                 id: entry.id,
                 key: entry.key.clone(),
@@ -186,7 +275,7 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                     hash = outcome.hash,
                     "outbox: already on chain"
                 );
-                self.store.record_outcome(entry.id, &outcome)?;
+                self.record_outcome(entry.id, outcome).await?;
                 report.found_on_chain += 1;
                 continue;
             }
@@ -194,33 +283,32 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                 None => report.sent += 1,
                 Some(tx) => {
                     if next > tx.sequence {
-                        self.store.requeue(
+                        let (id, reason) = (
                             entry.id,
-                            &format!("sequence {} used by another tx", tx.sequence),
-                        )?;
+                            format!("sequence {} used by another tx", tx.sequence),
+                        );
+                        self.store.blocking(move |s| s.requeue(id, &reason)).await?;
                         report.resigned += 1;
                     } else {
                         report.rebroadcast += 1;
                     }
                 }
             }
-            let entry = self.store.outbox_entry(entry.id)?;
+            let entry = self.entry(entry.id).await?;
             if let Err(e) = self.drive(entry).await {
                 tracing::warn!(error = %e, "outbox entry not finished during reconciliation");
             }
         }
-        self.update_backlog();
+        self.update_backlog().await;
         Ok(report)
     }
 
     /// Looks up every hash the entry was ever signed as.
-    async fn find_any_attempt(
-        &self,
-        id: i64,
-    ) -> Result<Option<crate::chain::TxOutcome>, ChainError> {
+    async fn find_any_attempt(&self, id: i64) -> Result<Option<TxOutcome>, ChainError> {
         let hashes = self
             .store
-            .outbox_attempt_hashes(id)
+            .blocking(move |s| s.outbox_attempt_hashes(id))
+            .await
             .map_err(|e| ChainError::Rpc(e.to_string()))?;
         for hash in hashes {
             if let Some(outcome) = self.client.find_tx(&hash).await? {
@@ -231,18 +319,30 @@ impl<C: TxClient + ?Sized> Outbox<C> {
     }
 
     /// Advances one entry through pending → signed → broadcast → final,
-    /// holding the signer's lock: services of one process that share an
-    /// account (watchtower, solver, oracle) take turns, so they never sign
-    /// two txs at the same sequence.
+    /// holding the signer's lock: however many handles a process has to one
+    /// signer's outbox, they take turns and never sign two txs at one sequence.
     async fn drive(&self, entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
         let lock = account_lock(&self.chain_id, self.client.sender());
         let _turn = lock.lock().await;
         self.drive_locked(entry).await
     }
 
+    /// Runs a store write on the blocking pool.
+    async fn write(
+        &self,
+        f: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        self.store.blocking(f).await
+    }
+
+    async fn record_outcome(&self, id: i64, outcome: TxOutcome) -> Result<(), StoreError> {
+        self.write(move |s| s.record_outcome(id, &outcome)).await
+    }
+
     async fn drive_locked(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
         let id = entry.id;
         let key = entry.key.clone();
+        let labels = self.labels(&entry);
         let chain_err = |source| OutboxError::Chain {
             id,
             key: key.clone(),
@@ -254,8 +354,9 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                 OutboxStatus::Done | OutboxStatus::Failed => return Ok(entry),
                 OutboxStatus::Pending => {
                     if entry.attempts >= self.options.max_attempts {
-                        self.store.record_failed(id, "too many signing attempts")?;
-                        self.count_failed();
+                        self.write(move |s| s.record_failed(id, "too many signing attempts"))
+                            .await?;
+                        self.count_failed(&labels, "gave_up");
                     } else {
                         let sequence = self.client.account_sequence().await.map_err(chain_err)?;
                         let tx = self
@@ -264,7 +365,7 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                             .await
                             .map_err(chain_err)?;
                         // Written before the broadcast: the crash-safety point.
-                        self.store.record_signed(id, &tx)?;
+                        self.write(move |s| s.record_signed(id, &tx)).await?;
                     }
                 }
                 OutboxStatus::Signed => {
@@ -275,30 +376,33 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                     match self.client.broadcast(&tx).await {
                         Ok(()) => {
                             broadcast_at = Some(std::time::Instant::now());
-                            self.store.record_broadcast(id)?;
+                            self.write(move |s| s.record_broadcast(id)).await?;
                             if let Some(m) = &self.metrics {
-                                m.txs_submitted.inc();
+                                m.txs_submitted.get_or_create(&labels).inc();
                             }
                         }
                         // The node already has it (ours, from before a crash).
-                        Err(ChainError::Rejected { code: 19, .. }) => {
-                            self.store.record_broadcast(id)?
+                        Err(e) if e.is_already_in_mempool() => {
+                            self.write(move |s| s.record_broadcast(id)).await?
                         }
                         Err(e @ ChainError::SequenceMismatch { .. }) => {
                             match self.find_any_attempt(id).await.map_err(chain_err)? {
-                                Some(outcome) => self.store.record_outcome(id, &outcome)?,
+                                Some(outcome) => self.record_outcome(id, outcome).await?,
                                 None => {
                                     tracing::warn!(id, error = %e, "re-signing after sequence mismatch");
-                                    self.store.requeue(id, &e.to_string())?;
+                                    let reason = e.to_string();
+                                    self.write(move |s| s.requeue(id, &reason)).await?;
                                 }
                             }
                         }
-                        Err(e @ ChainError::Rejected { .. }) => {
-                            self.store.record_failed(id, &e.to_string())?;
-                            self.count_failed();
+                        Err(e @ ChainError::Rejected { code, .. }) => {
+                            let reason = e.to_string();
+                            self.write(move |s| s.record_failed(id, &reason)).await?;
+                            self.count_failed(&labels, &code.to_string());
                         }
                         Err(e) => {
-                            self.store.record_error(id, &e.to_string())?;
+                            let reason = e.to_string();
+                            self.write(move |s| s.record_error(id, &reason)).await?;
                             return Err(chain_err(e));
                         }
                     }
@@ -315,32 +419,36 @@ impl<C: TxClient + ?Sized> Outbox<C> {
                         .await
                     {
                         Ok(outcome) => {
-                            self.store.record_outcome(id, &outcome)?;
                             if let Some(m) = &self.metrics {
                                 if let Some(at) = broadcast_at {
-                                    m.tx_latency_seconds.observe(at.elapsed().as_secs_f64());
+                                    m.tx_latency_seconds
+                                        .get_or_create(&labels)
+                                        .observe(at.elapsed().as_secs_f64());
                                 }
-                                m.gas_used.inc_by(outcome.gas_used);
+                                m.gas_used.get_or_create(&labels).inc_by(outcome.gas_used);
                                 if outcome.code != 0 {
-                                    m.txs_failed.inc();
+                                    self.count_failed(&labels, &outcome.code.to_string());
                                 }
                             }
+                            self.record_outcome(id, outcome).await?;
                         }
                         Err(e @ ChainError::InclusionTimeout { .. }) => {
-                            self.store.record_error(id, &e.to_string())?;
+                            let reason = e.to_string();
+                            self.write(move |s| s.record_error(id, &reason)).await?;
                             self.after_inclusion_timeout(&entry)
                                 .await
                                 .map_err(chain_err)?;
                             return Err(chain_err(e));
                         }
                         Err(e) => {
-                            self.store.record_error(id, &e.to_string())?;
+                            let reason = e.to_string();
+                            self.write(move |s| s.record_error(id, &reason)).await?;
                             return Err(chain_err(e));
                         }
                     }
                 }
             }
-            entry = self.store.outbox_entry(id)?;
+            entry = self.entry(id).await?;
         }
     }
 
@@ -353,36 +461,50 @@ impl<C: TxClient + ?Sized> Outbox<C> {
         // Sequence first: if it moved past ours before the lookup, an
         // inclusion of ours is already visible to the lookup.
         let next = self.client.account_sequence().await?;
-        if let Some(outcome) = self.find_any_attempt(entry.id).await? {
-            return self
-                .store
-                .record_outcome(entry.id, &outcome)
-                .map_err(store_err);
+        let id = entry.id;
+        if let Some(outcome) = self.find_any_attempt(id).await? {
+            return self.record_outcome(id, outcome).await.map_err(store_err);
         }
         let Some(tx) = &entry.tx else { return Ok(()) };
         if next > tx.sequence {
-            self.store
-                .requeue(
-                    entry.id,
-                    &format!("sequence {} used by another tx", tx.sequence),
-                )
+            let reason = format!("sequence {} used by another tx", tx.sequence);
+            self.write(move |s| s.requeue(id, &reason))
+                .await
                 .map_err(store_err)
         } else {
-            self.store
-                .mark_for_rebroadcast(entry.id, "not included before the timeout")
+            self.write(move |s| s.mark_for_rebroadcast(id, "not included before the timeout"))
+                .await
                 .map_err(store_err)
         }
     }
 
-    fn count_failed(&self) {
+    fn count_failed(&self, labels: &TxLabels, code: &str) {
         if let Some(m) = &self.metrics {
-            m.txs_failed.inc();
+            m.txs_failed.get_or_create(&labels.with_code(code)).inc();
         }
     }
 
-    fn update_backlog(&self) {
-        if let (Some(m), Ok(n)) = (&self.metrics, self.store.outbox_backlog(&self.chain_id)) {
-            m.outbox_backlog.set(n as i64);
+    /// Open entries and the age of the oldest, into the metrics.
+    async fn update_backlog(&self) {
+        let Some(m) = &self.metrics else { return };
+        let chain_id = self.chain_id.clone();
+        if let Ok(depth) = self
+            .store
+            .blocking(move |s| s.outbox_depth(&chain_id))
+            .await
+        {
+            let labels = SignerLabels {
+                chain: self.chain_id.clone(),
+                signer: self.client.sender().to_string(),
+            };
+            m.outbox_backlog
+                .get_or_create(&labels)
+                .set(depth.open as i64);
+            let age = depth
+                .oldest_created_at
+                .map(|t| (crate::store::now() - t).max(0))
+                .unwrap_or(0);
+            m.outbox_oldest_age_seconds.get_or_create(&labels).set(age);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cosmwasm_std::Coin;
@@ -14,6 +15,7 @@ use super::DevnetError;
 use relayer_chain_embedded::{BlockMode, EmbeddedChain, EmbeddedClient, EmbeddedOptions};
 use relayer_core::chain::{self, query_smart, ChainStatus, TxClient, TxOutcome};
 use relayer_core::deploy::{deploy, DeploySpec, Deployment};
+use relayer_core::metrics::Metrics;
 
 /// The deploy spec the devnet uses: the one shipped as the example.
 pub const SPEC: &str = include_str!("../../deploy.example.toml");
@@ -31,6 +33,9 @@ pub struct Net {
     pub chain_id: String,
     /// Contract addresses by deployment name.
     pub deployment: Deployment,
+    /// The process's metrics: every relayer instance's outbox and services
+    /// report into it, and `--serve` serves it.
+    pub metrics: Arc<Metrics>,
     accounts: BTreeMap<String, String>,
     steps: Vec<Step>,
     /// SQLite files of the relayer instances, whose outbox transactions are
@@ -54,6 +59,7 @@ impl Net {
             chain,
             chain_id: chain_id.to_string(),
             deployment: Deployment::default(),
+            metrics: Arc::new(Metrics::new()),
             accounts: BTreeMap::new(),
             steps: vec![],
             service_dbs: vec![],

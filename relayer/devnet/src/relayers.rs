@@ -22,7 +22,8 @@ use tokio::task::JoinHandle;
 use super::net::Net;
 use super::DevnetError;
 use relayer_chain_embedded::EmbeddedClient;
-use relayer_core::chain::Chain;
+use relayer_core::chain::ChainReader;
+use relayer_core::metrics::Metrics;
 use relayer_core::outbox::{Outbox, OutboxOptions};
 use relayer_core::store::Store;
 use relayer_oracle::config::{
@@ -30,7 +31,7 @@ use relayer_oracle::config::{
     TemplateRule,
 };
 use relayer_oracle::metric::Metric;
-use relayer_oracle::OracleService;
+use relayer_oracle::{OracleKey, OracleService};
 use relayer_solver::{SolverConfig, SolverService};
 use relayer_watchtower::{Watchtower, WatchtowerConfig};
 
@@ -75,6 +76,8 @@ pub struct Instance {
     store: Option<Arc<Store>>,
     /// Times this instance was (re)started.
     pub starts: u32,
+    /// The process's metrics, shared by every instance (what `--serve` shows).
+    metrics: Arc<Metrics>,
 }
 
 fn free_port() -> Result<SocketAddr, DevnetError> {
@@ -133,6 +136,7 @@ impl Instance {
             watchtower: None,
             store: None,
             starts: 0,
+            metrics: net.metrics.clone(),
         })
     }
 
@@ -179,18 +183,20 @@ impl Instance {
         }
     }
 
-    /// The oracle-set entry of this instance (for `set_oracles`).
+    /// The oracle-set entry of this instance (for `set_oracles`): its
+    /// account and the public half of its report key.
     pub fn oracle_member(&self) -> Result<value_contract::msg::OracleMemberMsg, DevnetError> {
-        let store = Arc::new(Store::open_in_memory()?);
-        let svc = OracleService::new(
-            self.oracle_config(OracleMode::Observer, vec![]),
-            self.client.clone() as Arc<dyn Chain>,
-            store,
-            &self.value_contract,
-        )
-        .map_err(|e| service("oracle", e))?;
-        svc.member()
-            .ok_or_else(|| service("oracle", "no report key configured"))
+        let config = self.oracle_config(OracleMode::Observer, vec![]);
+        let key = config
+            .key
+            .as_ref()
+            .ok_or_else(|| service("oracle", "no report key configured"))?;
+        let key = OracleKey::load(key).map_err(|e| service("oracle", e))?;
+        Ok(value_contract::msg::OracleMemberMsg {
+            address: self.account.clone(),
+            pubkey: cosmwasm_std::Binary::from(key.public_key()),
+            scheme: key.scheme(),
+        })
     }
 
     /// Starts (or restarts) every service of the instance on its SQLite file.
@@ -200,7 +206,17 @@ impl Instance {
         }
         let store = Arc::new(Store::open(&self.db)?);
         let (stop, stopped) = watch::channel(false);
-        let mut tasks = vec![];
+        let mut tasks: Vec<JoinHandle<()>> = vec![];
+        // One outbox for the instance's signer, shared by its services.
+        let outbox = Arc::new(
+            Outbox::new(
+                store.clone(),
+                self.client.clone(),
+                relayer_core::chain::ChainStatus::chain_id(self.client.as_ref()),
+                outbox_options(),
+            )
+            .with_metrics(self.metrics.clone()),
+        );
 
         if !self.roles.watch_payees.is_empty() {
             let config = WatchtowerConfig {
@@ -223,10 +239,11 @@ impl Instance {
                     self.payment_channel.clone(),
                     self.client.clone(),
                     store.clone(),
-                    outbox_options(),
+                    outbox.clone(),
                 )
                 .await
-                .map_err(|e| service("watchtower", e))?,
+                .map_err(|e| service("watchtower", e))?
+                .with_metrics(self.metrics.clone()),
             );
             self.watchtower = Some(wt.clone());
             let rx = stopped.clone();
@@ -238,15 +255,9 @@ impl Instance {
         }
 
         if self.roles.solver {
-            let outbox = Arc::new(Outbox::new(
-                store.clone(),
-                self.client.clone(),
-                relayer_core::chain::ChainStatus::chain_id(self.client.as_ref()),
-                outbox_options(),
-            ));
             let solver = SolverService::new(
                 self.client.clone(),
-                outbox,
+                outbox.clone(),
                 self.value_contract.clone(),
                 SolverConfig {
                     poll_interval_secs: 1,
@@ -260,12 +271,13 @@ impl Instance {
         if let Some((mode, peers)) = &self.roles.oracle {
             let svc = OracleService::new(
                 self.oracle_config(*mode, peers.clone()),
-                self.client.clone() as Arc<dyn Chain>,
+                self.client.clone() as Arc<dyn ChainReader>,
                 store.clone(),
                 &self.value_contract,
+                outbox.clone(),
             )
             .map_err(|e| service("oracle", e))?
-            .with_outbox_options(outbox_options());
+            .with_metrics(self.metrics.clone());
             let (_, server) = svc
                 .serve_observations(self.observations, stopped.clone())
                 .map_err(|e| service("oracle", e))?;
@@ -334,24 +346,9 @@ impl Instance {
 /// Done outbox entries of an instance whose key starts with `prefix`:
 /// (count, gas, highest inclusion height).
 pub fn outbox_done(db: &Path, prefix: &str) -> Result<(u64, u64, u64), DevnetError> {
-    let store = Store::open(db)?;
-    let pattern = format!("{prefix}%");
-    Ok(store.with_conn("devnet: outbox figures", |conn| {
-        conn.query_row(
-            "SELECT count(*), coalesce(sum(gas_used), 0), coalesce(max(height), 0) FROM outbox
-             WHERE status = 'done' AND idempotency_key LIKE ?1",
-            [pattern],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)? as u64,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, i64>(2)? as u64,
-                ))
-            },
-        )
-    })?)
+    let t = Store::open(db)?.outbox_done_totals(prefix)?;
+    Ok((t.count, t.gas_used, t.max_height))
 }
-
 /// The three instances of the devnet.
 pub struct Relayers {
     /// `city`, `oracle-2`, `oracle-3`.
@@ -410,14 +407,7 @@ impl Relayers {
         let mut failed = 0;
         for i in &self.instances {
             if i.db.exists() {
-                let store = Store::open(&i.db)?;
-                failed += store.with_conn("devnet: failed outbox entries", |conn| {
-                    conn.query_row(
-                        "SELECT count(*) FROM outbox WHERE status = 'failed'",
-                        [],
-                        |r| r.get::<_, i64>(0),
-                    )
-                })? as u64;
+                failed += Store::open(&i.db)?.outbox_failed_count()?;
             }
         }
         Ok(failed)

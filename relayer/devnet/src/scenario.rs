@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use cosmwasm_std::{to_json_binary, Coin};
@@ -13,7 +12,7 @@ use super::net::{check, Net, DENOM};
 use super::relayers::Relayers;
 use super::report::{Figures, Report};
 use super::{ChaosOptions, DevnetError, DevnetOptions};
-use relayer_core::metrics::Metrics;
+use relayer_core::metrics::ChainLabels;
 
 /// A well-formed IPFS CID for metadata fields.
 const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
@@ -49,7 +48,7 @@ impl Running {
         addr: SocketAddr,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<SocketAddr, DevnetError> {
-        let metrics = Arc::new(Metrics::new());
+        let metrics = self.net.metrics.clone();
         metrics.set_ready(true);
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let (bound, server) = relayer_core::metrics::serve(metrics.clone(), addr, async move {
@@ -64,9 +63,13 @@ impl Running {
             self.net.chain_id,
             self.relayers.city().voucher_api
         );
-        let server = tokio::spawn(server);
         let height = self.net.height().await?;
-        metrics.latest_height.set(height as i64);
+        metrics
+            .latest_height
+            .get_or_create(&ChainLabels {
+                chain: self.net.chain_id.clone(),
+            })
+            .set(height as i64);
         shutdown.await;
         let _ = tx.send(true);
         let _ = server.await;

@@ -17,7 +17,7 @@ use super::scenario::{coins, CHANNEL_DEPOSIT};
 use super::{DevnetError, DevnetOptions};
 use relayer_watchtower::http::VoucherRequest;
 
-type HttpClient = hyper::Client<hyper::client::HttpConnector>;
+type HttpClient = reqwest::Client;
 
 /// Posts one voucher; retries while the watchtower is down (a restart).
 async fn post_voucher(
@@ -29,22 +29,22 @@ async fn post_voucher(
     let mut last = String::new();
     for attempt in 0..200u32 {
         let uri = format!("http://{}/v1/vouchers", relayers.city().voucher_api);
-        let req = hyper::Request::post(uri)
+        let sent = client
+            .post(uri)
             .header("content-type", "application/json")
-            .body(hyper::Body::from(body.clone()))
-            .map_err(|e| DevnetError::Scenario(e.to_string()))?;
-        match client.request(req).await {
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
             Ok(resp) => {
                 let status = resp.status();
-                let bytes = hyper::body::to_bytes(resp.into_body())
-                    .await
-                    .unwrap_or_default();
+                let bytes = resp.bytes().await.unwrap_or_default();
                 if status.is_success() {
                     return Ok(());
                 }
                 last = format!("{status}: {}", String::from_utf8_lossy(&bytes));
                 // Only "service unavailable" is worth retrying.
-                if status != hyper::StatusCode::SERVICE_UNAVAILABLE {
+                if status != reqwest::StatusCode::SERVICE_UNAVAILABLE {
                     break;
                 }
             }
@@ -130,7 +130,7 @@ pub(super) async fn run(
     ));
 
     net.step("The buyer streams vouchers to the seller's watchtower, which settles in batches")?;
-    let mut client: HttpClient = hyper::Client::new();
+    let mut client: HttpClient = HttpClient::new();
     let (chain_id, contract) = (net.chain_id.clone(), net.contract("payment-channel")?);
     let sign = |amount: u128| -> Result<VoucherRequest, DevnetError> {
         let voucher = Voucher {
@@ -164,7 +164,7 @@ pub(super) async fn run(
         if i % 97 == 96 {
             let at = Instant::now();
             if chaos.point(relayers).await? {
-                client = hyper::Client::new();
+                client = HttpClient::new();
             }
             paused += at.elapsed();
         }
@@ -179,7 +179,7 @@ pub(super) async fn run(
             break;
         }
         if chaos.point(relayers).await? {
-            client = hyper::Client::new();
+            client = HttpClient::new();
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -235,7 +235,9 @@ pub struct OracleConfig {
     /// Data source and peer HTTP tuning.
     #[serde(default)]
     pub http: HttpConfig,
-    /// Wait for inclusion, seconds (outbox).
+    /// Accepted for old config files and ignored: the oracle sends through
+    /// the signer's one outbox, whose wait for inclusion is the chain's
+    /// (`chain.cosmos.inclusion_timeout_secs`).
     #[serde(default = "default_inclusion")]
     pub inclusion_timeout_secs: u64,
 }

@@ -15,13 +15,17 @@
 //! the contract's oracle set lists for that oracle, and only if the report
 //! is identical to its own.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use cosmwasm_std::{Addr, Binary};
-use hyper::service::{make_service_fn, service_fn};
-use hyper::{Body, Method, Request, Response, Server, StatusCode};
+use relayer_core::http::Limits;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -76,7 +80,7 @@ impl Shared {
         let Some(key) = &self.key else {
             return Ok(None);
         };
-        let Some(rec) = self.db.get(&self.store, task_id)? else {
+        let Some(rec) = self.db.get(task_id)? else {
             return Ok(None);
         };
         let (Some(values), Some(evidence_cid)) = (rec.values_json, rec.evidence_cid) else {
@@ -111,62 +115,46 @@ impl Shared {
     }
 }
 
-fn parse_request(req: &Request<Body>) -> Result<(u64, u64, u32), &'static str> {
-    let task = req
-        .uri()
-        .path()
-        .strip_prefix("/v1/observations/")
-        .and_then(|t| t.parse::<u64>().ok())
-        .ok_or("expected /v1/observations/{task_id}")?;
-    let (mut round, mut version) = (None, None);
-    for pair in req.uri().query().unwrap_or("").split('&') {
-        match pair.split_once('=') {
-            Some(("round", v)) => round = v.parse().ok(),
-            Some(("config_version", v)) => version = v.parse().ok(),
-            _ => {}
-        }
-    }
-    Ok((
-        task,
-        round.ok_or("round is required")?,
-        version.ok_or("config_version is required")?,
-    ))
+/// `?round=…&config_version=…`.
+#[derive(Deserialize)]
+struct ObservationQuery {
+    round: Option<u64>,
+    config_version: Option<u32>,
 }
 
-async fn route(shared: Arc<Shared>, req: Request<Body>) -> Result<Response<Body>, Infallible> {
-    let reply = |status: StatusCode, body: String| {
-        Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(Body::from(body))
-            .unwrap_or_else(|_| Response::new(Body::empty()))
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+async fn observation(
+    State(shared): State<Arc<Shared>>,
+    Path(task): Path<String>,
+    query: Result<Query<ObservationQuery>, QueryRejection>,
+) -> Response {
+    let Ok(task) = task.parse::<u64>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "expected /v1/observations/{task_id}",
+        );
     };
-    if req.method() != Method::GET {
-        return Ok(reply(StatusCode::METHOD_NOT_ALLOWED, "{}".into()));
-    }
-    let (task, round, version) = match parse_request(&req) {
-        Ok(x) => x,
-        Err(e) => {
-            return Ok(reply(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": e }).to_string(),
-            ))
-        }
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
-    Ok(match shared.observation(task, round, version).await {
-        Ok(Some(obs)) => match serde_json::to_string(&obs) {
-            Ok(body) => reply(StatusCode::OK, body),
-            Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        },
-        Ok(None) => reply(StatusCode::NOT_FOUND, r#"{"error":"not measured"}"#.into()),
+    let Some(round) = query.round else {
+        return error(StatusCode::BAD_REQUEST, "round is required");
+    };
+    let Some(version) = query.config_version else {
+        return error(StatusCode::BAD_REQUEST, "config_version is required");
+    };
+    match shared.observation(task, round, version).await {
+        Ok(Some(obs)) => Json(obs).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "not measured"),
         Err(e) => {
             tracing::warn!(task, error = %e, "observation request failed");
-            reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                serde_json::json!({ "error": e.to_string() }).to_string(),
-            )
+            error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
         }
-    })
+    }
 }
 
 /// Binds the observation endpoint (port 0 picks one) and serves it until
@@ -176,22 +164,16 @@ pub(crate) fn serve(
     addr: SocketAddr,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(SocketAddr, JoinHandle<()>), OracleError> {
-    let make = make_service_fn(move |_conn| {
-        let shared = shared.clone();
-        async move { Ok::<_, Infallible>(service_fn(move |req| route(shared.clone(), req))) }
-    });
-    let server = Server::try_bind(&addr)
-        .map_err(|e| OracleError::Serve(format!("{addr}: {e}")))?
-        .serve(make);
-    let bound = server.local_addr();
-    let handle = tokio::spawn(async move {
-        let stop = async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        };
-        if let Err(e) = server.with_graceful_shutdown(stop).await {
-            tracing::warn!(error = %e, "observation server stopped");
-        }
-    });
+    let router = Router::new()
+        .route("/v1/observations/{task_id}", get(observation))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .with_state(shared);
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    let (bound, handle) =
+        relayer_core::http::serve(router, addr, Limits::default(), "oracle observations", stop)
+            .map_err(|e| OracleError::Serve(format!("{addr}: {e}")))?;
     tracing::info!(%bound, "serving oracle observations");
     Ok((bound, handle))
 }

@@ -1,21 +1,19 @@
 //! Measurement sources and how several answers become one value.
 //!
 //! - [`HttpSource`]: GET a URL template, read numbers by JSON pointer;
-//!   per-request timeout, retries with exponential backoff and jitter.
+//!   per-request timeout, retries with exponential backoff and jitter
+//!   (reqwest over rustls, backon).
 //! - [`FileSource`]: JSONL or CSV readings, summed over the period.
-//! - [`SimulatedMeter`]: a deterministic smart meter for the devnet.
+//! - [`crate::SimulatedMeter`] (in `aggregate.rs`): a deterministic smart meter for the devnet.
 //!
-//! [`aggregate`] takes the lower median of the answers that agree with it
-//! and refuses when fewer than `min_sources` do.
+//! [`crate::aggregate`] turns several answers into one value.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use hyper::client::HttpConnector;
-use hyper::{Body, Client, Uri};
-use sha2::{Digest, Sha256};
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use thiserror::Error;
 
 use super::config::{FileFormat, HttpConfig, SourceConfig, SourceKind};
@@ -165,50 +163,56 @@ pub fn build_source(cfg: &SourceConfig, http: &HttpConfig) -> Arc<dyn Measuremen
             path: path.clone(),
             format: *format,
         }),
-        SourceKind::SimulatedMeter { seed, time_scale } => Arc::new(SimulatedMeter {
-            name: cfg.name.clone(),
-            seed: seed.clone(),
-            time_scale: *time_scale,
-        }),
+        SourceKind::SimulatedMeter { seed, time_scale } => {
+            Arc::new(crate::SimulatedMeter::new(&cfg.name, seed, *time_scale))
+        }
     }
 }
 
 // ------------------------------------------------------------------ HTTP
 
-/// A small JSON-over-HTTP client with timeouts and retries (http only; put
-/// TLS in front with a local proxy if needed).
+/// A JSON-over-HTTP client (reqwest over rustls: `https://` sources work,
+/// with the system's roots) with a per-request timeout, a body cap and
+/// retries with jittered exponential backoff.
 #[derive(Clone, Debug)]
 pub struct HttpJson {
-    client: Client<HttpConnector, Body>,
+    client: reqwest::Client,
     config: HttpConfig,
 }
 
 impl HttpJson {
     /// A client with this tuning.
     pub fn new(config: HttpConfig) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(config.timeout()));
-        Self {
-            client: Client::builder().build(connector),
-            config,
-        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.timeout())
+            .timeout(config.timeout())
+            .build()
+            .unwrap_or_default();
+        Self { client, config }
     }
 
     /// One GET: status must be 2xx, body JSON, all within the timeout.
     pub async fn get_once(&self, url: &str) -> Result<serde_json::Value, SourceError> {
-        let uri: Uri =
-            url.parse()
-                .map_err(|e: hyper::http::uri::InvalidUri| SourceError::BadUrl {
-                    url: url.to_string(),
-                    reason: e.to_string(),
-                })?;
-        let transport = |e: hyper::Error| SourceError::Transport {
+        let parsed = reqwest::Url::parse(url).map_err(|e| SourceError::BadUrl {
             url: url.to_string(),
             reason: e.to_string(),
+        })?;
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                SourceError::Timeout {
+                    url: url.to_string(),
+                    timeout_ms: self.config.timeout_ms,
+                }
+            } else {
+                SourceError::Transport {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                }
+            }
         };
         let max = self.config.max_body_bytes;
         let request = async {
-            let res = self.client.get(uri).await.map_err(transport)?;
+            let mut res = self.client.get(parsed).send().await.map_err(transport)?;
             let status = res.status();
             if !status.is_success() {
                 return Err(SourceError::Status {
@@ -216,20 +220,28 @@ impl HttpJson {
                     status: status.as_u16(),
                 });
             }
-            let body = hyper::body::to_bytes(res.into_body())
-                .await
-                .map_err(transport)?;
-            if body.len() > max {
-                return Err(SourceError::Body {
-                    url: url.to_string(),
-                    reason: format!("{} bytes, limit {max}", body.len()),
-                });
+            let too_large = |n: usize| SourceError::Body {
+                url: url.to_string(),
+                reason: format!("{n} bytes, limit {max}"),
+            };
+            if let Some(n) = res.content_length().filter(|n| *n as usize > max) {
+                return Err(too_large(n as usize));
+            }
+            // Read chunk by chunk so an endless body stops at the cap.
+            let mut body = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(transport)? {
+                body.extend_from_slice(&chunk);
+                if body.len() > max {
+                    return Err(too_large(body.len()));
+                }
             }
             serde_json::from_slice(&body).map_err(|e| SourceError::Body {
                 url: url.to_string(),
                 reason: e.to_string(),
             })
         };
+        // reqwest's own timeout covers the request; this one also bounds
+        // reading a slow body.
         match tokio::time::timeout(self.config.timeout(), request).await {
             Ok(r) => r,
             Err(_) => Err(SourceError::Timeout {
@@ -242,48 +254,44 @@ impl HttpJson {
     /// GET with retries on transient failures; returns `Ok(None)` on 404
     /// (the resource is not there yet, not an error worth retrying).
     pub async fn get(&self, url: &str) -> Result<Option<serde_json::Value>, SourceError> {
-        let mut attempt = 0u32;
-        loop {
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let result = (|| async {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match self.get_once(url).await {
-                Ok(v) => return Ok(Some(v)),
-                Err(SourceError::Status { status: 404, .. }) => return Ok(None),
-                Err(e) if e.is_transient() && attempt < self.config.retries => {
-                    let wait = backoff(&self.config, attempt, url);
-                    tracing::debug!(url, attempt, wait_ms = wait.as_millis() as u64, error = %e, "retrying");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(e) if attempt == 0 && !e.is_transient() => return Err(e),
-                Err(e) => {
-                    return Err(SourceError::Exhausted {
-                        attempts: attempt + 1,
-                        last: Box::new(e),
-                    })
-                }
+                Ok(v) => Ok(Some(v)),
+                Err(SourceError::Status { status: 404, .. }) => Ok(None),
+                Err(e) => Err(e),
             }
+        })
+        .retry(backoff(&self.config))
+        .when(SourceError::is_transient)
+        .notify(|e, wait| {
+            tracing::debug!(url, wait_ms = wait.as_millis() as u64, error = %e, "retrying");
+        })
+        .await;
+        let attempts = attempts.into_inner();
+        match result {
+            Err(e) if attempts > 1 || e.is_transient() => Err(SourceError::Exhausted {
+                attempts,
+                last: Box::new(e),
+            }),
+            other => other,
         }
     }
 }
 
-/// Exponential backoff `base × 2^attempt`, capped, plus up to 50% jitter
-/// (from the clock and the URL, so instances do not retry in lockstep).
-pub fn backoff(config: &HttpConfig, attempt: u32, url: &str) -> Duration {
-    let exp = config
-        .backoff_ms
-        .saturating_mul(1u64 << attempt.min(20))
-        .min(config.max_backoff_ms);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let h = Sha256::new()
-        .chain_update(url.as_bytes())
-        .chain_update(attempt.to_be_bytes())
-        .chain_update(nanos.to_be_bytes())
-        .finalize();
-    let r = u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-    let jitter = if exp == 0 { 0 } else { r % (exp / 2 + 1) };
-    Duration::from_millis(exp + jitter)
+/// The retry schedule: `backoff_ms × 2^attempt`, capped at
+/// `max_backoff_ms`, with random jitter (so instances do not retry in
+/// lockstep), at most `retries` retries after the first attempt.
+pub fn backoff(config: &HttpConfig) -> impl BackoffBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(config.backoff_ms))
+        .with_max_delay(Duration::from_millis(
+            config.max_backoff_ms.max(config.backoff_ms),
+        ))
+        .with_factor(2.0)
+        .with_max_times(config.retries as usize)
+        .with_jitter()
 }
 
 /// An HTTP JSON endpoint.
@@ -485,182 +493,5 @@ impl MeasurementSource for FileSource {
             actual,
             baseline: (baseline_rows > 0).then_some(baseline),
         })
-    }
-}
-
-// ------------------------------------------------------------ simulation
-
-/// DEVNET: a deterministic smart meter. Each (seed, task, participant) has
-/// a baseline rate of 0.5 to 1.5 kWh per metered hour and a saving of 0 to
-/// 30%, so every oracle with the same seed computes the same kWh saved.
-#[derive(Clone, Debug)]
-pub struct SimulatedMeter {
-    name: String,
-    seed: String,
-    time_scale: u64,
-}
-
-impl SimulatedMeter {
-    /// A meter; `time_scale` simulated seconds per chain second.
-    pub fn new(name: &str, seed: &str, time_scale: u64) -> Self {
-        Self {
-            name: name.to_string(),
-            seed: seed.to_string(),
-            time_scale,
-        }
-    }
-
-    /// The reading for a query (what `measure` returns).
-    pub fn reading(&self, q: &MeasurementQuery) -> Measurement {
-        let h = Sha256::new()
-            .chain_update(b"wevalue/simulated-meter/v1")
-            .chain_update((self.seed.len() as u32).to_be_bytes())
-            .chain_update(self.seed.as_bytes())
-            .chain_update(q.task_id.to_be_bytes())
-            .chain_update(q.participant.as_bytes())
-            .finalize();
-        let word = |i: usize| {
-            u64::from_be_bytes([
-                h[i],
-                h[i + 1],
-                h[i + 2],
-                h[i + 3],
-                h[i + 4],
-                h[i + 5],
-                h[i + 6],
-                h[i + 7],
-            ])
-        };
-        // micro-kWh per metered hour: 0.5 to 1.5 kWh/h.
-        let rate = i128::from(500_000 + word(0) % 1_000_001);
-        let saving_bps = i128::from(word(8) % 3_001);
-        let metered_secs = i128::from(q.to.saturating_sub(q.from)) * i128::from(self.time_scale);
-        let baseline = rate * metered_secs / 3_600;
-        let actual = baseline - baseline * saving_bps / 10_000;
-        Measurement {
-            actual,
-            baseline: Some(baseline),
-        }
-    }
-}
-
-#[async_trait]
-impl MeasurementSource for SimulatedMeter {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn measure(&self, q: &MeasurementQuery) -> Result<Measurement, SourceError> {
-        Ok(self.reading(q))
-    }
-}
-
-// ------------------------------------------------------------ aggregation
-
-/// Too few sources agreed.
-#[derive(Debug, Error)]
-#[error("{agreeing} of {answered} source answers agree (of {asked} asked), {required} required; failures: {failures:?}")]
-pub struct InsufficientSources {
-    /// Sources asked.
-    pub asked: usize,
-    /// Sources that answered.
-    pub answered: usize,
-    /// Answers within the agreement band around the median.
-    pub agreeing: usize,
-    /// `min_sources`.
-    pub required: usize,
-    /// `source: error` of each failed source.
-    pub failures: Vec<String>,
-}
-
-/// The lower median of the answers within `agreement_bps` of the median of
-/// all answers, if at least `min_sources` are; outliers are dropped.
-pub fn aggregate(
-    answers: &[(String, Result<u128, SourceError>)],
-    min_sources: usize,
-    agreement_bps: u32,
-) -> Result<u128, InsufficientSources> {
-    let mut ok: Vec<u128> = answers
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok().copied())
-        .collect();
-    let failures: Vec<String> = answers
-        .iter()
-        .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {e}")))
-        .collect();
-    ok.sort_unstable();
-    let insufficient = |agreeing| InsufficientSources {
-        asked: answers.len(),
-        answered: ok.len(),
-        agreeing,
-        required: min_sources.max(1),
-        failures: failures.clone(),
-    };
-    if ok.is_empty() {
-        return Err(insufficient(0));
-    }
-    let median = ok[(ok.len() - 1) / 2];
-    let band = median.saturating_mul(u128::from(agreement_bps));
-    let agreeing: Vec<u128> = ok
-        .iter()
-        .copied()
-        .filter(|v| v.abs_diff(median).saturating_mul(10_000) <= band)
-        .collect();
-    if agreeing.len() < min_sources.max(1) {
-        return Err(insufficient(agreeing.len()));
-    }
-    Ok(agreeing[(agreeing.len() - 1) / 2])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(v: &[u128]) -> Vec<(String, Result<u128, SourceError>)> {
-        v.iter()
-            .enumerate()
-            .map(|(i, v)| (format!("s{i}"), Ok(*v)))
-            .collect()
-    }
-
-    #[test]
-    fn median_drops_outliers_and_counts_agreement() {
-        assert_eq!(aggregate(&ok(&[1000, 1020, 5000]), 2, 1_000).unwrap(), 1000);
-        assert_eq!(aggregate(&ok(&[1000, 1020, 990]), 3, 1_000).unwrap(), 1000);
-        let e = aggregate(&ok(&[1000, 5000]), 2, 1_000).unwrap_err();
-        assert_eq!((e.answered, e.agreeing, e.required), (2, 1, 2));
-        let mut a = ok(&[7]);
-        a.push((
-            "down".into(),
-            Err(SourceError::NoData {
-                participant: "p".into(),
-                from: 0,
-                to: 1,
-            }),
-        ));
-        let e = aggregate(&a, 2, 1_000).unwrap_err();
-        assert_eq!((e.asked, e.answered, e.failures.len()), (2, 1, 1));
-        assert_eq!(aggregate(&a, 1, 0).unwrap(), 7);
-    }
-
-    #[test]
-    fn simulated_meter_is_deterministic_and_saves_up_to_30_percent() {
-        let m = SimulatedMeter::new("sim", "seed", 3600);
-        let q = MeasurementQuery {
-            task_id: 4,
-            participant: "wasm1abc".into(),
-            from: 100,
-            to: 110,
-        };
-        let a = m.reading(&q);
-        assert_eq!(a, m.reading(&q));
-        let b = a.baseline.unwrap();
-        assert!((5_000_000..=15_000_000).contains(&b), "{b}");
-        assert!(a.actual <= b && a.actual * 10 >= b * 7);
-        let other = m.reading(&MeasurementQuery {
-            participant: "wasm1abd".into(),
-            ..q
-        });
-        assert_ne!(other, a);
     }
 }

@@ -39,7 +39,7 @@ use value_contract::msg::{
 };
 use value_contract::state::TaskStatus;
 
-use relayer_core::chain::{query_smart, ChainMsg, ChainStatus, SmartQuery, TxClient};
+use relayer_core::chain::{query_smart, ChainMsg, ChainStatus, SmartQuery};
 use relayer_core::error::ChainError;
 use relayer_core::outbox::{Outbox, OutboxError};
 use relayer_core::store::OutboxStatus;
@@ -158,21 +158,22 @@ impl TickReport {
 }
 
 /// The solver service for one value contract and one signer.
-pub struct SolverService<C: SmartQuery + ChainStatus + TxClient + ?Sized> {
+pub struct SolverService<C: SmartQuery + ChainStatus + ?Sized> {
     client: Arc<C>,
-    outbox: Arc<Outbox<C>>,
+    outbox: Arc<Outbox>,
     contract: String,
     config: SolverConfig,
     /// Round-robin position: the last task id solved.
     cursor: Option<u64>,
 }
 
-impl<C: SmartQuery + ChainStatus + TxClient + ?Sized> SolverService<C> {
-    /// A solver for `contract` (a value-contract address) that submits
-    /// through `outbox` (signing as the client's sender).
+impl<C: SmartQuery + ChainStatus + ?Sized> SolverService<C> {
+    /// A solver for `contract` (a value-contract address) that reads the
+    /// chain through `client` and submits through `outbox` (the signer's,
+    /// shared with the other services).
     pub fn new(
         client: Arc<C>,
-        outbox: Arc<Outbox<C>>,
+        outbox: Arc<Outbox>,
         contract: impl Into<String>,
         config: SolverConfig,
     ) -> Self {

@@ -16,20 +16,26 @@
 //! `bad_preimage` (422), `chain_unavailable` (503), `internal` (500).
 //! Re-posting the stored best voucher is an idempotent 200.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use cosmwasm_std::{Binary, HexBinary, Uint128};
-use hyper::service::{make_service_fn, service_fn};
-use hyper::{Body, Method, Request, Response, Server, StatusCode};
+use relayer_core::chain::{BlockEventSource, ChainStatus, SmartQuery};
+use relayer_core::http::Limits;
+use relayer_core::{ChainError, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::watch;
 
 use super::{Watchtower, WatchtowerError};
-use relayer_core::chain::Chain;
-use relayer_core::error::{ChainError, StoreError};
 
 /// `POST /v1/vouchers`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,20 +157,23 @@ impl ApiError {
         )
     }
 
-    fn response(&self) -> Response<Body> {
-        json_response(
-            self.status,
-            &json!({ "error": self.message, "code": self.code }),
+    fn too_large(max: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("body above {max} bytes"),
         )
     }
 }
 
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.message, "code": self.code })),
+        )
+            .into_response()
+    }
 }
 
 #[derive(Deserialize)]
@@ -173,86 +182,84 @@ struct PreimageRequest {
     preimage: HexBinary,
 }
 
-async fn read_json<T: for<'de> Deserialize<'de>>(
-    req: Request<Body>,
+/// The body as JSON: a body over the limit is `body_too_large`, anything
+/// that is not the expected JSON `malformed`.
+fn read_json<T: for<'de> Deserialize<'de>>(
+    body: Result<Bytes, BytesRejection>,
     max: usize,
 ) -> Result<T, ApiError> {
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("body above {max} bytes"),
-        )
-    };
-    if declared.is_some_and(|n| n > max) {
-        return Err(too_large());
-    }
-    let bytes = hyper::body::to_bytes(req.into_body())
-        .await
-        .map_err(|e| ApiError::malformed(e.to_string()))?;
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(max)
+        } else {
+            ApiError::malformed(e.body_text())
+        }
+    })?;
     if bytes.len() > max {
-        return Err(too_large());
+        return Err(ApiError::too_large(max));
     }
     serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(e.to_string()))
 }
 
-async fn route<C: Chain + ?Sized + 'static>(
-    wt: Arc<Watchtower<C>>,
-    req: Request<Body>,
-) -> Response<Body> {
-    let max = wt.config().max_body_bytes;
-    let path = req.uri().path().to_string();
-    match (req.method(), path.as_str()) {
-        (&Method::POST, "/v1/vouchers") => {
-            let result = match read_json::<VoucherRequest>(req, max).await {
-                Ok(v) => wt.accept_voucher(v).await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(accepted) => json_response(StatusCode::OK, &json!(accepted)),
-                Err(e) => e.response(),
-            }
-        }
-        (&Method::POST, "/v1/preimages") => {
-            let result = match read_json::<PreimageRequest>(req, max).await {
-                Ok(p) => wt.accept_preimage(p.preimage.as_slice()),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok((lock, channels)) => json_response(
-                    StatusCode::OK,
-                    &json!({ "hashlock": hex::encode(lock), "channels": channels }),
-                ),
-                Err(e) => e.response(),
-            }
-        }
-        (&Method::GET, "/health") => json_response(
-            StatusCode::OK,
-            &json!({ "status": "ok", "cursor": wt.cursor().await }),
-        ),
-        (&Method::GET, p) if p.starts_with("/v1/channels/") => {
-            let Ok(id) = p["/v1/channels/".len()..].parse::<u64>() else {
-                return ApiError::malformed("channel id must be a number").response();
-            };
-            channel_status(&wt, id)
-        }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({ "error": "no such route", "code": "not_found" }),
-        ),
-    }
+type Shared<C> = Arc<Watchtower<C>>;
+
+async fn post_voucher<C>(
+    State(wt): State<Shared<C>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Accepted>, ApiError>
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
+    let req = read_json::<VoucherRequest>(body, wt.config().max_body_bytes)?;
+    wt.accept_voucher(req).await.map(Json)
 }
 
-fn channel_status<C: Chain + ?Sized + 'static>(wt: &Watchtower<C>, id: u64) -> Response<Body> {
+async fn post_preimage<C>(
+    State(wt): State<Shared<C>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<serde_json::Value>, ApiError>
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
+    let p = read_json::<PreimageRequest>(body, wt.config().max_body_bytes)?;
+    let (lock, channels) = wt.accept_preimage(p.preimage.as_slice())?;
+    Ok(Json(
+        json!({ "hashlock": hex::encode(lock), "channels": channels }),
+    ))
+}
+
+async fn health<C>(State(wt): State<Shared<C>>) -> Json<serde_json::Value>
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
+    Json(json!({ "status": "ok", "cursor": wt.cursor().await }))
+}
+
+async fn get_channel<C>(
+    State(wt): State<Shared<C>>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError>
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
+    let id = id
+        .parse::<u64>()
+        .map_err(|_| ApiError::malformed("channel id must be a number"))?;
+    channel_status(&wt, id).map(Json)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+fn channel_status<C>(wt: &Watchtower<C>, id: u64) -> Result<serde_json::Value, ApiError>
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
     let row = match wt.best_voucher(id) {
         Ok(Some(row)) => row,
-        Ok(None) => return ApiError::unknown_channel(id).response(),
-        Err(e) => return ApiError::internal(e).response(),
+        Ok(None) => return Err(ApiError::unknown_channel(id)),
+        Err(e) => return Err(ApiError::internal(e)),
     };
     let settlements = wt.settlements(Some(id)).unwrap_or_default();
     let last = settlements.first().map(|s| {
@@ -261,58 +268,69 @@ fn channel_status<C: Chain + ?Sized + 'static>(wt: &Watchtower<C>, id: u64) -> R
             "height": s.height, "gas_used": s.gas_used, "error": s.error,
         })
     });
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "channel_id": id,
-            "payee": row.payee,
-            "best": {
-                "amount": row.amount.to_string(),
-                "hashlock": row.hashlock.map(hex::encode),
-                "expiry": row.expiry,
-                "received_at": row.received_at,
-            },
-            "claimed": row.claimed.to_string(),
-            "unsettled": row.amount.saturating_sub(row.claimed).to_string(),
-            "unsettled_since": row.unsettled_since,
-            "status": row.status,
-            "finalize_after": row.finalize_after,
-            "rejected": row.rejected_amount.map(|a| json!({
-                "amount": a.to_string(), "reason": row.rejected_reason,
-            })),
-            "last_settlement": last,
-        }),
-    )
+    Ok(json!({
+        "channel_id": id,
+        "payee": row.payee,
+        "best": {
+            "amount": row.amount.to_string(),
+            "hashlock": row.hashlock.map(hex::encode),
+            "expiry": row.expiry,
+            "received_at": row.received_at,
+        },
+        "claimed": row.claimed.to_string(),
+        "unsettled": row.amount.saturating_sub(row.claimed).to_string(),
+        "unsettled_since": row.unsettled_since,
+        "status": row.status,
+        "finalize_after": row.finalize_after,
+        "rejected": row.rejected_amount.map(|a| json!({
+            "amount": a.to_string(), "reason": row.rejected_reason,
+        })),
+        "last_settlement": last,
+    }))
+}
+
+/// The API's router.
+pub fn router<C>(wt: Arc<Watchtower<C>>) -> Router
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
+    // One byte over the configured limit still reaches `read_json`, which
+    // answers it as `body_too_large` in the API's own error format.
+    let limit = wt.config().max_body_bytes + 1;
+    Router::new()
+        .route("/v1/vouchers", post(post_voucher::<C>))
+        .route("/v1/preimages", post(post_preimage::<C>))
+        .route("/v1/channels/{id}", get(get_channel::<C>))
+        .route("/health", get(health::<C>))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(wt)
 }
 
 /// Binds `config.listen` and serves until `shutdown` turns true.
-pub(crate) fn spawn<C: Chain + ?Sized + 'static>(
+pub(crate) fn spawn<C>(
     wt: Arc<Watchtower<C>>,
     mut shutdown: watch::Receiver<bool>,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), WatchtowerError> {
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), WatchtowerError>
+where
+    C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
+{
     let addr = wt.config().listen;
-    let make = make_service_fn(move |_conn| {
-        let wt = wt.clone();
-        async move {
-            Ok::<_, Infallible>(service_fn(move |req| {
-                let wt = wt.clone();
-                async move { Ok::<_, Infallible>(route(wt, req).await) }
-            }))
-        }
-    });
-    let server = Server::try_bind(&addr)?.serve(make);
-    let bound = server.local_addr();
-    let server = server.with_graceful_shutdown(async move {
-        while !*shutdown.borrow() {
-            if shutdown.changed().await.is_err() {
-                break;
-            }
-        }
-    });
-    let handle = tokio::spawn(async move {
-        if let Err(e) = server.await {
-            tracing::warn!(error = %e, "watchtower: http server stopped");
-        }
-    });
-    Ok((bound, handle))
+    let limits = Limits {
+        // The route's own limit answers oversized bodies; this outer cap
+        // only stops a body far beyond it.
+        max_body_bytes: wt.config().max_body_bytes.saturating_mul(4).max(64 * 1024),
+        timeout: Duration::from_secs(30),
+        concurrency: 512,
+    };
+    let stop = async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    };
+    Ok(relayer_core::http::serve(
+        router(wt),
+        addr,
+        limits,
+        "watchtower",
+        stop,
+    )?)
 }

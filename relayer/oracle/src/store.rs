@@ -1,14 +1,16 @@
-//! The oracle's own tables (component `oracle`): one row per task with the
-//! measured values (fixed once computed, so a restart re-sends the same
-//! message under the same outbox key), the submission and the heights that
-//! give the latency figure.
+//! The oracle's own tables (component `oracle`) behind [`OracleStore`]'s
+//! typed API, no SQL elsewhere: one row per task with the measured values
+//! (fixed once computed, so a restart re-sends the same message under the
+//! same outbox key), the submission and the heights that give the latency
+//! figure; and the attestation log (what this oracle signed and sent).
 
+use std::sync::Arc;
+
+use relayer_core::store::{Component, Store, StoreResult};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use relayer_core::store::{Store, StoreResult};
-
-pub(crate) const MIGRATIONS: &[&str] = &["CREATE TABLE oracle_tasks (
+const MIGRATIONS: &[&str] = &["CREATE TABLE oracle_tasks (
         chain_id         TEXT NOT NULL,
         contract         TEXT NOT NULL,
         task_id          INTEGER NOT NULL,
@@ -123,16 +125,87 @@ fn row(r: &Row<'_>) -> rusqlite::Result<TaskRecord> {
 const COLUMNS: &str = "task_id, template_id, status, verifying_height, seen_height, values_json,
     evidence_cid, msg_json, outbox_key, round, included_height, last_error";
 
-/// Typed access to `oracle_tasks` for one (chain, contract).
-#[derive(Clone, Debug)]
-pub(crate) struct OracleDb {
+/// One signed submission in the attestation log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// Chain of the value contract.
     pub chain_id: String,
-    pub contract: String,
+    /// `<contract>/<task id>`.
+    pub task_id: String,
+    /// Attestation config version (single) or report round (aggregator).
+    pub round: u64,
+    /// The oracle's account.
+    pub attester: String,
+    /// The signed payload (the message or report, JSON).
+    pub payload: Vec<u8>,
+    /// The report signature (empty for a single `attest`, signed by the tx).
+    pub signature: Vec<u8>,
 }
 
-impl OracleDb {
-    pub fn get(&self, store: &Store, task_id: u64) -> StoreResult<Option<TaskRecord>> {
-        store.with_conn("reading oracle task", |c| {
+/// Typed access to the oracle's tables for one (chain, contract).
+#[derive(Clone, Debug)]
+pub struct OracleStore {
+    db: Component,
+    chain_id: String,
+    contract: String,
+}
+
+impl OracleStore {
+    /// Migrates the component and binds it to a chain and contract.
+    pub fn open(store: &Arc<Store>, chain_id: &str, contract: &str) -> StoreResult<Self> {
+        Ok(Self {
+            db: store.component("oracle", MIGRATIONS)?,
+            chain_id: chain_id.to_string(),
+            contract: contract.to_string(),
+        })
+    }
+
+    /// Logs a submission; duplicates are ignored. Returns whether it was new.
+    pub fn put_attestation(&self, a: &Attestation) -> StoreResult<bool> {
+        self.db.with("storing attestation", |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO oracle_attestations
+                 (chain_id, task_id, round, attester, payload, signature, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%s', 'now'))",
+                params![
+                    a.chain_id,
+                    a.task_id,
+                    a.round as i64,
+                    a.attester,
+                    a.payload,
+                    a.signature
+                ],
+            )
+            .map(|n| n == 1)
+        })
+    }
+
+    /// The log of one task round, by attester.
+    pub fn attestations(&self, task_id: u64, round: u64) -> StoreResult<Vec<Attestation>> {
+        let task = format!("{}/{task_id}", self.contract);
+        self.db.with("reading attestations", |c| {
+            let mut stmt = c.prepare(
+                "SELECT chain_id, task_id, round, attester, payload, signature
+                 FROM oracle_attestations
+                 WHERE chain_id = ?1 AND task_id = ?2 AND round = ?3 ORDER BY attester",
+            )?;
+            let rows = stmt.query_map(params![self.chain_id, task, round as i64], |r| {
+                Ok(Attestation {
+                    chain_id: r.get(0)?,
+                    task_id: r.get(1)?,
+                    round: r.get::<_, i64>(2)? as u64,
+                    attester: r.get(3)?,
+                    payload: r.get(4)?,
+                    signature: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// A task as recorded.
+    pub fn get(&self, task_id: u64) -> StoreResult<Option<TaskRecord>> {
+        self.db.with("reading oracle task", |c| {
             c.query_row(
                 &format!(
                     "SELECT {COLUMNS} FROM oracle_tasks
@@ -145,8 +218,9 @@ impl OracleDb {
         })
     }
 
-    pub fn all(&self, store: &Store) -> StoreResult<Vec<TaskRecord>> {
-        store.with_conn("listing oracle tasks", |c| {
+    /// Every task recorded.
+    pub fn all(&self) -> StoreResult<Vec<TaskRecord>> {
+        self.db.with("listing oracle tasks", |c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS} FROM oracle_tasks
                  WHERE chain_id = ?1 AND contract = ?2 ORDER BY task_id"
@@ -159,13 +233,12 @@ impl OracleDb {
     /// Records a task the first time it is seen in verification.
     pub fn insert_seen(
         &self,
-        store: &Store,
         task_id: u64,
         template_id: u64,
         verifying_height: u64,
         seen_height: u64,
     ) -> StoreResult<()> {
-        store.with_conn("recording oracle task", |c| {
+        self.db.with("recording oracle task", |c| {
             c.execute(
                 "INSERT OR IGNORE INTO oracle_tasks
                  (chain_id, contract, task_id, template_id, status, verifying_height, seen_height)
@@ -186,12 +259,11 @@ impl OracleDb {
     /// Stores the measured values once; later calls keep the first ones.
     pub fn set_values(
         &self,
-        store: &Store,
         task_id: u64,
         values_json: &str,
         evidence_cid: &str,
     ) -> StoreResult<()> {
-        store.with_conn("storing oracle values", |c| {
+        self.db.with("storing oracle values", |c| {
             c.execute(
                 "UPDATE oracle_tasks SET values_json = ?4, evidence_cid = ?5, status = 'measured',
                  last_error = NULL
@@ -211,13 +283,12 @@ impl OracleDb {
     /// Records the message before it goes to the outbox.
     pub fn set_submission(
         &self,
-        store: &Store,
         task_id: u64,
         msg_json: &str,
         key: &str,
         round: u64,
     ) -> StoreResult<()> {
-        store.with_conn("recording oracle submission", |c| {
+        self.db.with("recording oracle submission", |c| {
             c.execute(
                 "UPDATE oracle_tasks SET msg_json = ?4, outbox_key = ?5, round = ?6,
                  status = 'submitted'
@@ -237,13 +308,12 @@ impl OracleDb {
 
     pub fn set_state(
         &self,
-        store: &Store,
         task_id: u64,
         state: TaskState,
         included_height: Option<u64>,
         error: Option<&str>,
     ) -> StoreResult<()> {
-        store.with_conn("updating oracle task", |c| {
+        self.db.with("updating oracle task", |c| {
             c.execute(
                 "UPDATE oracle_tasks SET status = ?4,
                  included_height = coalesce(?5, included_height), last_error = ?6
@@ -261,8 +331,8 @@ impl OracleDb {
         })
     }
 
-    pub fn set_error(&self, store: &Store, task_id: u64, error: &str) -> StoreResult<()> {
-        store.with_conn("recording oracle error", |c| {
+    pub fn set_error(&self, task_id: u64, error: &str) -> StoreResult<()> {
+        self.db.with("recording oracle error", |c| {
             c.execute(
                 "UPDATE oracle_tasks SET last_error = ?4
                  WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",

@@ -2,8 +2,8 @@
 //! contract's own rule, plus edge cases.
 
 use proptest::prelude::*;
-use relayer::services::solver::algo::{brute_force, DEFAULT_NODE_LIMIT};
-use relayer::services::solver::{
+use relayer_solver::algo::{brute_force, DEFAULT_NODE_LIMIT};
+use relayer_solver::{
     evaluate, rule, solve, solve_with_limit, Infeasible, OfferInput, Problem, Score,
 };
 use value_contract::msg::Assignment;
@@ -307,7 +307,7 @@ proptest! {
 
 #[test]
 fn config_defaults_and_unknown_fields() {
-    use relayer::services::solver::SolverConfig;
+    use relayer_solver::SolverConfig;
     let c: SolverConfig = toml::from_str("poll_interval_secs = 5\nnode_limit = 1000").unwrap();
     assert_eq!(c.poll_interval_secs, 5);
     assert_eq!(c.node_limit, 1000);

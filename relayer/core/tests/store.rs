@@ -1,8 +1,10 @@
-//! The SQLite store: migrations, cursors, vouchers, attestations, outbox rows.
+//! The SQLite store: migrations, component tables, cursors, outbox rows.
 
-use relayer::chain::{ChainMsg, SignedTx, TxOutcome};
-use relayer::store::{Attestation, OutboxStatus, Store, Voucher, SCHEMA_VERSION};
-use relayer::StoreError;
+use std::sync::Arc;
+
+use relayer_core::chain::{ChainMsg, SignedTx, TxOutcome};
+use relayer_core::store::{OutboxStatus, Store, SCHEMA_VERSION};
+use relayer_core::StoreError;
 
 fn msgs(n: u64) -> Vec<ChainMsg> {
     vec![ChainMsg::Execute {
@@ -51,11 +53,11 @@ fn component_migrations_are_versioned_per_component() {
     drop(store);
     // Reopening applies only the new step (a re-run of step 1 would fail:
     // the table exists).
-    let store = Store::open(&path).unwrap();
+    let store = Arc::new(Store::open(&path).unwrap());
     assert_eq!(store.migrate_component("wt", v2).unwrap(), 2);
-    assert_eq!(store.migrate_component("wt", v2).unwrap(), 2);
-    let n = store
-        .with_conn("inserting", |c| {
+    let wt = store.component("wt", v2).unwrap();
+    let n = wt
+        .with("inserting", |c| {
             c.execute("INSERT INTO wt_a (x, y) VALUES (1, 2)", [])
         })
         .unwrap();
@@ -84,60 +86,39 @@ fn cursors_are_per_chain_and_stream_and_never_go_back() {
 }
 
 #[test]
-fn vouchers_keep_the_best_and_ignore_duplicates() {
-    let store = Store::open_in_memory().unwrap();
-    let v = |nonce, amount| Voucher {
-        chain_id: "c".into(),
-        channel_id: "ch-1".into(),
-        nonce,
-        amount,
-        payload: vec![nonce as u8],
-        signature: vec![9; 64],
-        status: "received".into(),
-    };
-    assert!(store.put_voucher(&v(1, 100)).unwrap());
-    assert!(store.put_voucher(&v(3, u128::MAX)).unwrap());
-    assert!(store.put_voucher(&v(2, 200)).unwrap());
-    assert!(
-        !store.put_voucher(&v(3, 1)).unwrap(),
-        "same nonce again is ignored"
-    );
-    let best = store.best_voucher("c", "ch-1").unwrap().unwrap();
-    assert_eq!((best.nonce, best.amount), (3, u128::MAX));
-    store
-        .set_voucher_status("c", "ch-1", 3, "submitted")
+fn the_unused_voucher_table_is_gone_and_the_attestation_log_is_the_oracles() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let tables = store
+        .component("probe", &[])
+        .unwrap()
+        .with("listing tables", |c| {
+            let mut stmt = c.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })
         .unwrap();
-    assert_eq!(
-        store.best_voucher("c", "ch-1").unwrap().unwrap().status,
-        "submitted"
+    assert!(!tables.contains(&"vouchers".to_string()), "{tables:?}");
+    assert!(!tables.contains(&"attestations".to_string()), "{tables:?}");
+    assert!(
+        tables.contains(&"oracle_attestations".to_string()),
+        "{tables:?}"
     );
-    assert_eq!(store.best_voucher("c", "ch-2").unwrap(), None);
+    assert!(tables.contains(&"outbox".to_string()), "{tables:?}");
 }
 
-#[test]
-fn attestations_by_round() {
-    let store = Store::open_in_memory().unwrap();
-    let a = |attester: &str, round| Attestation {
-        chain_id: "c".into(),
-        task_id: "task-1".into(),
-        round,
-        attester: attester.into(),
-        payload: b"value=42".to_vec(),
-        signature: vec![1; 64],
-    };
-    assert!(store.put_attestation(&a("wasm1b", 1)).unwrap());
-    assert!(store.put_attestation(&a("wasm1a", 1)).unwrap());
-    assert!(store.put_attestation(&a("wasm1a", 2)).unwrap());
-    assert!(!store.put_attestation(&a("wasm1a", 1)).unwrap());
-    let round1 = store.attestations("c", "task-1", 1).unwrap();
-    assert_eq!(
-        round1
-            .iter()
-            .map(|a| a.attester.as_str())
-            .collect::<Vec<_>>(),
-        ["wasm1a", "wasm1b"]
-    );
-    assert_eq!(store.attestations("c", "task-1", 3).unwrap().len(), 0);
+#[tokio::test]
+async fn blocking_work_runs_off_the_async_workers() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let here = std::thread::current().id();
+    let on = store
+        .blocking(|s| {
+            s.set_cursor("c", "s", 3)?;
+            Ok(std::thread::current().id())
+        })
+        .await
+        .unwrap();
+    assert_ne!(on, here);
+    assert_eq!(store.cursor("c", "s").unwrap(), Some(3));
 }
 
 #[test]
@@ -215,4 +196,52 @@ fn outbox_rows_follow_their_lifecycle() {
     assert!(store.outbox_open("c").unwrap().is_empty());
     let err = store.outbox_entry(999).unwrap_err();
     assert!(matches!(err, StoreError::NotFound { id: 999 }));
+}
+
+#[test]
+fn operators_list_abandon_and_retry_outbox_entries() {
+    let store = Store::open_in_memory().unwrap();
+    let a = store.enqueue("solver/a", "c", &msgs(1), "").unwrap();
+    let b = store.enqueue("oracle/b", "c", &msgs(2), "").unwrap();
+    let listed = store.outbox_list(None, 10).unwrap();
+    assert_eq!(
+        listed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [b.id, a.id],
+        "newest first"
+    );
+    assert_eq!(store.outbox_depth("c").unwrap().open, 2);
+    assert!(store.outbox_depth("c").unwrap().oldest_created_at.is_some());
+
+    // Only a failed entry is retried; only an open one abandoned.
+    assert!(matches!(
+        store.outbox_retry(a.id).unwrap_err(),
+        StoreError::NotFailed { .. }
+    ));
+    let abandoned = store.outbox_abandon(a.id, "operator: bad message").unwrap();
+    assert_eq!(abandoned.status, OutboxStatus::Failed);
+    assert_eq!(
+        abandoned.last_error.as_deref(),
+        Some("operator: bad message")
+    );
+    assert!(matches!(
+        store.outbox_abandon(a.id, "again").unwrap_err(),
+        StoreError::NotOpen { .. }
+    ));
+    assert_eq!(
+        store
+            .outbox_list(Some(OutboxStatus::Failed), 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>(),
+        [a.id]
+    );
+    let retried = store.outbox_retry(a.id).unwrap();
+    assert_eq!(
+        (retried.status, retried.attempts),
+        (OutboxStatus::Pending, 0)
+    );
+    assert_eq!(store.outbox_depth("c").unwrap().open, 2);
+    assert_eq!(store.outbox_failed_count().unwrap(), 0);
+    assert_eq!(store.outbox_done_totals("").unwrap().count, 0);
 }

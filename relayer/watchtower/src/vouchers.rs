@@ -1,0 +1,180 @@
+//! Vouchers in: checks against the channel and the payer's signature, then
+//! the durable compare-and-store before the API answers.
+
+use cosmwasm_std::{HexBinary, Uint128};
+use payment_channel::msg::ChannelStatus;
+use relayer_core::chain::{BlockEventSource, ChainStatus, SmartQuery};
+use relayer_core::StoreError;
+use wevalue_voucher::Voucher;
+
+use crate::http;
+use crate::store::{SettlementRow, Stored, VoucherRow};
+use crate::{status_str, Watchtower};
+
+impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtower<C> {
+    /// Checks a voucher against the channel and, if it is the new best,
+    /// commits it durably. Returns the stored best amount.
+    pub async fn accept_voucher(
+        &self,
+        req: http::VoucherRequest,
+    ) -> Result<http::Accepted, http::ApiError> {
+        use http::ApiError as E;
+        let id = req.channel_id;
+        let amount = req.amount.u128();
+        if amount == 0 {
+            return Err(E::malformed("amount must be positive"));
+        }
+        if req.signature.len() != 64 {
+            return Err(E::bad_signature(format!(
+                "signature must be 64 bytes, got {}",
+                req.signature.len()
+            )));
+        }
+        if let Some(lock) = &req.hashlock {
+            if lock.len() != 32 {
+                return Err(E::malformed("hashlock must be 32 bytes (sha256)"));
+            }
+        }
+        match (&req.hashlock, &req.preimage) {
+            (None, Some(_)) => return Err(E::malformed("a preimage needs a hashlock")),
+            (Some(lock), Some(p)) => check_preimage(lock, p)?,
+            _ => {}
+        }
+        let mut view = self
+            .channel(id, false)
+            .await
+            .map_err(E::chain)?
+            .ok_or_else(|| E::unknown_channel(id))?;
+        if !self.payees.contains(&view.payee) {
+            return Err(E::payee_not_served(&view.payee));
+        }
+        if amount > view.deposit || view.status == ChannelStatus::Closed {
+            // A top-up or close may not have reached the cache yet.
+            view = self
+                .channel(id, true)
+                .await
+                .map_err(E::chain)?
+                .ok_or_else(|| E::unknown_channel(id))?;
+        }
+        if view.status == ChannelStatus::Closed {
+            return Err(E::channel_closed(id));
+        }
+        if amount > view.deposit {
+            return Err(E::exceeds_deposit(amount, view.deposit));
+        }
+        if amount <= view.claimed {
+            return Err(E::stale(amount, view.claimed, "claimed on chain"));
+        }
+        if let Some(expiry) = req.expiry {
+            let now = self.chain_now().await.map_err(E::chain)?;
+            if expiry <= now {
+                return Err(E::expired(expiry, now));
+            }
+        }
+        let voucher = Voucher {
+            chain_id: self.chain_id.clone(),
+            contract: self.contract.clone(),
+            channel_id: id,
+            amount: req.amount,
+            hashlock: req.hashlock.clone(),
+            expiry: req.expiry,
+        };
+        wevalue_voucher::sign::verify(
+            view.scheme,
+            &view.pubkey,
+            &voucher,
+            req.signature.as_slice(),
+            &self.prefix,
+        )
+        .map_err(|e| E::bad_signature(e.to_string()))?;
+
+        let row = VoucherRow {
+            channel_id: id,
+            payee: view.payee.clone(),
+            amount,
+            hashlock: req.hashlock.as_ref().map(|h| h.to_vec()),
+            expiry: req.expiry,
+            signature: req.signature.to_vec(),
+            received_at: self.now(),
+            unsettled_since: Some(self.now()),
+            claimed: view.claimed,
+            status: status_str(&view.status).to_string(),
+            finalize_after: match &view.status {
+                ChannelStatus::Closing { finalize_after } => Some(finalize_after.seconds()),
+                _ => None,
+            },
+            rejected_amount: None,
+            rejected_reason: None,
+        };
+        let preimage = req.preimage.as_ref().map(|p| p.to_vec());
+        let now = self.now() as i64;
+        let stored = match self
+            .db
+            .store_best(row, preimage, now)
+            .await
+            .map_err(E::internal)?
+        {
+            Stored::Best(row) => row,
+            Stored::Stale(best) => {
+                return Err(E::stale(amount, best, "the stored best voucher"));
+            }
+        };
+        self.observe_voucher(&stored);
+        Ok(http::Accepted {
+            channel_id: id,
+            best_amount: Uint128::new(stored.amount),
+            claimed: Uint128::new(stored.claimed),
+            status: stored.status,
+        })
+    }
+
+    /// Stores a hashlock preimage; returns its hashlock and the channels
+    /// whose best voucher it unlocks.
+    pub fn accept_preimage(&self, preimage: &[u8]) -> Result<(Vec<u8>, Vec<u64>), http::ApiError> {
+        use http::ApiError as E;
+        if preimage.is_empty() || preimage.len() > wevalue_voucher::MAX_PREIMAGE_LEN {
+            return Err(E::bad_preimage(format!(
+                "preimage must be 1 to {} bytes",
+                wevalue_voucher::MAX_PREIMAGE_LEN
+            )));
+        }
+        let lock = wevalue_voucher::sha256(preimage).to_vec();
+        let channels = self
+            .db
+            .put_preimage(&lock, preimage, self.now() as i64)
+            .map_err(E::internal)?;
+        Ok((lock, channels))
+    }
+
+    /// The stored best voucher of a channel.
+    pub fn best_voucher(&self, channel_id: u64) -> Result<Option<VoucherRow>, StoreError> {
+        self.db.voucher(channel_id)
+    }
+
+    /// Settlements that claimed from a channel, newest first.
+    pub fn settlements(&self, channel_id: Option<u64>) -> Result<Vec<SettlementRow>, StoreError> {
+        let rows = self.db.settlements()?;
+        Ok(match channel_id {
+            None => rows,
+            Some(id) => rows
+                .into_iter()
+                .filter(|s| s.items.iter().any(|(c, _)| *c == id))
+                .collect(),
+        })
+    }
+}
+
+fn check_preimage(lock: &HexBinary, preimage: &HexBinary) -> Result<(), http::ApiError> {
+    if preimage.is_empty() || preimage.len() > wevalue_voucher::MAX_PREIMAGE_LEN {
+        return Err(http::ApiError::bad_preimage(format!(
+            "preimage must be 1 to {} bytes",
+            wevalue_voucher::MAX_PREIMAGE_LEN
+        )));
+    }
+    if wevalue_voucher::sha256(preimage.as_slice()) != lock.as_slice() {
+        return Err(http::ApiError::bad_preimage(
+            "preimage does not hash to the hashlock".into(),
+        ));
+    }
+    Ok(())
+}
