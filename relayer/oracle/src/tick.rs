@@ -16,7 +16,7 @@ use value_contract::state::TaskStatus;
 
 use crate::{
     aggregate, evidence_cid, MeasurementQuery, MeasurementSource, OracleError, OracleMode,
-    OracleService, SourceError, TaskFailure, TaskRecord, TaskState, TemplateRule, TickReport,
+    OracleService, SourceError, TaskFailure, TaskState, TemplateRule, TickReport,
 };
 
 /// Tasks scanned per tick at most (bounds the `tasks_by_status` walk).
