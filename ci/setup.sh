@@ -45,6 +45,15 @@ if ! cargo install --list | grep -q "^cosmwasm-check v$COSMWASM_CHECK_VERSION:";
   log "installing cosmwasm-check $COSMWASM_CHECK_VERSION (compiles wasmer: a few minutes)"
   cargo install --locked --quiet "cosmwasm-check@$COSMWASM_CHECK_VERSION"
 fi
+# The chain node of the localnet (ci/localnet.sh): wasmd, built from the Go
+# module proxy once per machine and version (ci/install-wasmd.sh).
+ci/install-wasmd.sh >/dev/null
+# Hermes, the IBC packet relayer between the localnet's two chains.
+if ! cargo install --list | grep -q "^ibc-relayer-cli v$HERMES_VERSION:"; then
+  log "installing hermes $HERMES_VERSION (ibc-relayer-cli; compiles for several minutes)"
+  cargo install --locked --quiet "ibc-relayer-cli@$HERMES_VERSION" --bin hermes
+fi
+
 # CosmJS, for the relayer's byte-for-byte signing cross-check (npm ci,
 # skipped while node_modules matches the lock file).
 relayer/tests/cosmjs/setup.sh
@@ -68,4 +77,9 @@ probe="$TARGET_DIR/wasm-probe/wasm32-unknown-unknown/release/wasm_probe.wasm"
 python3 ci/check-exports.py "$probe" probe >/dev/null || die "the probe wasm lacks its export"
 wasm-opt -Os "$probe" -o "$TARGET_DIR/wasm-probe/probe.opt.wasm" || die "wasm-opt cannot read the probe wasm"
 
-log "setup complete: $($WASM_RUSTC --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION, $(host_clippy --version)"
+"$WASMD" version >/dev/null 2>&1 || die "wasmd ($WASMD) does not run: run ci/install-wasmd.sh and read its error"
+"$HERMES" version >/dev/null 2>&1 || die "hermes ($HERMES) does not run"
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || die "mosquitto is missing (Debian package mosquitto)"
+[ -x /usr/bin/chromium ] || die "chromium is missing (Debian package chromium)"
+
+log "setup complete: $($WASM_RUSTC --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION, $(host_clippy --version), wasmd $("$WASMD" version 2>&1), $("$HERMES" version 2>&1 | tail -n1)"
