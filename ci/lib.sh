@@ -6,9 +6,9 @@
 # linker `rust-lld` that no Debian package puts on PATH, so the linker is
 # named explicitly: LLVM's wasm-ld from the `lld-22` package.
 # Also: curl and rsync (scripts), mosquitto (the MQTT broker the data
-# gateway reads), chromium (browser tests), libclang-dev (bindgen, which
-# Hermes' zstd-sys runs at build time).
-DEBIAN_PACKAGES="rustc-web cargo-web rust-web-src lld-22 binaryen python3 curl rsync mosquitto chromium libclang-dev"
+# gateway reads), chromium (browser tests). Hermes' own build dependencies
+# are installed by ci/install-hermes.sh.
+DEBIAN_PACKAGES="rustc-web cargo-web rust-web-src lld-22 binaryen python3 curl rsync mosquitto chromium"
 WASM_RUSTC=/usr/bin/rustc
 WASM_CARGO=/usr/bin/cargo
 WASM_RUST_SRC=/usr/lib/rustlib/src/rust/library

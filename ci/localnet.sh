@@ -121,7 +121,7 @@ PY
 HERMES_HOME="$ROOT/hermes"
 hermes_() { "$HERMES" --config "$HERMES_HOME/config.toml" "$@"; }
 ibc_channel() {
-  [ -x "$HERMES" ] || die "hermes is not installed: run ci/setup.sh"
+  ci/install-hermes.sh >/dev/null
   mkdir -p "$HERMES_HOME/keys"
   sed -e "s#@HOME@#$HERMES_HOME#g" -e "s#@REST_PORT@#3000#g" -e "s#@TELEMETRY_PORT@#3001#g" \
     ci/localnet/hermes.toml.in > "$HERMES_HOME/config.toml"

@@ -48,11 +48,8 @@ fi
 # The chain node of the localnet (ci/localnet.sh): wasmd, built from the Go
 # module proxy once per machine and version (ci/install-wasmd.sh).
 ci/install-wasmd.sh >/dev/null
-# Hermes, the IBC packet relayer between the localnet's two chains.
-if ! cargo install --list | grep -q "^ibc-relayer-cli v$HERMES_VERSION:"; then
-  log "installing hermes $HERMES_VERSION (ibc-relayer-cli; compiles for several minutes)"
-  cargo install --locked --quiet "ibc-relayer-cli@$HERMES_VERSION" --bin hermes
-fi
+# Hermes (IBC) is a half-hour build that only the two-chain localnet needs:
+# ci/install-hermes.sh, run by `ci/localnet.sh up all` on first use.
 
 # CosmJS, for the relayer's byte-for-byte signing cross-check (npm ci,
 # skipped while node_modules matches the lock file).
@@ -78,8 +75,7 @@ python3 ci/check-exports.py "$probe" probe >/dev/null || die "the probe wasm lac
 wasm-opt -Os "$probe" -o "$TARGET_DIR/wasm-probe/probe.opt.wasm" || die "wasm-opt cannot read the probe wasm"
 
 "$WASMD" version >/dev/null 2>&1 || die "wasmd ($WASMD) does not run: run ci/install-wasmd.sh and read its error"
-"$HERMES" version >/dev/null 2>&1 || die "hermes ($HERMES) does not run"
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || die "mosquitto is missing (Debian package mosquitto)"
 [ -x /usr/bin/chromium ] || die "chromium is missing (Debian package chromium)"
 
-log "setup complete: $($WASM_RUSTC --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION, $(host_clippy --version), wasmd $("$WASMD" version 2>&1), $("$HERMES" version 2>&1 | tail -n1)"
+log "setup complete: $($WASM_RUSTC --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION, $(host_clippy --version), wasmd $("$WASMD" version 2>&1)"
