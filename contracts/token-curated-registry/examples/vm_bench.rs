@@ -37,7 +37,10 @@ fn registry() -> VmContract {
                 reveal_stage_secs: REVEAL,
                 dispensation_pct: 50,
                 vote_quorum_pct: 50,
-                exit_delay_secs: 3_600,
+                exit_delay_secs: COMMIT + REVEAL,
+                deposit_grace_secs: 7 * 24 * 3_600,
+                min_survival_weight: Uint128::new(MIN),
+                unrevealed_penalty_pct: 10,
             },
         },
     )

@@ -35,7 +35,10 @@ fn setup() -> (VmContract, Addr) {
                 reveal_stage_secs: REVEAL,
                 dispensation_pct: 50,
                 vote_quorum_pct: 50,
-                exit_delay_secs: 600,
+                exit_delay_secs: COMMIT + REVEAL,
+                deposit_grace_secs: 3_600,
+                min_survival_weight: Uint128::new(200),
+                unrevealed_penalty_pct: 10,
             },
         },
     )
