@@ -22,7 +22,8 @@ pub struct InstantiateMsg {
 #[cw_serde]
 #[derive(Default)]
 pub struct ParamsUpdate {
-    /// New minimum listing deposit (and challenge stake).
+    /// New minimum listing deposit (and challenge stake); an increase
+    /// reaches existing listings after `deposit_grace_secs`.
     pub min_deposit: Option<Uint128>,
     /// New application period, in seconds.
     pub apply_stage_secs: Option<u64>,

@@ -16,7 +16,9 @@ pub const MAX_OPEN_POLLS: usize = 20;
 /// needs is taken when it starts, so changes never alter running ones.
 #[cw_serde]
 pub struct Params {
-    /// Minimum listing deposit, and the stake of every challenge.
+    /// Minimum listing deposit, and the stake of every challenge. New
+    /// applications pay a new value at once; an increase reaches existing
+    /// listings and challenge stakes after `deposit_grace_secs`.
     pub min_deposit: Uint128,
     /// Application period, in seconds.
     pub apply_stage_secs: u64,

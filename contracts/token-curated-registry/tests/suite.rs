@@ -580,8 +580,9 @@ impl Suite {
             }
             total += page
                 .iter()
-                .map(|v| v.balance.u128() + v.forfeit.u128())
-                .sum::<u128>();
+                .map(|v| v.balance + v.forfeit)
+                .sum::<Uint128>()
+                .u128();
             after = page.last().map(|v| v.address.to_string());
         }
         total
