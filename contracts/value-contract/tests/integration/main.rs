@@ -4,5 +4,6 @@
 mod lifecycle;
 mod oracles;
 mod proptests;
+mod security;
 mod suite;
 mod templates;
