@@ -1,6 +1,7 @@
 //! Contributions in the task's asset: native coins directly, cw20 through
-//! the `Receive` hook. Each sponsor's total is recorded so that a refund
-//! returns exactly what they put in.
+//! the `Receive` hook (which also carries cw20 offer deposits and bonds).
+//! Each sponsor's total is recorded so that a refund returns exactly what
+//! they put in.
 
 use cosmwasm_std::{ensure, from_json, Addr, DepsMut, Env, MessageInfo, Response, Uint128};
 use cw20::Cw20ReceiveMsg;
@@ -10,6 +11,7 @@ use wevalue_common::asset::AssetInfo;
 use crate::acceptance::confirm_inner;
 use crate::error::ContractError;
 use crate::lifecycle::{advance, load_task, save_task};
+use crate::matching::{submit_offer_inner, OfferTerms};
 use crate::msg::ReceiveMsg;
 use crate::state::{Contribution, TaskStatus, SPONSORS};
 
@@ -47,7 +49,9 @@ pub fn receive(
     let hook: ReceiveMsg = from_json(&msg.msg)?;
     let sender = deps.api.addr_validate(&msg.sender)?;
     let task_id = match hook {
-        ReceiveMsg::Contribute { task_id } | ReceiveMsg::Confirm { task_id } => task_id,
+        ReceiveMsg::Contribute { task_id }
+        | ReceiveMsg::Confirm { task_id }
+        | ReceiveMsg::SubmitOffer { task_id, .. } => task_id,
     };
     let task = load_task(deps.storage, task_id)?;
     let token = AssetInfo::Cw20(info.sender.clone());
@@ -62,6 +66,25 @@ pub fn receive(
     match hook {
         ReceiveMsg::Contribute { .. } => contribute_inner(deps, env, task_id, sender, msg.amount),
         ReceiveMsg::Confirm { .. } => confirm_inner(deps, env, task_id, sender, msg.amount),
+        ReceiveMsg::SubmitOffer {
+            price,
+            capacity,
+            min_units,
+            reputation_ref,
+            ..
+        } => submit_offer_inner(
+            deps,
+            env,
+            task_id,
+            sender,
+            OfferTerms {
+                price,
+                capacity,
+                min_units,
+            },
+            reputation_ref,
+            msg.amount,
+        ),
     }
 }
 
@@ -99,8 +122,8 @@ fn contribute_inner(
     if c.amount.is_zero() {
         task.sponsor_count += 1;
     }
-    c.amount += amount;
-    task.funded += amount;
+    c.amount = c.amount.checked_add(amount)?;
+    task.funded = task.funded.checked_add(amount)?;
     SPONSORS.save(deps.storage, (task_id, &sponsor), &c)?;
     save_task(deps.storage, task_id, prev, &task)?;
     Ok(Response::new()

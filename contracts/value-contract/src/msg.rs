@@ -92,10 +92,17 @@ pub struct TemplateMsg {
     /// of this and the oracle set's threshold. 1 to 16.
     pub min_quorum: u32,
     /// How far apart (in basis points of the larger value) attested values may
-    /// be and still agree, 0 to 10,000.
+    /// be and still agree, 0 to 1,000 (10%): k − 1 faulty oracles can move
+    /// an accepted value by up to this much.
     pub tolerance_bps: u32,
     /// Most participants a task of this template may match, 1 to 64.
     pub max_participants: u32,
+    /// Deposit every offer carries, in base units of the task's asset (above
+    /// zero). It comes back when the offer is withdrawn unmatched, when its
+    /// participant confirms, or after acceptance if it was never matched; it
+    /// goes to the sponsors when the offer is matched and lets its
+    /// acceptance round pass unconfirmed.
+    pub offer_deposit: Uint128,
 }
 
 /// The parameters a task creator chooses.
@@ -143,7 +150,8 @@ pub struct Report {
     pub task_id: u64,
     /// Oracle configuration version the signers belong to (must be current).
     pub config_version: u32,
-    /// Report round: must be above the task's last accepted round.
+    /// Report round, a nonce: any number the task has not accepted a report
+    /// for yet (rounds may arrive in any order).
     pub round: u64,
     /// IPFS CID of the evidence bundle.
     pub evidence_cid: String,
@@ -178,6 +186,20 @@ pub enum ReceiveMsg {
     Contribute {
         /// Task to fund.
         task_id: u64,
+    },
+    /// Submit an offer; the received tokens are its deposit (exactly the
+    /// task's `offer_deposit`).
+    SubmitOffer {
+        /// Task.
+        task_id: u64,
+        /// Asked reward (bounty, crowdfunding), price per unit (per-unit) or 0 (competition).
+        price: Uint128,
+        /// Most units the participant will deliver (1 except for per-unit tasks).
+        capacity: u32,
+        /// Fewest units worth doing (1 except for per-unit tasks).
+        min_units: u32,
+        /// Optional reputation reference (a DID, a registry id), up to 128 characters.
+        reputation_ref: Option<String>,
     },
     /// Confirm an assignment, depositing the received tokens as bond.
     Confirm {
@@ -218,7 +240,8 @@ pub enum ExecuteMsg {
     /// cw20 hook: contributions and bonds in a cw20 asset.
     Receive(Cw20ReceiveMsg),
     /// Participant: submits an offer (one live offer per participant and task)
-    /// until the matching deadline.
+    /// until the matching deadline, attaching exactly the task's
+    /// `offer_deposit` in its native denom (cw20 tasks: the `submit_offer` hook).
     SubmitOffer {
         /// Task.
         task_id: u64,
@@ -231,7 +254,8 @@ pub enum ExecuteMsg {
         /// Optional reputation reference (a DID, a registry id), up to 128 characters.
         reputation_ref: Option<String>,
     },
-    /// Participant: revises their offer (bumps its revision) until the matching deadline.
+    /// Participant: revises their offer (bumps its revision) until the
+    /// matching deadline; a revision that changes nothing is refused.
     ReviseOffer {
         /// Task.
         task_id: u64,
@@ -242,7 +266,9 @@ pub enum ExecuteMsg {
         /// New minimum.
         min_units: u32,
     },
-    /// Participant: withdraws their offer until the matching deadline.
+    /// Participant: withdraws their offer and takes its deposit back, at any
+    /// time while the offer holds no slot (a slot pending confirmation binds
+    /// it; a confirmed one already returned the deposit; a lapsed one lost it).
     WithdrawOffer {
         /// Task.
         task_id: u64,
@@ -256,12 +282,16 @@ pub enum ExecuteMsg {
         #[serde(deserialize_with = "deserialize_out_of_line")]
         assignments: Vec<Assignment>,
     },
-    /// Matched participant: confirms their assignment, attaching the bond if any.
+    /// Matched participant: confirms their assignment, attaching the bond if
+    /// any; the offer deposit comes back in the same transaction.
     Confirm {
         /// Task.
         task_id: u64,
     },
-    /// Oracle: attests values from its own account.
+    /// Oracle: attests values from its own account. Items for participants
+    /// that are not confirmed, already have a value, or this oracle already
+    /// attested are skipped (a `skipped` attribute each); if every item is
+    /// skipped, the first one's error is returned.
     Attest {
         /// Task.
         task_id: u64,
@@ -271,7 +301,8 @@ pub enum ExecuteMsg {
         /// IPFS CID of the evidence.
         evidence_cid: String,
     },
-    /// Anyone: submits a report signed by at least k oracles of the current set.
+    /// Anyone: submits a report signed by at least k oracles of the current
+    /// set. Participants already final are skipped, as in `attest`.
     SubmitReport {
         /// Task.
         task_id: u64,
@@ -300,8 +331,11 @@ pub enum ExecuteMsg {
         /// Task.
         task_id: u64,
     },
-    /// Sponsor: takes back their contribution (failed, expired or voided
-    /// task) or their pro-rata share of the leftover (settled task).
+    /// Sponsor: takes back their share of the pool: the contribution plus a
+    /// pro-rata part of slashed deposits (failed, expired, cancelled or
+    /// voided task), or of the leftover (settled task). On a task stuck
+    /// before execution — its first acceptance round over and nobody
+    /// confirmed — it first cancels the task.
     Refund {
         /// Task.
         task_id: u64,
@@ -449,6 +483,8 @@ pub struct ConfigResponse {
     pub max_report_values: u32,
     /// Acceptance rounds (the first plus refills).
     pub acceptance_rounds: u32,
+    /// Largest template agreement tolerance (basis points).
+    pub max_tolerance_bps: u32,
 }
 
 #[cw_serde]
@@ -497,6 +533,8 @@ pub struct TemplateResponse {
     pub tolerance_bps: u32,
     /// Participant cap.
     pub max_participants: u32,
+    /// Deposit per offer.
+    pub offer_deposit: Uint128,
 }
 
 #[cw_serde]
@@ -536,6 +574,8 @@ pub struct TaskTerms {
     pub min_quorum: u32,
     /// Tolerance (bps).
     pub tolerance_bps: u32,
+    /// Deposit per offer, in the task's asset.
+    pub offer_deposit: Uint128,
     /// Contributions close.
     pub funding_deadline: Timestamp,
     /// Offers and proposals close; the first acceptance round starts.
@@ -604,11 +644,15 @@ pub struct TaskResponse {
     pub committed: Uint128,
     /// Bonds ever deposited.
     pub bonds_in: Uint128,
-    /// Last accepted report round.
+    /// Offer deposits ever received.
+    pub deposits_in: Uint128,
+    /// Deposits of lapsed matched offers, added to the sponsors' pool.
+    pub slashed: Uint128,
+    /// Highest accepted report round (rounds are nonces; any unused one is accepted).
     pub last_report_round: u64,
     /// When the dispute window started (all values known or verification deadline).
     pub dispute_start: Option<Timestamp>,
-    /// Settlement totals, once settled.
+    /// The sponsors' pool, once the task is final.
     #[serde(serialize_with = "serialize_out_of_line")]
     pub settlement: Option<SettlementResponse>,
     /// Why the owner voided it.
@@ -623,7 +667,7 @@ pub struct SettlementResponse {
     pub total_rewards: Uint128,
     /// Bonds given to sponsors.
     pub forfeited_bonds: Uint128,
-    /// What sponsors share: funded − rewards + forfeited bonds.
+    /// What sponsors share: funded − rewards + forfeited bonds + slashed deposits.
     pub sponsor_pool: Uint128,
     /// Already paid to sponsors from the pool.
     pub sponsor_paid: Uint128,

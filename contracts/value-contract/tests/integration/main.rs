@@ -2,6 +2,7 @@
 //! module per feature.
 
 mod lifecycle;
+mod model;
 mod oracles;
 mod proptests;
 mod security;
