@@ -11,7 +11,7 @@ use wevalue_common::asset::AssetInfo;
 
 use crate::error::ContractError;
 use crate::lifecycle::{advance, load_task, save_task};
-use crate::matching::{cost_of, create_slots, greedy, load_offers, open_task};
+use crate::matching::{advanced, cost_of, create_slots, greedy, load_offers};
 use crate::state::{Slot, Task, TaskStatus, MAX_PARTICIPANTS, RELEASED, SLOTS};
 
 /// At the end of an acceptance round: releases the unconfirmed slots and,
@@ -86,7 +86,7 @@ pub fn confirm(
             }
         }
     };
-    confirm_inner(deps, env, task_id, info.sender, paid)
+    confirm_inner(deps, env, task_id, task, info.sender, paid)
 }
 
 #[inline(never)]
@@ -94,10 +94,11 @@ pub fn confirm_inner(
     deps: DepsMut,
     env: Env,
     task_id: u64,
+    task: Task,
     participant: Addr,
     paid: Uint128,
 ) -> Result<Response, ContractError> {
-    let (mut task, prev) = open_task(deps.storage, &env, task_id)?;
+    let (mut task, prev) = advanced(deps.storage, &env, task_id, task)?;
     ensure!(
         task.status == TaskStatus::Accepting,
         ContractError::WrongStatus {

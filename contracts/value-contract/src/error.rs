@@ -1,3 +1,6 @@
+//! Typed errors, each with the context a client needs (ids, addresses,
+//! expected and received amounts).
+
 use cosmwasm_std::{OverflowError, StdError, Uint128};
 use cw_ownable::OwnershipError;
 use cw_utils::PaymentError;

@@ -10,9 +10,10 @@ use wevalue_common::asset::AssetInfo;
 
 use crate::acceptance::confirm_inner;
 use crate::error::ContractError;
-use crate::lifecycle::{advance, load_task, save_task};
-use crate::matching::{submit_offer_inner, OfferTerms};
+use crate::lifecycle::{load_task, save_task};
+use crate::matching::{advanced, submit_offer_inner, NewOffer, OfferTerms};
 use crate::msg::ReceiveMsg;
+use crate::state::Task;
 use crate::state::{Contribution, TaskStatus, SPONSORS};
 
 #[inline(never)]
@@ -35,7 +36,7 @@ pub fn contribute(
             });
         }
     };
-    contribute_inner(deps, env, task_id, info.sender, amount)
+    contribute_inner(deps, env, task_id, task, info.sender, amount)
 }
 
 #[inline(never)]
@@ -64,8 +65,10 @@ pub fn receive(
         }
     );
     match hook {
-        ReceiveMsg::Contribute { .. } => contribute_inner(deps, env, task_id, sender, msg.amount),
-        ReceiveMsg::Confirm { .. } => confirm_inner(deps, env, task_id, sender, msg.amount),
+        ReceiveMsg::Contribute { .. } => {
+            contribute_inner(deps, env, task_id, task, sender, msg.amount)
+        }
+        ReceiveMsg::Confirm { .. } => confirm_inner(deps, env, task_id, task, sender, msg.amount),
         ReceiveMsg::SubmitOffer {
             price,
             capacity,
@@ -76,14 +79,17 @@ pub fn receive(
             deps,
             env,
             task_id,
-            sender,
-            OfferTerms {
-                price,
-                capacity,
-                min_units,
+            task,
+            NewOffer {
+                participant: sender,
+                terms: OfferTerms {
+                    price,
+                    capacity,
+                    min_units,
+                },
+                reputation_ref,
+                paid: msg.amount,
             },
-            reputation_ref,
-            msg.amount,
         ),
     }
 }
@@ -93,6 +99,7 @@ fn contribute_inner(
     deps: DepsMut,
     env: Env,
     task_id: u64,
+    task: Task,
     sponsor: Addr,
     amount: Uint128,
 ) -> Result<Response, ContractError> {
@@ -102,9 +109,7 @@ fn contribute_inner(
             what: "contribution"
         }
     );
-    let mut task = load_task(deps.storage, task_id)?;
-    let prev = task.status;
-    advance(deps.storage, env.block.time, task_id, &mut task)?;
+    let (mut task, prev) = advanced(deps.storage, &env, task_id, task)?;
     ensure!(
         task.status == TaskStatus::Funding,
         ContractError::WrongStatus {

@@ -92,7 +92,18 @@ pub(crate) fn open_task(
     env: &Env,
     task_id: u64,
 ) -> Result<(Task, TaskStatus), ContractError> {
-    let mut task = load_task(store, task_id)?;
+    let task = load_task(store, task_id)?;
+    advanced(store, env, task_id, task)
+}
+
+/// A task already loaded (to read its asset before taking payment),
+/// advanced to now, with the status storage holds.
+pub(crate) fn advanced(
+    store: &mut dyn Storage,
+    env: &Env,
+    task_id: u64,
+    mut task: Task,
+) -> Result<(Task, TaskStatus), ContractError> {
     let prev = task.status;
     advance(store, env.block.time, task_id, &mut task)?;
     Ok((task, prev))
@@ -137,7 +148,26 @@ pub fn submit_offer(
             });
         }
     };
-    submit_offer_inner(deps, env, task_id, info.sender, terms, reputation_ref, paid)
+    submit_offer_inner(
+        deps,
+        env,
+        task_id,
+        task,
+        NewOffer {
+            participant: info.sender,
+            terms,
+            reputation_ref,
+            paid,
+        },
+    )
+}
+
+/// An offer as submitted, with the deposit paid.
+pub struct NewOffer {
+    pub participant: Addr,
+    pub terms: OfferTerms,
+    pub reputation_ref: Option<String>,
+    pub paid: Uint128,
 }
 
 #[inline(never)]
@@ -145,12 +175,16 @@ pub fn submit_offer_inner(
     deps: DepsMut,
     env: Env,
     task_id: u64,
-    participant: Addr,
-    terms: OfferTerms,
-    reputation_ref: Option<String>,
-    paid: Uint128,
+    task: Task,
+    offer: NewOffer,
 ) -> Result<Response, ContractError> {
-    let (mut task, prev) = open_task(deps.storage, &env, task_id)?;
+    let NewOffer {
+        participant,
+        terms,
+        reputation_ref,
+        paid,
+    } = offer;
+    let (mut task, prev) = advanced(deps.storage, &env, task_id, task)?;
     ensure_offers_open(task_id, &task, "submit_offer")?;
     check_offer_terms(task.terms.kind, terms)?;
     if let Some(r) = &reputation_ref {

@@ -48,7 +48,8 @@ use crate::lifecycle::{advance, load_task, save_task};
 use crate::msg::{OracleSetMsg, OracleSignature, ParticipantValue, Report};
 use crate::state::{
     attestation_group, Attestation, KeyScheme, OracleConfig, OracleMember, Slot, Task, TaskStatus,
-    ATTESTATIONS, MAX_ORACLES, MAX_REPORT_VALUES, ORACLES, QUORUMS, REPORT_ROUNDS, SLOTS,
+    ATTESTATIONS, MAX_ORACLES, MAX_REPORT_VALUES, ORACLES, ORACLE_COUNT, QUORUMS, REPORT_ROUNDS,
+    SLOTS,
 };
 use crate::templates::check_cid;
 
@@ -111,6 +112,7 @@ pub fn store_oracle_set(
         members,
     };
     ORACLES.save(store, &config)?;
+    ORACLE_COUNT.save(store, &n)?;
     Ok(config)
 }
 

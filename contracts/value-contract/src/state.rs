@@ -19,6 +19,7 @@
 //! | `attestations` | (task, participant ‖ config version, oracle) | [`Attestation`] |
 //! | `report_rounds` | (task, round) | `()`: report rounds used |
 //! | `quorums` | template `min_quorum` | running tasks that need it |
+//! | `noracles` | — | the oracle set's size |
 
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Binary, Timestamp, Uint128};
@@ -339,6 +340,9 @@ pub struct Attestation {
 }
 
 pub const ORACLES: Item<OracleConfig> = Item::new("oracles");
+/// The current set's size, kept apart so that template and task creation
+/// check quorums without reading every member's key.
+pub const ORACLE_COUNT: Item<u32> = Item::new("noracles");
 pub const TEMPLATE_COUNT: Item<u64> = Item::new("ntpl");
 pub const TASK_COUNT: Item<u64> = Item::new("ntask");
 pub const TEMPLATES: Map<u64, Template> = Map::new("templates");

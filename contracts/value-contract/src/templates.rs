@@ -8,7 +8,7 @@ use crate::lifecycle::save_new_task;
 use crate::msg::{Durations, TaskParams, TaskTerms, TemplateMsg};
 use crate::state::{
     Task, TaskKind, TaskStatus, Template, MAX_DURATION, MAX_ORACLES, MAX_PARTICIPANTS,
-    MAX_TOLERANCE_BPS, ORACLES, TASK_COUNT, TEMPLATES, TEMPLATE_COUNT,
+    MAX_TOLERANCE_BPS, ORACLE_COUNT, TASK_COUNT, TEMPLATES, TEMPLATE_COUNT,
 };
 
 #[inline(never)]
@@ -90,11 +90,7 @@ pub fn set_template_active(
 /// effective quorum is the larger of it and the set's threshold, which is
 /// never above the set's size).
 fn check_quorum_reachable(deps: Deps, min_quorum: u32) -> Result<(), ContractError> {
-    let members = ORACLES
-        .may_load(deps.storage)?
-        .unwrap_or_default()
-        .members
-        .len() as u32;
+    let members = ORACLE_COUNT.may_load(deps.storage)?.unwrap_or_default();
     ensure!(
         min_quorum <= members,
         ContractError::QuorumUnreachable {
