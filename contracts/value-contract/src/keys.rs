@@ -217,8 +217,8 @@ mod tests {
             let ours = canonical_key(KeyScheme::Secp256k1, &Binary::from(bytes.clone()));
             let theirs = k256::PublicKey::from_sec1_bytes(&bytes);
             assert_eq!(ours.is_ok(), theirs.is_ok(), "x = {}", hex::encode(x));
-            if ours.is_err() {
-                assert_eq!(ours.unwrap_err(), off);
+            if let Err(e) = ours {
+                assert_eq!(e, off);
             }
             // A valid x with a wrong y is off the curve.
             let mut uncompressed = key(seed).to_encoded_point(false).as_bytes().to_vec();

@@ -102,7 +102,7 @@ impl Model {
                 return Err(t.wrong("submit_offer"));
             }
             Self::offer_terms(t.t.kind, price, cap, min)?;
-            if let Some((id, _)) = t.offers.iter().find(|(_, o)| &o.who == who) {
+            if let Some((id, _)) = t.offers.iter().find(|(_, o)| o.who == *who) {
                 return Err(ContractError::OfferExists {
                     task_id: t.id,
                     participant: who.to_string(),
@@ -142,7 +142,7 @@ impl Model {
     fn own_offer(t: &Task, who: &Addr) -> Res<u64> {
         t.offers
             .iter()
-            .find(|(_, o)| &o.who == who)
+            .find(|(_, o)| o.who == *who)
             .map(|(id, _)| *id)
             .ok_or(ContractError::NoOffer {
                 task_id: t.id,
@@ -416,7 +416,7 @@ impl Model {
         members: Vec<(Addr, usize)>,
         threshold: u32,
     ) -> Res {
-        if sender != &self.owner {
+        if *sender != self.owner {
             return Err(OwnershipError::NotOwner.into());
         }
         let n = members.len() as u32;
@@ -450,7 +450,7 @@ impl Model {
     }
 
     pub fn void(&mut self, i: usize, sender: &Addr) -> Res {
-        if sender != &self.owner {
+        if *sender != self.owner {
             return Err(OwnershipError::NotOwner.into());
         }
         self.with_task(i, |_, t| {

@@ -19,6 +19,9 @@ pub const MAX_OFFERS: usize = 64;
 
 pub type Res<T = ()> = Result<T, ContractError>;
 
+/// A proposal's assignment: (offer id, revision, units).
+pub type Assignment = (u64, u32, u32);
+
 #[derive(Clone, Debug)]
 pub struct Offer {
     pub who: Addr,
@@ -77,8 +80,8 @@ pub struct Task {
     pub sponsors: BTreeMap<Addr, (u128, bool)>,
     pub offers: BTreeMap<u64, Offer>,
     pub next_offer: u64,
-    /// Best proposal: (offer id, revision, units) list, units, cost.
-    pub proposal: Option<(Vec<(u64, u32, u32)>, u64, u128)>,
+    /// Best proposal: assignments, units, cost.
+    pub proposal: Option<(Vec<Assignment>, u64, u128)>,
     pub slots: BTreeMap<Addr, Slot>,
     pub released: BTreeSet<Addr>,
     pub round: u32,
@@ -466,10 +469,8 @@ impl Model {
                         }
                     }
                 }
-                Disputable => {
-                    if now >= t.dispute_start.unwrap() + t.t.dispute_secs {
-                        Self::finish(t, Settled);
-                    }
+                Disputable if now >= t.dispute_start.unwrap() + t.t.dispute_secs => {
+                    Self::finish(t, Settled);
                 }
                 _ => {}
             }

@@ -192,15 +192,15 @@ fn act(w: [u32; 14]) -> impl Strategy<Value = Act> {
     let t = 0usize..2;
     let wrong = prop::bool::weighted(0.1);
     prop_oneof![
-        w[0] => (t.clone(), 0usize..3, 1u128..200, wrong.clone())
+        w[0] => (t.clone(), 0usize..3, 1u128..200, wrong)
             .prop_map(|(t, s, amount, wrong_path)| Act::Contribute { t, s, amount, wrong_path }),
-        w[1] => (t.clone(), 0usize..5, terms(), prop::bool::weighted(0.85), paid(), wrong.clone())
+        w[1] => (t.clone(), 0usize..5, terms(), prop::bool::weighted(0.85), paid(), wrong)
             .prop_map(|(t, p, terms, valid, paid, wrong_path)| Act::Offer { t, p, terms, valid, paid, wrong_path }),
         w[2] => (t.clone(), 0usize..5, terms(), prop::bool::weighted(0.8))
             .prop_map(|(t, p, terms, valid)| Act::Revise { t, p, terms, valid }),
         w[3] => (t.clone(), 0usize..5).prop_map(|(t, p)| Act::Withdraw { t, p }),
         w[4] => (t.clone(), 1u8..32, any::<bool>()).prop_map(|(t, mask, at_min)| Act::Propose { t, mask, at_min }),
-        w[5] => (t.clone(), 0usize..5, aim(), paid(), wrong.clone())
+        w[5] => (t.clone(), 0usize..5, aim(), paid(), wrong)
             .prop_map(|(t, p, aim, paid, wrong_path)| Act::Confirm { t, p, aim, paid, wrong_path }),
         w[6] => (0usize..POOL, t.clone(), 1u8..32, aim(), prop::bool::weighted(0.75), prop::array::uniform5(any::<u8>()))
             .prop_map(|(o, t, mask, aim, honest, noise)| Act::Attest { o, t, mask, aim, honest, noise }),
