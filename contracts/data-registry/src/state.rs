@@ -37,15 +37,23 @@ pub struct Config {
     pub curation_registry: Option<Addr>,
     pub purchase_verifier: Option<Addr>,
     /// Configs stored before these two fields existed load with the
-    /// defaults, so no migration has to rewrite them.
-    #[serde(default = "default_min_rating_units")]
+    /// defaults, so no migration has to rewrite them; defaults are not
+    /// written either (create and update read the config: 3 gas per byte).
+    #[serde(
+        default = "default_min_rating_units",
+        skip_serializing_if = "is_default_min_rating_units"
+    )]
     pub min_rating_units: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_private_endpoints: bool,
 }
 
 fn default_min_rating_units() -> u64 {
     DEFAULT_MIN_RATING_UNITS
+}
+
+fn is_default_min_rating_units(units: &u64) -> bool {
+    *units == DEFAULT_MIN_RATING_UNITS
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");

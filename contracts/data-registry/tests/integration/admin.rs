@@ -256,6 +256,26 @@ fn defaults_and_configs_stored_before_the_new_fields() {
     assert_eq!(config.min_rating_units, DEFAULT_MIN_RATING_UNITS);
     assert_eq!(DEFAULT_MIN_RATING_UNITS, 100);
     assert!(!config.allow_private_endpoints);
+    // Defaults are not written: create and update read the config.
+    let raw = |suite: &crate::suite::Suite| {
+        let bytes = suite
+            .app
+            .wrap()
+            .query_wasm_raw(&suite.registry, b"config".as_slice())
+            .unwrap()
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    assert_eq!(
+        raw(&suite),
+        r#"{"listing_deposit":null,"curation_registry":null,"purchase_verifier":null}"#
+    );
+    let custom = SuiteBuilder::new()
+        .with_min_rating_units(3)
+        .allow_private_endpoints()
+        .build();
+    assert!(raw(&custom).ends_with(r#""min_rating_units":3,"allow_private_endpoints":true}"#));
+    assert_eq!(custom.config().min_rating_units, 3);
 
     // A config written before `min_rating_units` and
     // `allow_private_endpoints` existed loads with their defaults.

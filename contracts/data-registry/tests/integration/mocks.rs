@@ -26,10 +26,7 @@ fn listing_key(payer: &str, payee: &str, registry: &str, listing_id: u64) -> Str
 /// Sets what the mocks answer.
 pub enum MockExecuteMsg {
     /// What `is_listed` answers for `subject`.
-    Listed {
-        subject: String,
-        listed: bool,
-    },
+    Listed { subject: String, listed: bool },
     /// What `total_paid` answers (the registry no longer asks it).
     Paid {
         payer: String,
