@@ -91,13 +91,6 @@ impl SellerStream {
         }
     }
 
-    fn is_fresh(&self) -> bool {
-        self.acked == Position::default()
-            && self.unacked.is_empty()
-            && self.resend.is_empty()
-            && self.best.0 == 0
-    }
-
     /// The position after the last chunk sent.
     pub fn sent(&self) -> Position {
         self.position_at(u64::MAX)
@@ -211,7 +204,10 @@ pub struct SellerSession {
     /// Per-second billing: connection origin and seconds billed on it.
     origin_ms: u64,
     billed_conn: u64,
+    /// Since when the seller waits on the buyer, and whether for payment
+    /// (else for acknowledgement): the payment timeout runs from then.
     blocked_since: Option<u64>,
+    waiting_for_payment: bool,
     control: VecDeque<Control>,
     close_sent: bool,
 }
@@ -267,6 +263,7 @@ impl SellerSession {
             origin_ms: 0,
             billed_conn: 0,
             blocked_since: None,
+            waiting_for_payment: false,
             control: VecDeque::new(),
             close_sent: false,
         })
@@ -410,16 +407,9 @@ impl SellerSession {
         let mismatch = |reason: String| Err(SessionError::ResumeMismatch { reason });
         let s = &self.stream;
         let sent = self.sent;
-        let pos = match hello.resume {
-            None if s.is_fresh() => StreamPosition::default(),
-            None => {
-                return mismatch(format!(
-                    "a stream exists on this channel up to seq {}; resume from your position",
-                    sent.seq
-                ))
-            }
-            Some(p) => p,
-        };
+        // No position is position zero: a new stream, or one whose buyer
+        // received nothing yet (everything sent is sent again).
+        let pos = hello.resume.unwrap_or_default();
         if pos.seq < s.acked.seq || pos.seq > sent.seq {
             return mismatch(format!(
                 "seq {} outside the acknowledged {} to sent {}",
@@ -510,6 +500,7 @@ impl SellerSession {
         let sent = self.sent;
         let in_flight = sent.seq - s.acked.seq;
         if in_flight >= u64::from(self.cfg.max_in_flight) {
+            self.wait_since(now_ms, false);
             return Err(Blocked::InFlight {
                 in_flight,
                 max: self.cfg.max_in_flight,
@@ -566,8 +557,16 @@ impl SellerSession {
         Blocked::LimitReached { limit: self.limit }
     }
 
+    /// Starts the payment timer unless it runs already.
+    fn wait_since(&mut self, now_ms: u64, for_payment: bool) {
+        if self.blocked_since.is_none() {
+            self.blocked_since = Some(now_ms);
+            self.waiting_for_payment = for_payment;
+        }
+    }
+
     fn credit_blocked(&mut self, now_ms: u64, owed_after: u128, allowed: u128) -> Blocked {
-        self.blocked_since.get_or_insert(now_ms);
+        self.wait_since(now_ms, true);
         Blocked::Credit {
             owed_after,
             allowed,
@@ -691,6 +690,10 @@ impl SellerSession {
                     }));
                 }
                 self.stream.acknowledge(a.ack_seq);
+                // An acknowledgement ends a wait for acknowledgements, not for payment.
+                if !self.waiting_for_payment {
+                    self.blocked_since = None;
+                }
                 Ok(SellerEvent::Ack { ack_seq: a.ack_seq })
             }
             Frame::Close(c) => {
@@ -770,9 +773,10 @@ impl SellerSession {
         Ok(SellerEvent::Voucher(v))
     }
 
-    /// Advances time: closes with PAYMENT_TIMEOUT once the seller has been
-    /// out of credit for `payment_timeout_ms` without a voucher. The close
-    /// is graceful: a late final voucher is still accepted.
+    /// Advances time: closes with PAYMENT_TIMEOUT once the seller has
+    /// waited `payment_timeout_ms` on the buyer — out of credit with no
+    /// voucher, or at the in-flight limit with no acknowledgement. The
+    /// close is graceful: a late final voucher is still accepted.
     pub fn tick(&mut self, now_ms: u64) -> Result<(), SessionError> {
         if self.phase != Phase::Streaming {
             return Ok(());
@@ -826,7 +830,7 @@ impl SellerSession {
     pub fn limit(&self) -> u128 {
         self.limit
     }
-    /// Since when the seller waits for a voucher, out of credit.
+    /// Since when the seller waits on the buyer (payment timer).
     pub fn blocked_since(&self) -> Option<u64> {
         self.blocked_since
     }
