@@ -275,7 +275,7 @@ fn every_type_byte_and_length_is_handled() {
         ] {
             let mut b = vec![t];
             b.extend_from_slice(&(len as u32).to_be_bytes());
-            b.extend(std::iter::repeat(0u8).take(len));
+            b.extend_from_slice(&vec![0u8; len]);
             match decode(&b) {
                 Ok(frame) => assert_eq!(frame.to_vec().unwrap(), b),
                 Err(e) => {

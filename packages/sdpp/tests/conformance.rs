@@ -89,6 +89,12 @@ fn arb_action() -> impl Strategy<Value = Action> {
         .prop_map(Action::Inject),
         1 => Just(Action::BuyerCloses),
         1 => Just(Action::Duplicate),
+        1 => prop::sample::select(vec![
+            ErrorCode::ShuttingDown,
+            ErrorCode::Unavailable,
+            ErrorCode::Internal,
+        ])
+        .prop_map(Action::SellerCloses),
     ]
 }
 
@@ -288,6 +294,8 @@ fn random_schedules_reach_every_outcome() {
         ErrorCode::BadSequence,
         ErrorCode::BadUnits,
         ErrorCode::BadReceipt,
+        ErrorCode::ShuttingDown,
+        ErrorCode::Internal,
     ]
     .iter()
     .map(|c| c.as_u16())

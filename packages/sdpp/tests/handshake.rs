@@ -24,6 +24,9 @@ const SELLER_SECRET: [u8; 32] = [0x51; 32];
 const GATEWAY_SECRET: [u8; 32] = [0x47; 32];
 const NOW_S: u64 = 1_750_000_000;
 
+/// A change to a configuration or message, for table-driven cases.
+type Change<T> = Box<dyn Fn(&mut T)>;
+
 struct Setup {
     seller_cfg: SellerConfig,
     buyer_cfg: BuyerConfig,
@@ -252,7 +255,7 @@ fn the_offer_proves_the_listing_seller_and_binds_the_buyer_nonce() {
 #[test]
 fn the_buyer_refuses_offers_that_differ_from_the_chain() {
     let s = setup(Scheme::Ed25519);
-    let cases: Vec<(&str, Box<dyn Fn(&mut SellerConfig)>, ErrorCode)> = vec![
+    let cases: Vec<(&str, Change<SellerConfig>, ErrorCode)> = vec![
         (
             "price",
             Box::new(|c| c.price.amount = Amount(11)),
@@ -299,7 +302,7 @@ fn the_seller_refuses_hellos_it_cannot_serve() {
         f(&mut h);
         h.to_json()
     };
-    let cases: Vec<(Box<dyn Fn(&mut Hello)>, ErrorCode)> = vec![
+    let cases: Vec<(Change<Hello>, ErrorCode)> = vec![
         (Box::new(|h| h.listing_id = 2), ErrorCode::UnknownListing),
         (
             Box::new(|h| h.chain_id = "other-1".into()),
@@ -412,4 +415,85 @@ fn acceptance_is_checked_and_can_never_be_a_voucher() {
         s.key.verify_voucher(0, &good.0),
         Err(SignatureError::Invalid)
     );
+}
+
+#[test]
+fn configurations_are_validated() {
+    use wevalue_sdpp::ConfigError;
+    let s = setup(Scheme::Ed25519);
+    let seller = |f: &dyn Fn(&mut SellerConfig)| {
+        let mut c = s.seller_cfg.clone();
+        f(&mut c);
+        SellerSession::new(c, None).err()
+    };
+    let field = |e: Option<ConfigError>| match e {
+        Some(ConfigError::Invalid { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(seller(&|_| {}), None);
+    assert_eq!(
+        field(seller(&|c| c.price.amount = Amount(0))),
+        "price.amount"
+    );
+    // Per kilobyte, a 4,096-byte chunk can charge 5 units: a window of 4 could never send it.
+    assert_eq!(
+        field(seller(&|c| {
+            c.price.model = PricingModel::PerKilobyte;
+            c.credit_window = 4;
+        })),
+        "credit_window"
+    );
+    assert_eq!(
+        field(seller(&|c| c.price.amount = Amount(u128::MAX))),
+        "credit_window"
+    );
+    assert_eq!(field(seller(&|c| c.max_in_flight = 0)), "max_in_flight");
+    assert_eq!(field(seller(&|c| c.max_payload = 0)), "max_payload");
+    assert_eq!(
+        field(seller(&|c| c.max_payload = (1 << 20) + 1)),
+        "max_payload"
+    );
+    assert_eq!(
+        field(seller(&|c| c.payment_timeout_ms = 0)),
+        "payment_timeout_ms"
+    );
+    assert!(matches!(
+        SellerSession::new(s.seller_cfg.clone(), Some(SellerStream::new(1, 99))),
+        Err(ConfigError::StreamMismatch {
+            stored_channel: 99,
+            ..
+        })
+    ));
+    for pct in [0u8, 101] {
+        let mut c = s.buyer_cfg.clone();
+        c.pay_at_percent = pct;
+        assert_eq!(field(BuyerSession::new(c, None).err()), "pay_at_percent");
+    }
+}
+
+#[test]
+fn close_reasons_fit_the_frame_and_websocket_codes_follow() {
+    let s = setup(Scheme::Ed25519);
+    let mut seller = SellerSession::new(s.seller_cfg.clone(), None).unwrap();
+    // A long reason (the error text quotes the peer's listing id) is cut to 123 bytes.
+    let mut h = BuyerSession::new(s.buyer_cfg.clone(), None)
+        .unwrap()
+        .hello([1; 32]);
+    h.registry = format!("wasm1{}", "q".repeat(120));
+    let err = seller
+        .on_hello(&h.to_json(), [2; 32], &s.gateway)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnknownListing);
+    assert!(err.to_string().len() > 123);
+    let mut out = vec![];
+    seller.poll_transmit(0, &mut out);
+    let Frame::Close(c) = decode(&out).unwrap() else {
+        panic!("a close")
+    };
+    assert_eq!(c.reason.len(), 123);
+    assert!(c.reason.starts_with("this session serves registry"));
+    assert_eq!(c.code.ws_close_code(), 4200);
+    // Frames after the close are ignored, not answered.
+    assert_eq!(seller.on_frame(&out, &s.key), Ok(SellerEvent::Ignored));
+    assert_eq!(seller.poll_transmit(0, &mut out), None);
 }

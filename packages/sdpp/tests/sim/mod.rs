@@ -171,6 +171,8 @@ pub enum Action {
     /// The network (a proxy, a replaying seller) delivers the next frame
     /// to the buyer twice.
     Duplicate,
+    /// The gateway closes with this code.
+    SellerCloses(ErrorCode),
 }
 
 fn phase(p: Phase) -> Ph {
@@ -377,7 +379,7 @@ impl World {
                     let Some(bytes) = self.s2b.pop_front() else {
                         break;
                     };
-                    self.to_buyer(&bytes);
+                    self.deliver_to_buyer(&bytes);
                 }
             }
             Action::ToSeller(n) => {
@@ -385,7 +387,7 @@ impl World {
                     let Some(bytes) = self.b2s.pop_front() else {
                         break;
                     };
-                    self.to_seller(&bytes);
+                    self.deliver_to_seller(&bytes);
                 }
             }
             Action::Tick(ms) => {
@@ -402,6 +404,10 @@ impl World {
                 if let Some(f) = self.s2b.front().cloned() {
                     self.s2b.push_front(f);
                 }
+            }
+            Action::SellerCloses(code) => {
+                self.seller.close(code, "closing");
+                self.ms.close_now(code);
             }
             Action::BuyerCloses => {
                 self.buyer.close(ErrorCode::Normal, "done");
@@ -454,7 +460,7 @@ impl World {
         ok
     }
 
-    fn to_buyer(&mut self, bytes: &[u8]) {
+    fn deliver_to_buyer(&mut self, bytes: &[u8]) {
         let frame = frame::decode(bytes).expect("valid frames in the queue");
         let expected = match frame {
             Frame::Data(d) => self
@@ -484,7 +490,7 @@ impl World {
         }
     }
 
-    fn to_seller(&mut self, bytes: &[u8]) {
+    fn deliver_to_seller(&mut self, bytes: &[u8]) {
         let frame = frame::decode(bytes).expect("valid frames in the queue");
         let expected = match frame {
             Frame::Voucher(v) => self.ms.on_voucher(
@@ -553,7 +559,7 @@ impl World {
         })
         .to_vec()
         .unwrap();
-        self.to_seller(&bytes);
+        self.deliver_to_seller(&bytes);
     }
 
     fn greedy(&mut self) {

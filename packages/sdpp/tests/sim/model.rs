@@ -369,6 +369,21 @@ impl MSeller {
         self.refuse(ErrorCode::UnexpectedFrame)
     }
 
+    /// The gateway closes (shutting down, source unavailable).
+    pub fn close_now(&mut self, code: ErrorCode) {
+        if self.phase == Ph::Closed {
+            return;
+        }
+        self.close(
+            code,
+            if graceful(code) {
+                Ph::Closing
+            } else {
+                Ph::Closed
+            },
+        );
+    }
+
     pub fn tick(&mut self, now: u64) -> Option<ErrorCode> {
         if self.phase != Ph::Streaming {
             return None;
