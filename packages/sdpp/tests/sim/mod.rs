@@ -523,17 +523,20 @@ impl World {
         self.buyer_pays = true;
         for _ in 0..400 {
             if !self.streaming() {
-                let paid_up = self.mb.paid == self.mb.owed() && self.ms.best == self.mb.paid;
-                let complete = self.mb.received() == self.ms.sent();
-                let quiet = self.s2b.is_empty() && self.b2s.is_empty();
-                if self.limit_reached && paid_up && complete && quiet {
-                    return;
-                }
                 self.apply(&Action::ToBuyer(u8::MAX));
                 self.apply(&Action::ToSeller(u8::MAX));
-                if !self.streaming() && self.s2b.is_empty() && self.b2s.is_empty() {
-                    self.apply(&Action::Disconnect);
+                let quiet = self.s2b.is_empty() && self.b2s.is_empty();
+                if self.streaming() || !quiet {
+                    continue;
                 }
+                // The session is over: done if the limit ended the stream
+                // with everything sent received and paid, else resume.
+                let paid_up = self.mb.paid == self.mb.owed() && self.ms.best == self.mb.paid;
+                let complete = self.mb.received() == self.ms.sent();
+                if self.limit_reached && paid_up && complete {
+                    return;
+                }
+                self.apply(&Action::Disconnect);
                 continue;
             }
             self.apply(&Action::Produce(u8::MAX));
