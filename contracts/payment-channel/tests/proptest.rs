@@ -128,9 +128,18 @@ enum Op {
     },
     Finalize {
         ch: usize,
+        /// First advance to the channel's end of challenge period plus
+        /// this many seconds, if that is ahead (probes the edge).
+        at_edge: Option<i64>,
     },
     Advance {
         secs: u64,
+    },
+    /// Advance to a closing channel's end of challenge period plus `offset`
+    /// seconds (if that is still ahead): probes the window's edges.
+    Approach {
+        ch: usize,
+        offset: i64,
     },
     Watchtower {
         payee: usize,
@@ -150,6 +159,13 @@ enum Op {
         which: usize,
         fate: usize,
         lose: bool,
+    },
+    /// A callback the contract must ignore: a replay of a settled packet
+    /// (`replay`), or a packet of a sequence it never sent on its channel.
+    Stray {
+        which: usize,
+        fate: usize,
+        replay: bool,
     },
     Confirm {
         which: usize,
@@ -209,7 +225,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(payer, payee, asset, amount, scheme, period, listing)| Op::Open { payer, payee, asset, amount, scheme, period, listing }),
         2 => (ch(), 0..2_000u128, prop_oneof![6 => Just(Who::Payer), 1 => Just(Who::Stranger)], prop::bool::weighted(0.9))
             .prop_map(|(ch, amount, who, right_denom)| Op::TopUp { ch, amount, who, right_denom }),
-        10 => (ch(), delta.clone(), prop::bool::weighted(0.08), who(), lock, expiry.clone(), prop::option::weighted(0.25, prop_oneof![5 => Just(0usize), 1 => Just(1usize)]))
+        10 => (ch(), delta.clone(), prop::bool::weighted(0.08), who(), lock, expiry.clone(), prop::option::weighted(0.35, prop_oneof![5 => Just(0usize), 1 => Just(1usize)]))
             .prop_map(|(ch, delta, forged, who, lock, expiry, ibc)| Op::Claim { ch, delta, forged, who, lock, expiry, ibc }),
         3 => (ch(), delta.clone(), who(), expiry, prop::bool::weighted(0.9), prop::bool::weighted(0.05))
             .prop_map(|(ch, delta, who, expiry, locked, forged)| Op::Lodge { ch, delta, who, expiry, locked, forged }),
@@ -217,39 +233,52 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(items, mixed, tower, ibc, duplicates)| Op::Batch { items, mixed, tower, ibc, duplicates }),
         1 => (ch(), prop::option::of(0..2_000u128), prop::bool::weighted(0.9)).prop_map(|(ch, delta, by_payee)| Op::Close { ch, delta, by_payee }),
         2 => (ch(), prop::bool::weighted(0.9)).prop_map(|(ch, by_payer)| Op::StartClose { ch, by_payer }),
-        2 => ch().prop_map(|ch| Op::Finalize { ch }),
+        3 => (ch(), prop::option::weighted(0.5, -2i64..2)).prop_map(|(ch, at_edge)| Op::Finalize { ch, at_edge }),
         3 => prop_oneof![1..600u64, 3_000..8_000u64].prop_map(|secs| Op::Advance { secs }),
+        2 => (ch(), -3i64..3).prop_map(|(ch, offset)| Op::Approach { ch, offset }),
         2 => (0..2usize, prop::bool::weighted(0.8)).prop_map(|(payee, authorize)| Op::Watchtower { payee, authorize }),
         1 => (prop::bool::weighted(0.8), prop::option::of(prop_oneof![Just(30u64), Just(600), Just(3_600), Just(7_200)]), prop::option::of(prop_oneof![Just(3_600u64), Just(86_400), Just(100 * 86_400)]), prop::option::of(0..60u32))
             .prop_map(|(by_owner, min, max, batch)| Op::Config { by_owner, min, max, batch }),
         1 => (prop::option::of(prop::bool::weighted(0.7)), prop::option::of((0..2usize, any::<bool>()))).prop_map(|(cw20, channel)| Op::Allowlist { cw20, channel }),
-        4 => (0..4usize, 0..5usize, prop::bool::weighted(0.15)).prop_map(|(which, fate, lose)| Op::Settle { which, fate, lose }),
+        5 => (0..4usize, 0..5usize, prop::bool::weighted(0.25)).prop_map(|(which, fate, lose)| Op::Settle { which, fate, lose }),
         1 => (0..4usize, prop::bool::weighted(0.8)).prop_map(|(which, by_payee)| Op::Confirm { which, by_payee }),
+        2 => (0..4usize, 0..5usize, any::<bool>()).prop_map(|(which, fate, replay)| Op::Stray { which, fate, replay }),
         1 => (0..2usize, 0..3usize).prop_map(|(payee, denom)| Op::Withdraw { payee, denom }),
         2 => (0..2usize, prop_oneof![4 => Just(0usize), 1 => Just(1usize)], prop::bool::weighted(0.15)).prop_map(|(payer, sender, revoke)| Op::HubAuth { payer, sender, revoke }),
         2 => (prop_oneof![4 => Just(0usize), 1 => Just(1usize)], 0..2usize, 0..2usize, amount, prop::option::weighted(0.3, 1..3u64))
             .prop_map(|(sender, payer, payee, amount, listing)| Op::HubOpen { sender, payer, payee, amount, listing }),
         1 => (0..2usize, ch(), 0..1_000u128).prop_map(|(sender, ch, amount)| Op::HubTopUp { sender, ch, amount }),
-        1 => (0..3usize, 1..500u128).prop_map(|(asset, amount)| Op::Donate { asset, amount }),
-        1 => (0..4usize, prop::bool::weighted(0.8)).prop_map(|(asset, by_owner)| Op::Sweep { asset, by_owner }),
+        2 => (0..3usize, 1..500u128).prop_map(|(asset, amount)| Op::Donate { asset, amount }),
+        2 => (0..4usize, prop::bool::weighted(0.8)).prop_map(|(asset, by_owner)| Op::Sweep { asset, by_owner }),
     ]
 }
 
 /// A run: a few opens, then anything.
 fn ops() -> impl Strategy<Value = Vec<Op>> {
-    let open = (0..2usize, 0..2usize, 0..3usize, 0..3usize).prop_map(|(payer, payee, asset, scheme)| Op::Open {
-        payer,
-        payee,
-        asset: if asset == 2 { AssetSel::Cw20 } else { AssetSel::Native(asset) },
-        amount: 5_000,
-        scheme,
-        period: None,
-        listing: None,
-    });
-    (prop::collection::vec(open, 1..4), prop::collection::vec(op(), 1..60)).prop_map(|(mut a, b)| {
-        a.extend(b);
-        a
-    })
+    let open =
+        (0..2usize, 0..2usize, 0..3usize, 0..3usize).prop_map(|(payer, payee, asset, scheme)| {
+            Op::Open {
+                payer,
+                payee,
+                asset: if asset == 2 {
+                    AssetSel::Cw20
+                } else {
+                    AssetSel::Native(asset)
+                },
+                amount: 5_000,
+                scheme,
+                period: None,
+                listing: None,
+            }
+        });
+    (
+        prop::collection::vec(open, 1..4),
+        prop::collection::vec(op(), 1..60),
+    )
+        .prop_map(|(mut a, b)| {
+            a.extend(b);
+            a
+        })
 }
 
 /// What a run reached.
@@ -275,6 +304,8 @@ struct Run {
     cov: Coverage,
     registry: Addr,
     mallory: VoucherSigner,
+    /// Packets whose callback already ran or was lost (for replays).
+    settled: Vec<cosmwasm_std::IbcPacket>,
 }
 
 fn signer(scheme: VoucherScheme, label: &str) -> VoucherSigner {
@@ -298,7 +329,11 @@ impl Run {
         }
         let mut m = Model::new();
         m.allowed_channels.insert(IBC_CHANNELS[0].into());
-        for who in PAYERS.iter().chain(&PAYEES).chain(&["stranger", "tower", "owner"]) {
+        for who in PAYERS
+            .iter()
+            .chain(&PAYEES)
+            .chain(&["stranger", "tower", "owner"])
+        {
             m.addrs.insert(who.to_string(), sim.addr(who).to_string());
         }
         let registry = sim.addr("registry");
@@ -308,6 +343,7 @@ impl Run {
             cov: Coverage::default(),
             registry,
             mallory: signer(VoucherScheme::Ed25519, "mallory"),
+            settled: vec![],
         }
     }
 
@@ -428,7 +464,7 @@ proptest! {
 
 #[test]
 fn random_runs_cover_every_feature() {
-    const RUNS: usize = 48;
+    const RUNS: usize = 64;
     let strategy = ops();
     let mut runner = TestRunner::deterministic();
     let mut total = Coverage::default();

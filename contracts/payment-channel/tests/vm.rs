@@ -478,7 +478,7 @@ fn claim_pages_in_the_vm() {
 fn ibc_payout_reply_and_callbacks_in_the_vm() {
     use cosmwasm_std::{
         IbcAckCallbackMsg, IbcAcknowledgement, IbcEndpoint, IbcMsg, IbcPacket,
-        IbcSourceCallbackMsg, IbcTimeout, MsgResponse, Reply, SubMsgResponse, SubMsgResult,
+        IbcSourceCallbackMsg, MsgResponse, Reply, SubMsgResponse, SubMsgResult,
     };
     use payment_channel::ibc::payout::CALLBACK_GAS_LIMIT;
     use payment_channel::msg::{CreditResponse, Payout};

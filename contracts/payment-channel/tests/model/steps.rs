@@ -59,9 +59,12 @@ fn resolve(r: &Run, op: &Op) -> Op {
         | Op::Lodge { ch, .. }
         | Op::Close { ch, .. }
         | Op::StartClose { ch, .. }
-        | Op::Finalize { ch }
+        | Op::Finalize { ch, .. }
+        | Op::Approach { ch, .. }
         | Op::HubTopUp { ch, .. } => *ch = r.pick(*ch),
-        Op::Batch { items, duplicates, .. } => {
+        Op::Batch {
+            items, duplicates, ..
+        } => {
             let mut seen = std::collections::BTreeSet::new();
             let keep_duplicates = *duplicates;
             items.retain_mut(|(ch, _, _)| {
@@ -566,8 +569,19 @@ fn step(r: &mut Run, op: &Op) -> Result<(), TestCaseError> {
             }
             got.is_ok()
         }
-        Op::Finalize { ch } => {
+        Op::Finalize { ch, at_edge } => {
             let id = *ch as u64 + 1;
+            let edge =
+                r.m.channels
+                    .get(*ch)
+                    .and_then(|c| c.finalize_after)
+                    .zip(*at_edge)
+                    .map(|(f, o)| f as i64 + o)
+                    .filter(|t| *t > now as i64);
+            if let Some(t) = edge {
+                r.sim.advance(t as u64 - now);
+            }
+            let now = r.sim.now();
             let want = (|| {
                 let c = r.m.channel(*ch)?;
                 if c.closed {
@@ -600,6 +614,17 @@ fn step(r: &mut Run, op: &Op) -> Result<(), TestCaseError> {
         }
         Op::Advance { secs } => {
             r.sim.advance(*secs);
+            return Ok(());
+        }
+        Op::Approach { ch, offset } => {
+            let target =
+                r.m.channels
+                    .get(*ch)
+                    .and_then(|c| c.finalize_after)
+                    .map(|f| f as i64 + offset);
+            if let Some(target) = target.filter(|t| *t > now as i64) {
+                r.sim.advance(target as u64 - now);
+            }
             return Ok(());
         }
         Op::Watchtower { payee, authorize } => {
@@ -729,6 +754,8 @@ fn step(r: &mut Run, op: &Op) -> Result<(), TestCaseError> {
             let fate = FATES[*fate];
             let sequence = r.sim.in_flight[i].packet.sequence;
             if *lose {
+                // A lost callback never reaches the contract, then or later
+                // (IBC acknowledges a packet once), so it is no replay source.
                 let f = r.sim.lose_callback(i, fate);
                 if fate.refunds() {
                     *r.m.surplus
@@ -738,12 +765,35 @@ fn step(r: &mut Run, op: &Op) -> Result<(), TestCaseError> {
                 r.cov.lost_callbacks += 1;
                 return Ok(());
             }
+            r.settled.push(r.sim.in_flight[i].packet.clone());
             let got = r.sim.settle(i, fate);
             agree(op, &got, &Ok(()))?;
             r.m.settle(sequence, fate.refunds());
             if fate.refunds() {
                 r.cov.ibc_refunds += 1;
             }
+            true
+        }
+        Op::Stray {
+            which,
+            fate,
+            replay,
+        } => {
+            let packet = if *replay {
+                r.settled.get(which % r.settled.len().max(1)).cloned()
+            } else {
+                r.sim.in_flight.first().map(|f| {
+                    let mut p = f.packet.clone();
+                    p.sequence += 1_000 + *which as u64;
+                    p
+                })
+            };
+            let Some(packet) = packet else {
+                return Ok(());
+            };
+            let got = r.sim.callback(packet, FATES[*fate]);
+            agree(op, &got, &Ok(()))?;
+            // Nothing changes: the invariants after this step check it.
             true
         }
         Op::Confirm { which, by_payee } => {

@@ -5,6 +5,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
+use wevalue_voucher::Hashlock;
 
 /// Migrations of the `watchtower` component (index + 1 = version).
 pub(crate) const MIGRATIONS: &[&str] = &[r#"
@@ -70,7 +71,7 @@ pub struct VoucherRow {
     /// Cumulative amount.
     pub amount: u128,
     /// sha256 hashlock, if conditional.
-    pub hashlock: Option<Vec<u8>>,
+    pub hashlock: Option<Hashlock>,
     /// Expiry (unix seconds), if any.
     pub expiry: Option<u64>,
     /// The payer's signature.
@@ -129,7 +130,17 @@ pub(crate) fn voucher_row(r: &Row<'_>) -> rusqlite::Result<VoucherRow> {
         channel_id: r.get::<_, i64>(0)? as u64,
         payee: r.get(1)?,
         amount: parse_u128(&amount)?,
-        hashlock: r.get(3)?,
+        hashlock: r
+            .get::<_, Option<Vec<u8>>>(3)?
+            .map(|h| Hashlock::try_from(h.as_slice()))
+            .transpose()
+            .map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    3,
+                    rusqlite::types::Type::Blob,
+                    Box::new(e),
+                )
+            })?,
         expiry: r.get::<_, Option<i64>>(4)?.map(|e| e as u64),
         signature: r.get(5)?,
         received_at: r.get::<_, i64>(6)? as u64,

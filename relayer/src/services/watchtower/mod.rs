@@ -47,7 +47,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tokio::sync::watch;
 use tracing::{debug, info, info_span, warn, Instrument};
-use wevalue_voucher::{Voucher, VoucherScheme};
+use wevalue_voucher::{Hashlock, Voucher, VoucherScheme};
 
 use crate::chain::{query_smart, Chain, ChainMsg};
 use crate::error::{ChainError, StoreError};
@@ -301,7 +301,7 @@ impl Candidate {
 fn signed_voucher(row: &VoucherRow) -> SignedVoucher {
     SignedVoucher {
         amount: Uint128::new(row.amount),
-        hashlock: row.hashlock.clone().map(HexBinary::from),
+        hashlock: row.hashlock,
         expiry: row.expiry,
         signature: Binary::from(row.signature.clone()),
     }
@@ -505,11 +505,13 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
                 req.signature.len()
             )));
         }
-        if let Some(lock) = &req.hashlock {
-            if lock.len() != 32 {
-                return Err(E::malformed("hashlock must be 32 bytes (sha256)"));
-            }
-        }
+        let hashlock = match &req.hashlock {
+            Some(lock) => Some(
+                Hashlock::try_from(lock.as_slice())
+                    .map_err(|_| E::malformed("hashlock must be 32 bytes (sha256)"))?,
+            ),
+            None => None,
+        };
         match (&req.hashlock, &req.preimage) {
             (None, Some(_)) => return Err(E::malformed("a preimage needs a hashlock")),
             (Some(lock), Some(p)) => check_preimage(lock, p)?,
@@ -551,7 +553,7 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
             contract: self.contract.clone(),
             channel_id: id,
             amount: req.amount,
-            hashlock: req.hashlock.clone(),
+            hashlock,
             expiry: req.expiry,
         };
         wevalue_voucher::sign::verify(
@@ -567,7 +569,7 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
             channel_id: id,
             payee: view.payee.clone(),
             amount,
-            hashlock: req.hashlock.as_ref().map(|h| h.to_vec()),
+            hashlock,
             expiry: req.expiry,
             signature: req.signature.to_vec(),
             received_at: self.now(),
@@ -888,7 +890,7 @@ impl<C: Chain + ?Sized + 'static> Watchtower<C> {
                 let p = self
                     .store
                     .with_conn("watchtower: reading a preimage", |conn| {
-                        db::load_preimage(conn, lock)
+                        db::load_preimage(conn, lock.as_ref())
                     })?;
                 match p {
                     Some(p) => Some(p),
@@ -1266,7 +1268,7 @@ fn store_best(
                     && best.expiry == row.expiry;
                 if same {
                     if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-                        put_preimage(&tx, lock, p, now)?;
+                        put_preimage(&tx, lock.as_ref(), p, now)?;
                     }
                     tx.commit()?;
                     return Ok(Ok(best.clone()));
@@ -1300,7 +1302,7 @@ fn store_best(
                     row.channel_id as i64,
                     row.payee,
                     row.amount.to_string(),
-                    row.hashlock,
+                    row.hashlock.as_ref().map(|h| h.as_bytes().as_slice()),
                     row.expiry.map(|e| e as i64),
                     row.signature,
                     row.received_at as i64,
@@ -1311,7 +1313,7 @@ fn store_best(
                 ],
             )?;
             if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-                put_preimage(&tx, lock, p, now)?;
+                put_preimage(&tx, lock.as_ref(), p, now)?;
             }
             let stored = db::load_voucher(&tx, chain_id, contract, row.channel_id)?;
             tx.commit()?;
