@@ -5,12 +5,17 @@
 # machines: std is built for wasm32 with build-std. Its target spec names a
 # linker `rust-lld` that no Debian package puts on PATH, so the linker is
 # named explicitly: LLVM's wasm-ld from the `lld-22` package.
-DEBIAN_PACKAGES="rustc-web cargo-web rust-web-src lld-22 binaryen python3"
+# Also: curl and rsync (scripts), mosquitto (the MQTT broker the data
+# gateway reads), chromium (browser tests). Hermes' own build dependencies
+# are installed by ci/install-hermes.sh.
+DEBIAN_PACKAGES="rustc-web cargo-web rust-web-src lld-22 binaryen python3 curl rsync mosquitto chromium"
 WASM_RUSTC=/usr/bin/rustc
 WASM_CARGO=/usr/bin/cargo
 WASM_RUST_SRC=/usr/lib/rustlib/src/rust/library
 WASM_LINKER=/usr/bin/wasm-ld-22
 COSMWASM_CHECK_VERSION="2.2.10"
+HERMES_VERSION="1.13.2"
+HERMES="$HOME/.cargo/bin/hermes"
 CAPABILITIES="$(tr -d '[:space:]' < ci/capabilities.txt)"
 # Contracts that are built to wasm.
 CONTRACTS="data-registry payment-channel token-curated-registry value-contract"

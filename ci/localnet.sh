@@ -7,6 +7,9 @@
 #   ci/localnet.sh status              heights, endpoints, pids
 #   ci/localnet.sh reset               down, then delete the chains' state
 #
+# With both chains up, `up` also creates (once) the ICS-20 transfer channel
+# between them with Hermes.
+#
 # Chains (ports on 127.0.0.1):
 #   wevalue-city-1  the city chain: staking denom ustake; RPC 26657, gRPC 9090
 #   wevalue-hub-1   the settlement hub: staking denom uhub and a stable denom
@@ -60,13 +63,9 @@ init_chain() { # chain
   home=$(home_of "$c")
   rm -rf "$home"; mkdir -p "$home"
   wasmd_ init "wevalue-$c" --chain-id "$id" --default-denom "$denom" --home "$home" >/dev/null 2>&1
-  # Every actor funded in the staking denom (and the hub's stable denom).
-  local coins="${FUND}${denom}"
-  [ -n "$extra" ] && coins="$coins,${FUND}${extra}"
-  python3 -c 'import json,sys; [print(a["name"], a["address"]) for a in json.load(open(sys.argv[1]))["actors"]]' "$ACCOUNTS" |
-    while read -r name addr; do
-      wasmd_ genesis add-genesis-account "$addr" "$coins" --home "$home" >/dev/null
-    done
+  # Every actor funded in the staking denom (and the hub's stable denom),
+  # written into the genesis in one pass (52 CLI calls take a minute).
+  python3 ci/localnet/fund.py "$home/config/genesis.json" "$ACCOUNTS" "$FUND" "$denom" $extra
   local vmn
   vmn=$(python3 -c 'import json,sys; print(next(a["mnemonic"] for a in json.load(open(sys.argv[1]))["actors"] if a["name"]=="validator"))' "$ACCOUNTS")
   echo "$vmn" | wasmd_ keys add validator --recover --keyring-backend test --home "$home" >/dev/null 2>&1
@@ -115,6 +114,43 @@ json.dump(info, open(f"{root}/localnet.json", "w"), indent=2)
 PY
 }
 
+# The IBC transfer channel between the two chains, created once with Hermes
+# (clients, connection, channel handshake) and recorded in
+# .localnet/hermes/channel.json. Relaying packets afterwards is the job of
+# the relayer daemon's supervised `hermes start`, not of this script.
+HERMES_HOME="$ROOT/hermes"
+hermes_() { "$HERMES" --config "$HERMES_HOME/config.toml" "$@"; }
+ibc_channel() {
+  ci/install-hermes.sh >/dev/null
+  mkdir -p "$HERMES_HOME/keys"
+  sed -e "s#@HOME@#$HERMES_HOME#g" -e "s#@REST_PORT@#3000#g" -e "s#@TELEMETRY_PORT@#3001#g" \
+    ci/localnet/hermes.toml.in > "$HERMES_HOME/config.toml"
+  if [ -f "$HERMES_HOME/channel.json" ]; then return 0; fi
+  local mn="$HERMES_HOME/hermes.mnemonic"
+  python3 -c 'import json,sys; print(next(a["mnemonic"] for a in json.load(open(sys.argv[1]))["actors"] if a["name"]=="hermes"))' "$ACCOUNTS" > "$mn"
+  chmod 600 "$mn"
+  for id in wevalue-city-1 wevalue-hub-1; do
+    hermes_ keys add --chain "$id" --mnemonic-file "$mn" --overwrite >/dev/null
+  done
+  log "creating the IBC transfer channel (clients, connection, channel handshake)"
+  local t0 out; t0=$(date +%s)
+  out=$(hermes_ --json create channel --a-chain wevalue-city-1 --b-chain wevalue-hub-1 \
+    --a-port transfer --b-port transfer --new-client-connection --yes 2>"$HERMES_HOME/create.log" | tail -n 1)
+  python3 - "$out" "$HERMES_HOME/channel.json" <<'PY' || { tail -n 20 "$HERMES_HOME/create.log" >&2; die "hermes could not create the channel"; }
+import json, sys
+res = json.loads(sys.argv[1])
+assert res.get("status") == "success", res
+r = res["result"]
+a, b = r["a_side"], r["b_side"]
+json.dump({"city": {"chain_id": a["chain_id"], "client_id": a["client_id"], "connection_id": a["connection_id"],
+                    "port_id": a["port_id"], "channel_id": a["channel_id"]},
+           "hub": {"chain_id": b["chain_id"], "client_id": b["client_id"], "connection_id": b["connection_id"],
+                   "port_id": b["port_id"], "channel_id": b["channel_id"]}},
+          open(sys.argv[2], "w"), indent=2)
+PY
+  log "channel created in $(( $(date +%s) - t0 ))s: $(tr -d '\n ' < "$HERMES_HOME/channel.json")"
+}
+
 chains_of() { case "${1:-city}" in city) echo city ;; hub) echo hub ;; all) echo "city hub" ;; *) die "unknown chain '$1' (city|hub|all)" ;; esac; }
 
 cmd=${1:-status}
@@ -126,11 +162,21 @@ case "$cmd" in
     sel=$(chains_of "${2:-city}")
     for c in $sel; do start_chain "$c"; done
     for c in $sel; do await_chain "$c"; done
+    if running city && running hub; then ibc_channel; fi
     args=()
     for c in city hub; do
       running "$c" && args+=("$c:$(chain_param "$c" id):$(chain_param "$c" denom):$(rpc_port "$c"):$(grpc_port "$c"):$(chain_param "$c" gas)")
     done
     describe "${args[@]}"
+    if [ -f "$HERMES_HOME/channel.json" ]; then
+      python3 - "$ROOT/localnet.json" "$HERMES_HOME" <<'PY'
+import json, sys
+path, home = sys.argv[1], sys.argv[2]
+info = json.load(open(path))
+info["ibc"] = {"transfer": json.load(open(f"{home}/channel.json")), "hermes_config": f"{home}/config.toml"}
+json.dump(info, open(path, "w"), indent=2)
+PY
+    fi
     log "localnet up in $(( ($(date +%s%N) - t0) / 1000000 )) ms: $ROOT/localnet.json"
     ;;
   down)

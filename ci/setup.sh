@@ -45,6 +45,12 @@ if ! cargo install --list | grep -q "^cosmwasm-check v$COSMWASM_CHECK_VERSION:";
   log "installing cosmwasm-check $COSMWASM_CHECK_VERSION (compiles wasmer: a few minutes)"
   cargo install --locked --quiet "cosmwasm-check@$COSMWASM_CHECK_VERSION"
 fi
+# The chain node of the localnet (ci/localnet.sh): wasmd, built from the Go
+# module proxy once per machine and version (ci/install-wasmd.sh).
+ci/install-wasmd.sh >/dev/null
+# Hermes (IBC) is a half-hour build that only the two-chain localnet needs:
+# ci/install-hermes.sh, run by `ci/localnet.sh up all` on first use.
+
 # CosmJS, for the relayer's byte-for-byte signing cross-check (npm ci,
 # skipped while node_modules matches the lock file).
 relayer/tests/cosmjs/setup.sh
@@ -68,4 +74,8 @@ probe="$TARGET_DIR/wasm-probe/wasm32-unknown-unknown/release/wasm_probe.wasm"
 python3 ci/check-exports.py "$probe" probe >/dev/null || die "the probe wasm lacks its export"
 wasm-opt -Os "$probe" -o "$TARGET_DIR/wasm-probe/probe.opt.wasm" || die "wasm-opt cannot read the probe wasm"
 
-log "setup complete: $($WASM_RUSTC --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION, $(host_clippy --version)"
+"$WASMD" version >/dev/null 2>&1 || die "wasmd ($WASMD) does not run: run ci/install-wasmd.sh and read its error"
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || die "mosquitto is missing (Debian package mosquitto)"
+[ -x /usr/bin/chromium ] || die "chromium is missing (Debian package chromium)"
+
+log "setup complete: $($WASM_RUSTC --version), $(wasm-opt --version), cosmwasm-check $COSMWASM_CHECK_VERSION, $(host_clippy --version), wasmd $("$WASMD" version 2>&1)"

@@ -4,6 +4,7 @@
 usage: patch.py HOME CHAIN RPC_PORT P2P_PORT GRPC_PORT API_PORT MIN_GAS_PRICE
 
 config.toml (CometBFT 0.38): loopback ports, ~300 ms blocks, kv tx indexer,
+RPC open to browsers (CORS),
 no pprof or Prometheus listener (two chains would collide on their ports).
 app.toml (Cosmos SDK 0.53): minimum gas price, gRPC on loopback, REST off.
 genesis.json: short governance periods, wasm uploads open to everybody.
@@ -40,6 +41,8 @@ set_keys(f"{home}/config/config.toml", {
     ("", "moniker"): f'"wevalue-{chain}"',
     ("rpc", "laddr"): f'"tcp://127.0.0.1:{rpc}"',
     ("rpc", "pprof_laddr"): '""',
+    # The web app calls the RPC from the browser (another origin).
+    ("rpc", "cors_allowed_origins"): '["*"]',
     ("rpc", "max_body_bytes"): "4000000",
     ("p2p", "laddr"): f'"tcp://127.0.0.1:{p2p}"',
     ("p2p", "addr_book_strict"): "false",

@@ -41,6 +41,7 @@ async fn open(b: &Bench, payer: &EmbeddedClient, key: &VoucherSigner) -> Res<u64
         pubkey: Binary::from(key.public_key()),
         scheme: key.scheme(),
         challenge_period: None,
+        listing: None,
     });
     let out = execute(payer, &b.contract, &msg, coins(1_000_000_000, DENOM), T).await?;
     Ok(find_attr(&out.events, "wasm", "channel_id")

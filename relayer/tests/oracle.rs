@@ -30,6 +30,8 @@ use value_contract::msg::{
 use value_contract::state::{TaskKind, TaskStatus};
 
 const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+/// The template's offer deposit (back when the household confirms).
+const OFFER_DEPOSIT: u128 = 10;
 
 /// A chain with the value contract, its oracle set and a clock-driven task.
 struct Env {
@@ -121,6 +123,7 @@ async fn env(mode: BlockMode, oracles: usize, threshold: u32, min_quorum: u32) -
         min_quorum,
         tolerance_bps: 0,
         max_participants: 16,
+        offer_deposit: Uint128::new(OFFER_DEPOSIT),
     };
     let out = relayer::chain::execute(
         &deployer,
@@ -231,6 +234,10 @@ impl Env {
         for h in households {
             let c = self.household(h).await;
             addrs.push(c.sender().to_string());
+            self.chain
+                .fund(c.sender(), coins(OFFER_DEPOSIT, DENOM))
+                .await
+                .unwrap();
             self.exec(
                 &c,
                 &ExecuteMsg::SubmitOffer {
@@ -240,7 +247,7 @@ impl Env {
                     min_units: 1,
                     reputation_ref: None,
                 },
-                0,
+                OFFER_DEPOSIT,
             )
             .await;
         }

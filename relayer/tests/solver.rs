@@ -20,15 +20,17 @@ use relayer::services::solver::{
 use relayer::store::{OutboxStatus, Store};
 use value_contract::msg::{
     Assignment, DurationOverrides, Durations, ExecuteMsg, InstantiateMsg, MatchingResponse,
-    QueryMsg, TaskParams, TaskResponse, TemplateMsg,
+    OracleMemberMsg, OracleSetMsg, QueryMsg, TaskParams, TaskResponse, TemplateMsg,
 };
-use value_contract::state::{TaskKind, TaskStatus};
+use value_contract::state::{KeyScheme, TaskKind, TaskStatus};
 use wevalue_common::asset::AssetInfoUnchecked;
 
 const CHAIN: &str = "wevalue-test";
 const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 /// Funding window (seconds of real time: the embedded chain's clock is the wall clock).
 const FUNDING_SECS: u64 = 3;
+/// The template's offer deposit.
+const OFFER_DEPOSIT: u128 = 10;
 
 struct Fixture {
     chain: EmbeddedChain,
@@ -46,9 +48,17 @@ async fn fixture() -> Fixture {
         })
         .await
         .unwrap();
+    // A template's quorum must be reachable: one (unused) oracle.
     let msg = serde_json::to_value(InstantiateMsg {
         owner: None,
-        oracles: None,
+        oracles: Some(OracleSetMsg {
+            members: vec![OracleMemberMsg {
+                address: deployer.sender().to_string(),
+                pubkey: vec![7u8; 32].into(),
+                scheme: KeyScheme::Ed25519,
+            }],
+            threshold: 1,
+        }),
     })
     .unwrap();
     let (contract, _) = deployer
@@ -75,6 +85,7 @@ async fn fixture() -> Fixture {
             min_quorum: 1,
             tolerance_bps: 0,
             max_participants: 64,
+            offer_deposit: Uint128::new(OFFER_DEPOSIT),
         }),
         vec![],
         TIMEOUT,
@@ -151,7 +162,7 @@ impl Fixture {
                 min_units: min,
                 reputation_ref: Some(format!("did:example:{label}")),
             },
-            vec![],
+            coins(OFFER_DEPOSIT, DENOM),
             TIMEOUT,
         )
         .await

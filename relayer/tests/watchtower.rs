@@ -24,7 +24,7 @@ use relayer::services::watchtower::{batch_index, PayoutConfig, Watchtower, Watch
 use relayer::store::{OutboxStatus, Store};
 use serde_json::{json, Value};
 use wevalue_voucher::sign::VoucherSigner;
-use wevalue_voucher::{Voucher, VoucherScheme};
+use wevalue_voucher::{Hashlock, Voucher, VoucherScheme};
 
 type Tower = Watchtower<EmbeddedClient>;
 
@@ -140,6 +140,7 @@ async fn open(
             pubkey: Binary::from(key.public_key()),
             scheme: key.scheme(),
             challenge_period: None,
+            listing: None,
         }),
         coins(deposit, DENOM),
     )
@@ -167,7 +168,9 @@ fn voucher(
         contract: env.contract.clone(),
         channel_id: id,
         amount: Uint128::new(amount),
-        hashlock: hashlock.clone().map(HexBinary::from),
+        hashlock: hashlock
+            .as_deref()
+            .map(|h| Hashlock::try_from(h).expect("test hashlocks are 32 bytes")),
         expiry,
     };
     VoucherRequest {

@@ -13,7 +13,10 @@
 
 use std::str::FromStr;
 
-use cosmwasm_std::{Addr, HexBinary, SignedDecimal, Uint128};
+use cosmwasm_std::{
+    to_json_binary, Addr, ContractResult, HexBinary, SignedDecimal, SystemResult, Uint128,
+    WasmQuery,
+};
 use data_registry::msg::{
     DataTerms, ExecuteMsg, InstantiateMsg, ListingUpdate, ListingsResponse, Location, NewListing,
     PriceMsg, QueryMsg,
@@ -90,6 +93,8 @@ impl Registry {
                 listing_deposit: None,
                 curation_registry: None,
                 purchase_verifier: None,
+                min_rating_units: None,
+                allow_private_endpoints: None,
             },
         )
         .expect("instantiate");
@@ -129,6 +134,121 @@ impl Registry {
             limit: Some(30),
         })
     }
+
+    /// The second page of 5 of the target cell and category: the cursor is
+    /// the fifth listing of the first page.
+    fn second_pages(&mut self) -> (Gas, Gas) {
+        let first = |r: &mut Self, msg: QueryMsg| {
+            let (page, _): (ListingsResponse, Gas) = r.vm.query(&msg).expect("page 1");
+            page.listings[4].clone()
+        };
+        let near_cursor = first(
+            self,
+            QueryMsg::ListingsNear {
+                cell: TARGET_CELL.into(),
+                start_after: None,
+                limit: Some(5),
+            },
+        );
+        let (n, near) = self.page(QueryMsg::ListingsNear {
+            cell: TARGET_CELL.into(),
+            start_after: Some(near_cursor.place_cursor()),
+            limit: Some(5),
+        });
+        assert_eq!(n, 5);
+        let cat_cursor = first(
+            self,
+            QueryMsg::ListingsByCategory {
+                category: TARGET_CATEGORY.into(),
+                start_after: None,
+                limit: Some(5),
+            },
+        );
+        let (n, cat) = self.page(QueryMsg::ListingsByCategory {
+            category: TARGET_CATEGORY.into(),
+            start_after: Some(cat_cursor.category_cursor()),
+            limit: Some(5),
+        });
+        assert_eq!(n, 5);
+        (near, cat)
+    }
+}
+
+/// A registry wired to a curation registry and a purchase verifier, both
+/// answered by the VM's querier (every seller listed, every buyer paid
+/// 1,000,000 ucity for every listing): gas of an update that checks curation
+/// and of ratings. The harness does not charge the called contracts' own
+/// gas; on wasmd each query also costs the callee's execution.
+fn rating_and_curated_update(table: &mut GasTable) {
+    let mut vm = VmContract::new("data-registry");
+    let tcr = vm.addr("tcr");
+    let verifier = vm.addr("verifier");
+    vm.set_wasm_querier(move |q| {
+        let text = match q {
+            WasmQuery::Smart { msg, .. } => String::from_utf8_lossy(msg.as_slice()).to_string(),
+            _ => String::new(),
+        };
+        let answer = if text.contains("is_listed") {
+            serde_json::json!({ "listed": true })
+        } else if text.contains("paid_for_listing") {
+            serde_json::json!({ "paid": [{ "info": { "native": "ucity" }, "amount": "1000000" }] })
+        } else {
+            serde_json::json!({ "total": "1000000" })
+        };
+        SystemResult::Ok(ContractResult::Ok(to_json_binary(&answer).expect("json")))
+    });
+    let owner = vm.user_addr("owner");
+    vm.instantiate(
+        &owner,
+        &[],
+        &serde_json::json!({
+            "owner": null,
+            "listing_deposit": null,
+            "curation_registry": tcr,
+            "purchase_verifier": verifier,
+        }),
+    )
+    .expect("instantiate");
+    let seller = vm.user_addr("seller");
+    let buyer = vm.user_addr("buyer");
+    vm.execute(
+        &seller,
+        &[],
+        &ExecuteMsg::CreateListing(in_target(1, TARGET_CATEGORY)),
+    )
+    .expect("create");
+    let update = vm
+        .execute(
+            &seller,
+            &[],
+            &ExecuteMsg::UpdateListing {
+                id: 1,
+                update: ListingUpdate {
+                    title: Some("PM2.5 sensor, Via Po".into()),
+                    ..Default::default()
+                },
+            },
+        )
+        .expect("update")
+        .gas;
+    let rate = |vm: &mut VmContract, score: u8| {
+        vm.execute(
+            &buyer,
+            &[],
+            &ExecuteMsg::Rate {
+                id: 1,
+                score,
+                review_cid: None,
+            },
+        )
+        .expect("rate")
+        .gas
+    };
+    let first = rate(&mut vm, 4);
+    let revised = rate(&mut vm, 2);
+    table.add("update_listing (title, curation checked)", update);
+    table.add("rate (first rating of a buyer)", first);
+    table.add("rate (revision)", revised);
 }
 
 /// A registry of `size` listings: 10 in the target cell and category, the
@@ -186,6 +306,7 @@ fn main() {
             r.vm.execute(&r.seller.clone(), &[], &ExecuteMsg::RetireListing { id })
                 .expect("retire")
                 .gas;
+        let (near2, cat2) = r.second_pages();
         let (near_n, near) = r.near(TARGET_CELL);
         let (cat_n, cat) = r.by_category(TARGET_CATEGORY);
         assert_eq!((near_n, cat_n), (10, 10), "the target holds 10 listings");
@@ -196,6 +317,11 @@ fn main() {
         table.add(
             format!("listings_by_category page, 10 results @ {size}"),
             cat,
+        );
+        table.add(format!("listings_near page 2 of 5, cursor @ {size}"), near2);
+        table.add(
+            format!("listings_by_category page 2 of 5, cursor @ {size}"),
+            cat2,
         );
         if size >= 1_000 {
             let (n, dense_near) = r.near("u33d");
@@ -214,6 +340,7 @@ fn main() {
         eprintln!("built a registry of {size} listings in {build_time:.1?}");
         sizes.push((size, create, near, cat));
     }
+    rating_and_curated_update(&mut table);
     println!("{}", table.to_markdown());
     println!(
         "SDK gas as wasmd charges it (compute = CosmWasm gas / 140,000; storage by the SDK KV gas config); the flat 60,000 instance cost is left out.\n"

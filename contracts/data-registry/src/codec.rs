@@ -6,6 +6,11 @@
 //! a varint length and UTF-8 bytes, coordinates as 4-byte big-endian, enums
 //! as one tag byte. The geohash is derived from the coordinates on load, not
 //! stored. A new layout gets a new version byte and a migration.
+//!
+//! Decoding is total and canonical: any byte string gives a listing or
+//! `CorruptRecord`, never a panic, and a decoded record re-encodes to exactly
+//! the bytes it came from (property-tested with random and mutated bytes in
+//! `tests/fuzz.rs`).
 
 use cosmwasm_std::{Addr, Api, CanonicalAddr, Coin, Uint128};
 use wevalue_common::asset::AssetInfo;
@@ -70,12 +75,23 @@ impl Reader<'_> {
     fn u8(&mut self) -> Result<u8, ContractError> {
         Ok(self.take(1)?[0])
     }
+    /// A LEB128 varint in its one canonical form: no redundant trailing
+    /// zero group and no bits beyond 128, so that every value has exactly
+    /// one encoding and a decoded record re-encodes to the same bytes.
     fn varint(&mut self) -> Result<u128, ContractError> {
         let mut v = 0u128;
         for shift in (0..128).step_by(7) {
             let b = self.u8()?;
-            v |= ((b & 0x7f) as u128) << shift;
+            let group = (b & 0x7f) as u128;
+            // The 19th group holds the top 2 bits of a u128.
+            if shift == 126 && group > 0b11 {
+                return Err(corrupt(()));
+            }
+            v |= group << shift;
             if b & 0x80 == 0 {
+                if b == 0 && shift > 0 {
+                    return Err(corrupt(()));
+                }
                 return Ok(v);
             }
         }
@@ -84,13 +100,17 @@ impl Reader<'_> {
     fn u64(&mut self) -> Result<u64, ContractError> {
         self.varint()?.try_into().map_err(corrupt)
     }
+    fn usize(&mut self) -> Result<usize, ContractError> {
+        // Not `as usize`: on wasm32 that would cut a large length short.
+        self.varint()?.try_into().map_err(corrupt)
+    }
     fn i32(&mut self) -> Result<i32, ContractError> {
         Ok(i32::from_be_bytes(
             self.take(4)?.try_into().map_err(corrupt)?,
         ))
     }
     fn bytes(&mut self) -> Result<Vec<u8>, ContractError> {
-        let len = self.u64()? as usize;
+        let len = self.usize()?;
         Ok(self.take(len)?.to_vec())
     }
     fn string(&mut self) -> Result<String, ContractError> {
@@ -168,7 +188,7 @@ pub fn decode(buf: &[u8], api: &dyn Api) -> Result<Listing, ContractError> {
         return Err(corrupt(()));
     }
     let seller_raw = CanonicalAddr::from(r.bytes()?);
-    let seller = api.addr_humanize(&seller_raw)?;
+    let seller = api.addr_humanize(&seller_raw).map_err(corrupt)?;
     let title = r.string()?;
     let description = r.string()?;
     let category = r.string()?;
@@ -176,6 +196,10 @@ pub fn decode(buf: &[u8], api: &dyn Api) -> Result<Listing, ContractError> {
     let unit = r.string()?;
     let lat_e7 = r.i32()?;
     let lon_e7 = r.i32()?;
+    // Only validated coordinates are ever written.
+    if lat_e7.unsigned_abs() > 900_000_000 || lon_e7.unsigned_abs() > 1_800_000_000 {
+        return Err(corrupt(()));
+    }
     let asset = match r.u8()? {
         0 => AssetInfo::Native(r.string()?),
         1 => AssetInfo::Cw20(Addr::unchecked(r.string()?)),
@@ -312,6 +336,55 @@ mod tests {
         version[0] = 2;
         assert_eq!(decode(&version, &api), corrupt);
         assert_eq!(decode(&[], &api), corrupt);
+    }
+
+    #[test]
+    fn varints_have_one_encoding() {
+        let api = MockApi::default();
+        let mut l = sample();
+        l.created_height = 1;
+        l.updated_height = 1;
+        l.rating_count = 1;
+        l.rating_sum = 1;
+        // The heights, rating count and sum are the last four varints.
+        let bytes = encode(&l);
+        let at = bytes.len() - 4;
+        assert_eq!(&bytes[at..], &[1, 1, 1, 1]);
+        let corrupt = Err(ContractError::CorruptRecord { kind: "listing" });
+        // 1 as two groups (0x81 0x00) decodes to the same value but would
+        // re-encode shorter: refused.
+        let mut padded = bytes[..at].to_vec();
+        padded.extend_from_slice(&[0x81, 0x00, 1, 1, 1]);
+        assert_eq!(decode(&padded, &api), corrupt);
+        // Bits beyond u128 in the 19th group.
+        let mut price_max = l.clone();
+        price_max.price.amount = Uint128::MAX;
+        let max = encode(&price_max);
+        let top = max
+            .windows(19)
+            .position(|w| w[..18].iter().all(|&b| b == 0xff) && w[18] == 0x03)
+            .expect("u128::MAX as 19 groups");
+        let mut overflow = max.clone();
+        overflow[top + 18] = 0x07;
+        assert_eq!(decode(&overflow, &api), corrupt);
+        assert_eq!(decode(&max, &api).unwrap(), price_max);
+    }
+
+    #[test]
+    fn out_of_range_coordinates_are_corrupt() {
+        let api = MockApi::default();
+        let mut l = sample();
+        l.lat_e7 = 900_000_001;
+        assert_eq!(
+            decode(&encode(&l), &api),
+            Err(ContractError::CorruptRecord { kind: "listing" })
+        );
+        l.lat_e7 = -900_000_000;
+        l.lon_e7 = i32::MIN;
+        assert_eq!(
+            decode(&encode(&l), &api),
+            Err(ContractError::CorruptRecord { kind: "listing" })
+        );
     }
 
     #[test]

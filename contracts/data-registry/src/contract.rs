@@ -1,5 +1,5 @@
-//! Entry points: each destructures its message and forwards to `execute`,
-//! `query` or `migrations`.
+//! Entry points: each destructures its message and forwards to `config`,
+//! `execute` (listings), `rating`, `query` or `migrations`.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
@@ -7,7 +7,7 @@ use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Resp
 
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::{execute as exec, migrations, query as q};
+use crate::{config as cfg, execute as exec, migrations, query as q, rating};
 
 pub const CONTRACT_NAME: &str = concat!("crates.io:wevalue-", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -15,11 +15,11 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    exec::instantiate(deps, info, msg)
+    cfg::instantiate(deps, env, info, msg)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -42,15 +42,19 @@ pub fn execute(
             id,
             score,
             review_cid,
-        } => exec::rate(deps, env, info, id, score, review_cid),
-        ExecuteMsg::SetListingDeposit { deposit } => exec::set_listing_deposit(deps, info, deposit),
+        } => rating::rate(deps, env, info, id, score, review_cid),
+        ExecuteMsg::SetListingDeposit { deposit } => cfg::set_listing_deposit(deps, info, deposit),
         ExecuteMsg::SetCurationRegistry { address } => {
-            exec::set_curation_registry(deps, info, address)
+            cfg::set_curation_registry(deps, info, address)
         }
         ExecuteMsg::SetPurchaseVerifier { address } => {
-            exec::set_purchase_verifier(deps, info, address)
+            cfg::set_purchase_verifier(deps, env, info, address)
         }
-        ExecuteMsg::UpdateOwnership(action) => exec::update_ownership(deps, env, info, action),
+        ExecuteMsg::SetMinRatingUnits { units } => cfg::set_min_rating_units(deps, info, units),
+        ExecuteMsg::SetAllowPrivateEndpoints { allow } => {
+            cfg::set_allow_private_endpoints(deps, info, allow)
+        }
+        ExecuteMsg::UpdateOwnership(action) => cfg::update_ownership(deps, env, info, action),
     }
 }
 

@@ -1,4 +1,4 @@
-use cosmwasm_std::{Coin, StdError};
+use cosmwasm_std::{Coin, StdError, Uint128, Uint256};
 use cw_ownable::OwnershipError;
 use cw_utils::PaymentError;
 use thiserror::Error;
@@ -49,6 +49,16 @@ pub enum ContractError {
         reason: &'static str,
     },
 
+    #[error(
+        "{field} contains the control or invisible character {code_point} at position {position}"
+    )]
+    ForbiddenCharacter {
+        field: &'static str,
+        /// The character as `U+XXXX`: the text itself is not echoed.
+        code_point: String,
+        position: usize,
+    },
+
     #[error("invalid IPFS CID {cid:?}: {reason}")]
     InvalidCid { cid: String, reason: &'static str },
 
@@ -58,6 +68,9 @@ pub enum ContractError {
         reason: &'static str,
     },
 
+    #[error("SDPP endpoint {endpoint:?} is on a private, loopback or local host; the owner has not allowed those (allow_private_endpoints)")]
+    PrivateEndpoint { endpoint: String },
+
     #[error("invalid coordinates: {reason}")]
     InvalidCoordinates { reason: &'static str },
 
@@ -66,6 +79,9 @@ pub enum ContractError {
 
     #[error("price per unit must be greater than zero")]
     ZeroPrice,
+
+    #[error("invalid page cursor: {reason}")]
+    InvalidCursor { reason: &'static str },
 
     #[error("invalid price range: min {min} is above max {max}")]
     InvalidPriceRange { min: String, max: String },
@@ -95,8 +111,17 @@ pub enum ContractError {
     #[error("ratings are disabled: no purchase verifier is configured")]
     RatingsDisabled,
 
-    #[error("{buyer} has not paid seller {seller} in the listing's asset")]
-    NotABuyer { buyer: String, seller: String },
+    #[error("{buyer} paid {paid} for listing {id} in its asset; a first rating needs at least {required} (its price × {min_units} units)")]
+    NotABuyer {
+        id: u64,
+        buyer: String,
+        paid: Uint128,
+        required: Uint256,
+        min_units: u64,
+    },
+
+    #[error("the minimum number of units a rater must have bought must be at least 1")]
+    ZeroRatingUnits,
 
     #[error("sellers cannot rate their own listings")]
     SelfRating,

@@ -1,78 +1,19 @@
+//! The listing lifecycle: create, update, pause, resume, retire, and the
+//! suspension of listings whose seller the curation registry removed.
+
 use cosmwasm_std::{
     ensure, ensure_eq, Addr, Api, BankMsg, Coin, Deps, DepsMut, Env, MessageInfo, Response,
 };
 use cw_utils::{must_pay, nonpayable};
-use wevalue_common::asset::{validate_denom, AssetInfo};
 use wevalue_common::curation::query_is_listed;
-use wevalue_common::purchase::query_total_paid;
 
-use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
-use crate::msg::{DataTerms, InstantiateMsg, ListingUpdate, Location, NewListing, Price, PriceMsg};
+use crate::msg::{DataTerms, ListingUpdate, Location, NewListing, Price, PriceMsg};
 use crate::state::{
     add_discovery_indexes, add_seller_index, last_id, load_listing, remove_discovery_indexes,
-    save_listing, Config, Hash32, Listing, ListingStatus, Rating, CONFIG, RATINGS,
+    save_listing, Config, Hash32, Listing, ListingStatus, CONFIG,
 };
 use crate::validate;
-
-pub fn instantiate(
-    deps: DepsMut,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    let owner = msg.owner.unwrap_or_else(|| info.sender.to_string());
-    let ownership = cw_ownable::initialize_owner(deps.storage, deps.api, Some(&owner))?;
-    let config = Config {
-        listing_deposit: msg.listing_deposit.map(check_deposit).transpose()?,
-        curation_registry: msg
-            .curation_registry
-            .map(|a| probe_curation(deps.as_ref(), &a))
-            .transpose()?,
-        purchase_verifier: msg
-            .purchase_verifier
-            .map(|a| probe_verifier(deps.as_ref(), &a))
-            .transpose()?,
-    };
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attributes(ownership.into_attributes()))
-}
-
-fn check_deposit(deposit: Coin) -> Result<Coin, ContractError> {
-    validate_denom(&deposit.denom)?;
-    ensure!(!deposit.amount.is_zero(), ContractError::ZeroDeposit);
-    Ok(deposit)
-}
-
-/// Validates a curation registry address and checks that it answers `is_listed`.
-fn probe_curation(deps: Deps, address: &str) -> Result<Addr, ContractError> {
-    let addr = deps.api.addr_validate(address)?;
-    query_is_listed(&deps.querier, &addr, addr.as_str()).map_err(|e| {
-        ContractError::InterfaceProbeFailed {
-            contract: address.to_string(),
-            interface: "is_listed",
-            reason: e.to_string(),
-        }
-    })?;
-    Ok(addr)
-}
-
-/// Validates a purchase verifier address and checks that it answers `total_paid`.
-fn probe_verifier(deps: Deps, address: &str) -> Result<Addr, ContractError> {
-    let addr = deps.api.addr_validate(address)?;
-    let probe = AssetInfo::Native("probe".to_string());
-    query_total_paid(&deps.querier, &addr, &addr, &addr, &probe).map_err(|e| {
-        ContractError::InterfaceProbeFailed {
-            contract: address.to_string(),
-            interface: "total_paid",
-            reason: e.to_string(),
-        }
-    })?;
-    Ok(addr)
-}
 
 fn ensure_curated(deps: Deps, config: &Config, seller: &Addr) -> Result<(), ContractError> {
     if let Some(registry) = &config.curation_registry {
@@ -116,7 +57,7 @@ fn check_location(location: &Location) -> Result<(i32, i32, String), ContractErr
 }
 
 fn check_title(title: &str) -> Result<(), ContractError> {
-    validate::text("title", title, 1, validate::TITLE_MAX)
+    validate::line("title", title, 1, validate::TITLE_MAX)
 }
 
 fn check_description(description: &str) -> Result<(), ContractError> {
@@ -164,7 +105,7 @@ pub fn create_listing(
     let (lat_e7, lon_e7, geohash) = check_location(&new.location)?;
     let price = check_price(deps.api, new.price)?;
     let metadata_cid = validate::cid(&new.metadata_cid)?;
-    validate::endpoint(&new.endpoint)?;
+    validate::endpoint(&new.endpoint, config.allow_private_endpoints)?;
     let (license, terms_hash) = check_terms(new.terms)?;
     ensure_curated(deps.as_ref(), &config, &info.sender)?;
 
@@ -228,6 +169,10 @@ pub fn update_listing(
         ContractError::EmptyUpdate
     );
     let old = load_own_listing(deps.as_ref(), &info.sender, id)?;
+    // A seller the registry removed may still pause and retire (and get the
+    // deposit back), but not edit what buyers see.
+    let config = CONFIG.load(deps.storage)?;
+    ensure_curated(deps.as_ref(), &config, &info.sender)?;
     let mut new = old.clone();
     if let Some(title) = update.title {
         check_title(&title)?;
@@ -259,7 +204,7 @@ pub fn update_listing(
         new.metadata_cid = validate::cid(&cid)?;
     }
     if let Some(endpoint) = update.endpoint {
-        validate::endpoint(&endpoint)?;
+        validate::endpoint(&endpoint, config.allow_private_endpoints)?;
         new.endpoint = endpoint;
     }
     if let Some(terms) = update.terms {
@@ -396,139 +341,4 @@ pub fn suspend_uncurated(
     );
     set_status(deps, &env, id, listing, ListingStatus::Paused)?;
     Ok(status_response("suspend_uncurated", id).add_attribute("reporter", info.sender))
-}
-
-pub fn rate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    id: u64,
-    score: u8,
-    review_cid: Option<String>,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    let verifier = CONFIG
-        .load(deps.storage)?
-        .purchase_verifier
-        .ok_or(ContractError::RatingsDisabled)?;
-    ensure!(
-        (1..=5).contains(&score),
-        ContractError::InvalidScore { score }
-    );
-    if let Some(cid) = &review_cid {
-        validate::cid(cid)?;
-    }
-    let mut listing = load_listing(deps.storage, deps.api, id)?;
-    let buyer = info.sender;
-    ensure!(buyer != listing.seller, ContractError::SelfRating);
-    let paid = query_total_paid(
-        &deps.querier,
-        &verifier,
-        &buyer,
-        &listing.seller,
-        &listing.price.asset,
-    )?;
-    ensure!(
-        !paid.is_zero(),
-        ContractError::NotABuyer {
-            buyer: buyer.to_string(),
-            seller: listing.seller.to_string()
-        }
-    );
-
-    match RATINGS.may_load(deps.storage, (id, &buyer))? {
-        Some(previous) => {
-            listing.rating_sum = listing.rating_sum - previous.score as u64 + score as u64;
-        }
-        None => {
-            listing.rating_count += 1;
-            listing.rating_sum += score as u64;
-        }
-    }
-    RATINGS.save(
-        deps.storage,
-        (id, &buyer),
-        &Rating {
-            score,
-            review_cid,
-            height: env.block.height,
-        },
-    )?;
-    save_listing(deps.storage, id, &listing);
-    Ok(Response::new()
-        .add_attribute("action", "rate")
-        .add_attribute("listing_id", id.to_string())
-        .add_attribute("buyer", buyer)
-        .add_attribute("score", score.to_string()))
-}
-
-pub fn set_listing_deposit(
-    deps: DepsMut,
-    info: MessageInfo,
-    deposit: Option<Coin>,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    cw_ownable::assert_owner(deps.storage, &info.sender)?;
-    let deposit = deposit.map(check_deposit).transpose()?;
-    let shown = deposit.as_ref().map_or("none".to_string(), Coin::to_string);
-    CONFIG.update(deps.storage, |mut c| -> Result<_, ContractError> {
-        c.listing_deposit = deposit;
-        Ok(c)
-    })?;
-    Ok(Response::new()
-        .add_attribute("action", "set_listing_deposit")
-        .add_attribute("deposit", shown))
-}
-
-pub fn set_curation_registry(
-    deps: DepsMut,
-    info: MessageInfo,
-    address: Option<String>,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    cw_ownable::assert_owner(deps.storage, &info.sender)?;
-    let registry = address
-        .map(|a| probe_curation(deps.as_ref(), &a))
-        .transpose()?;
-    let shown = registry
-        .as_ref()
-        .map_or("none".to_string(), Addr::to_string);
-    CONFIG.update(deps.storage, |mut c| -> Result<_, ContractError> {
-        c.curation_registry = registry;
-        Ok(c)
-    })?;
-    Ok(Response::new()
-        .add_attribute("action", "set_curation_registry")
-        .add_attribute("curation_registry", shown))
-}
-
-pub fn set_purchase_verifier(
-    deps: DepsMut,
-    info: MessageInfo,
-    address: Option<String>,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    cw_ownable::assert_owner(deps.storage, &info.sender)?;
-    let verifier = address
-        .map(|a| probe_verifier(deps.as_ref(), &a))
-        .transpose()?;
-    let shown = verifier
-        .as_ref()
-        .map_or("none".to_string(), Addr::to_string);
-    CONFIG.update(deps.storage, |mut c| -> Result<_, ContractError> {
-        c.purchase_verifier = verifier;
-        Ok(c)
-    })?;
-    Ok(Response::new()
-        .add_attribute("action", "set_purchase_verifier")
-        .add_attribute("purchase_verifier", shown))
-}
-
-pub fn update_ownership(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    action: cw_ownable::Action,
-) -> Result<Response, ContractError> {
-    wevalue_common::ownership::update_ownership(deps, &env.block, &info, action)
 }

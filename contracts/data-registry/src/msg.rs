@@ -15,10 +15,22 @@ pub struct InstantiateMsg {
     /// A registry answering `is_listed` (the token-curated registry): when
     /// set, only sellers it lists may create or resume listings.
     pub curation_registry: Option<String>,
-    /// A contract answering `total_paid` (the payment channel): when set,
-    /// buyers who paid a seller may rate that seller's listings.
+    /// A contract answering `paid_for_listing` (the payment channel): when
+    /// set, buyers who paid for a listing may rate it.
     pub purchase_verifier: Option<String>,
+    /// A buyer's first rating of a listing needs payments for that listing
+    /// of at least its price × this many units (default
+    /// [`DEFAULT_MIN_RATING_UNITS`]; at least 1).
+    pub min_rating_units: Option<u64>,
+    /// Accept SDPP endpoints on private, loopback and local hosts
+    /// (`ws://127.0.0.1:9000/…`, `ws://sensor.local/…`): for local and test
+    /// networks only. Default false.
+    pub allow_private_endpoints: Option<bool>,
 }
+
+/// Units of a listing a buyer must have paid for before a first rating, by
+/// default: 100 messages, seconds or kilobytes at the listing's price.
+pub const DEFAULT_MIN_RATING_UNITS: u64 = 100;
 
 /// A point on Earth in decimal degrees (WGS 84), e.g. `"45.0703"`.
 /// Stored with 7 decimals (about 1 cm); further digits are truncated.
@@ -135,9 +147,10 @@ pub enum ExecuteMsg {
         /// Listing id.
         id: u64,
     },
-    /// Rates a listing 1 to 5 as a buyer who paid its seller in the listing's
-    /// asset (checked with the purchase verifier). Rating again replaces the
-    /// earlier rating.
+    /// Rates a listing 1 to 5. A first rating needs payments for this
+    /// listing (the purchase verifier's `paid_for_listing`), in its asset, of
+    /// at least its price × `min_rating_units`. Rating again revises the
+    /// buyer's rating; it is never counted twice.
     Rate {
         /// Listing id.
         id: u64,
@@ -159,10 +172,23 @@ pub enum ExecuteMsg {
         address: Option<String>,
     },
     /// Sets or clears the purchase verifier (owner only). The address must
-    /// answer the `total_paid` query.
+    /// answer the `paid_for_listing` query.
     SetPurchaseVerifier {
         /// Verifier address, or `None` to disable ratings.
         address: Option<String>,
+    },
+    /// Sets how many units of a listing a buyer must have paid for before a
+    /// first rating (owner only). Ratings already given stay.
+    SetMinRatingUnits {
+        /// Units at the listing's price, at least 1.
+        units: u64,
+    },
+    /// Allows or refuses SDPP endpoints on private, loopback and local hosts
+    /// in new listings and endpoint changes (owner only). Listings already
+    /// stored keep their endpoint.
+    SetAllowPrivateEndpoints {
+        /// True for local and test networks only.
+        allow: bool,
     },
 }
 
@@ -206,8 +232,9 @@ pub enum QueryMsg {
     ListingsByCategory {
         /// Category slug.
         category: String,
-        /// Id of the last listing of the previous page.
-        start_after: Option<u64>,
+        /// Where the last listing of the previous page was
+        /// ([`ListingInfo::category_cursor`]).
+        start_after: Option<CategoryCursor>,
         /// Page size, default 10, at most 30.
         limit: Option<u32>,
     },
@@ -225,8 +252,9 @@ pub enum QueryMsg {
         min_price: Option<Uint128>,
         /// Highest price per unit, inclusive (default unbounded).
         max_price: Option<Uint128>,
-        /// Id of the last listing of the previous page.
-        start_after: Option<u64>,
+        /// Price and id of the last listing of the previous page
+        /// ([`ListingInfo::price_cursor`]).
+        start_after: Option<PriceCursor>,
         /// Page size, default 10, at most 30.
         limit: Option<u32>,
     },
@@ -237,8 +265,9 @@ pub enum QueryMsg {
     ListingsNear {
         /// Geohash prefix of the cell.
         cell: String,
-        /// Id of the last listing of the previous page.
-        start_after: Option<u64>,
+        /// Geohash and id of the last listing of the previous page
+        /// ([`ListingInfo::place_cursor`]).
+        start_after: Option<PlaceCursor>,
         /// Page size, default 10, at most 30.
         limit: Option<u32>,
     },
@@ -268,6 +297,41 @@ pub enum QueryMsg {
     },
 }
 
+/// Where a page of `listings_by_category` ends: the last listing's place in
+/// the index (asset, model, price, id) as the page showed it. Pages follow
+/// the index, not the listing, so a listing repriced between two pages
+/// neither skips nor repeats the others.
+#[cw_serde]
+pub struct CategoryCursor {
+    /// Asset of the listing's price.
+    pub asset: AssetInfoUnchecked,
+    /// Pricing model of the listing's price.
+    pub model: PricingModel,
+    /// Price per unit.
+    pub price: Uint128,
+    /// Listing id.
+    pub id: u64,
+}
+
+/// Where a page of `listings_by_price` ends: the last listing's price and id.
+#[cw_serde]
+pub struct PriceCursor {
+    /// Price per unit.
+    pub price: Uint128,
+    /// Listing id.
+    pub id: u64,
+}
+
+/// Where a page of `listings_near` ends: the last listing's 9-character
+/// geohash and id.
+#[cw_serde]
+pub struct PlaceCursor {
+    /// The listing's geohash (9 characters).
+    pub geohash: String,
+    /// Listing id.
+    pub id: u64,
+}
+
 #[cw_serde]
 pub struct ConfigResponse {
     /// Deposit new listings must attach, if any.
@@ -276,6 +340,10 @@ pub struct ConfigResponse {
     pub curation_registry: Option<Addr>,
     /// Purchase verifier consulted for ratings, if any.
     pub purchase_verifier: Option<Addr>,
+    /// Units of a listing a buyer must have paid for before a first rating.
+    pub min_rating_units: u64,
+    /// Whether endpoints on private, loopback and local hosts are accepted.
+    pub allow_private_endpoints: bool,
     /// Number of listings ever created (ids run from 1 to this).
     pub listing_count: u64,
 }
@@ -341,6 +409,37 @@ pub struct ListingInfo {
     pub rating_count: u32,
     /// Sum of all scores.
     pub rating_sum: u64,
+}
+
+impl ListingInfo {
+    /// The cursor of the page after this listing in `listings_by_category`.
+    pub fn category_cursor(&self) -> CategoryCursor {
+        CategoryCursor {
+            asset: match &self.price.asset {
+                AssetInfo::Native(denom) => AssetInfoUnchecked::Native(denom.clone()),
+                AssetInfo::Cw20(addr) => AssetInfoUnchecked::Cw20(addr.to_string()),
+            },
+            model: self.price.model,
+            price: self.price.amount,
+            id: self.id,
+        }
+    }
+
+    /// The cursor of the page after this listing in `listings_by_price`.
+    pub fn price_cursor(&self) -> PriceCursor {
+        PriceCursor {
+            price: self.price.amount,
+            id: self.id,
+        }
+    }
+
+    /// The cursor of the page after this listing in `listings_near`.
+    pub fn place_cursor(&self) -> PlaceCursor {
+        PlaceCursor {
+            geohash: self.location.geohash.clone(),
+            id: self.id,
+        }
+    }
 }
 
 #[cw_serde]

@@ -1,20 +1,20 @@
 //! Queries. Every list query reads one bounded page of one index: its cost
 //! does not depend on how many listings the registry holds.
 
-use cosmwasm_std::{Decimal, Deps, Order, Uint128};
+use cosmwasm_std::{ensure, Decimal, Deps, Order, Uint128};
 use cw_storage_plus::Bound;
 use wevalue_common::asset::AssetInfoUnchecked;
 use wevalue_common::pagination::page_limit;
 
 use crate::error::ContractError;
 use crate::msg::{
-    ConfigResponse, DataTerms, ListingInfo, ListingsResponse, PlaceInfo, RatingResponse,
-    RatingSummaryResponse, RatingsResponse,
+    CategoryCursor, ConfigResponse, DataTerms, ListingInfo, ListingsResponse, PlaceCursor,
+    PlaceInfo, Price, PriceCursor, RatingResponse, RatingSummaryResponse, RatingsResponse,
 };
 use crate::state::{
-    after, category_key, category_prefix, geohash_key, geohash_prefix, index_page, last_id,
-    load_listing, may_load_listing, prefix_end, price_group_prefix, price_position, seller_prefix,
-    Listing, PricingModel, CONFIG, RATINGS,
+    after, category_position_key, category_prefix, geohash_position_key, geohash_prefix,
+    index_page, last_id, load_listing, may_load_listing, prefix_end, price_group_prefix,
+    price_position, seller_prefix, Listing, PricingModel, CONFIG, RATINGS,
 };
 use crate::validate;
 
@@ -24,6 +24,8 @@ pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
         listing_deposit: config.listing_deposit,
         curation_registry: config.curation_registry,
         purchase_verifier: config.purchase_verifier,
+        min_rating_units: config.min_rating_units,
+        allow_private_endpoints: config.allow_private_endpoints,
         listing_count: last_id(deps.storage)?,
     })
 }
@@ -113,34 +115,39 @@ pub fn listings_by_seller(
     load_page(deps, ids)
 }
 
-/// The start of a page inside `[from, ..)`: just after the cursor listing's
-/// index key, or `from`. A cursor whose listing moved since is clamped into
-/// the range, so a page never leaves the prefix the query asked for.
-fn page_start(
-    deps: Deps,
-    from: Vec<u8>,
-    start_after: Option<u64>,
-    key_of: fn(&Listing, u64) -> Vec<u8>,
-) -> Result<Vec<u8>, ContractError> {
-    Ok(match start_after {
-        Some(id) => {
-            let cursor = after(key_of(&load_listing(deps.storage, deps.api, id)?, id));
-            cursor.max(from)
-        }
+/// The start of a page inside `[from, ..)`: just after the index key the
+/// cursor carries, or `from`. The cursor is where the previous page ended in
+/// the index, not a listing whose key is looked up again, so a listing that
+/// moves between pages (a new price or place) shifts no other listing; a
+/// cursor from elsewhere is clamped into the range, so a page never leaves
+/// the prefix the query asked for.
+fn page_start(from: Vec<u8>, cursor_key: Option<Vec<u8>>) -> Vec<u8> {
+    match cursor_key {
+        Some(key) => after(key).max(from),
         None => from,
-    })
+    }
 }
 
 pub fn listings_by_category(
     deps: Deps,
     category: String,
-    start_after: Option<u64>,
+    start_after: Option<CategoryCursor>,
     limit: Option<u32>,
 ) -> Result<ListingsResponse, ContractError> {
     validate::slug("category", &category)?;
+    let cursor_key = start_after
+        .map(|c| -> Result<_, ContractError> {
+            let price = Price {
+                asset: c.asset.check(deps.api)?,
+                amount: c.price,
+                model: c.model,
+            };
+            Ok(category_position_key(&category, &price, c.id))
+        })
+        .transpose()?;
     let prefix = category_prefix(&category);
     let end = prefix_end(&prefix);
-    let start = page_start(deps, prefix, start_after, category_key)?;
+    let start = page_start(prefix, cursor_key);
     let ids = index_page(deps.storage, &start, end.as_deref(), page_limit(limit))?;
     load_page(deps, ids)
 }
@@ -156,7 +163,7 @@ pub struct PriceFilter {
 pub fn listings_by_price(
     deps: Deps,
     filter: PriceFilter,
-    start_after: Option<u64>,
+    start_after: Option<PriceCursor>,
     limit: Option<u32>,
 ) -> Result<ListingsResponse, ContractError> {
     validate::slug("category", &filter.category)?;
@@ -169,17 +176,24 @@ pub fn listings_by_price(
             });
         }
     }
-    let price = crate::msg::Price {
+    let group = Price {
         asset: filter.asset.check(deps.api)?,
         amount: Uint128::zero(),
         model: filter.model,
     };
-    let from = price_position(&filter.category, &price, min);
+    let from = price_position(&filter.category, &group, min);
     let end = match filter.max_price {
-        Some(max) => prefix_end(&price_position(&filter.category, &price, max)),
-        None => prefix_end(&price_group_prefix(&filter.category, &price)),
+        Some(max) => prefix_end(&price_position(&filter.category, &group, max)),
+        None => prefix_end(&price_group_prefix(&filter.category, &group)),
     };
-    let start = page_start(deps, from, start_after, category_key)?;
+    let cursor_key = start_after.map(|c| {
+        let at = Price {
+            amount: c.price,
+            ..group.clone()
+        };
+        category_position_key(&filter.category, &at, c.id)
+    });
+    let start = page_start(from, cursor_key);
     let ids = index_page(deps.storage, &start, end.as_deref(), page_limit(limit))?;
     load_page(deps, ids)
 }
@@ -187,13 +201,25 @@ pub fn listings_by_price(
 pub fn listings_near(
     deps: Deps,
     cell: String,
-    start_after: Option<u64>,
+    start_after: Option<PlaceCursor>,
     limit: Option<u32>,
 ) -> Result<ListingsResponse, ContractError> {
     validate::cell(&cell)?;
+    let cursor_key = start_after
+        .map(|c| -> Result<_, ContractError> {
+            validate::cell(&c.geohash)?;
+            ensure!(
+                c.geohash.len() == validate::GEOHASH_PRECISION,
+                ContractError::InvalidCursor {
+                    reason: "a place cursor carries a listing's 9-character geohash"
+                }
+            );
+            Ok(geohash_position_key(&c.geohash, c.id))
+        })
+        .transpose()?;
     let prefix = geohash_prefix(&cell);
     let end = prefix_end(&prefix);
-    let start = page_start(deps, prefix, start_after, geohash_key)?;
+    let start = page_start(prefix, cursor_key);
     let ids = index_page(deps.storage, &start, end.as_deref(), page_limit(limit))?;
     load_page(deps, ids)
 }

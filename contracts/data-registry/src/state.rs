@@ -28,7 +28,7 @@ use wevalue_common::asset::AssetInfo;
 
 use crate::codec;
 use crate::error::ContractError;
-use crate::msg::Price;
+use crate::msg::{Price, DEFAULT_MIN_RATING_UNITS};
 use crate::validate::Cid;
 
 #[cw_serde]
@@ -36,6 +36,24 @@ pub struct Config {
     pub listing_deposit: Option<Coin>,
     pub curation_registry: Option<Addr>,
     pub purchase_verifier: Option<Addr>,
+    /// Configs stored before these two fields existed load with the
+    /// defaults, so no migration has to rewrite them; defaults are not
+    /// written either (create and update read the config: 3 gas per byte).
+    #[serde(
+        default = "default_min_rating_units",
+        skip_serializing_if = "is_default_min_rating_units"
+    )]
+    pub min_rating_units: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_private_endpoints: bool,
+}
+
+fn default_min_rating_units() -> u64 {
+    DEFAULT_MIN_RATING_UNITS
+}
+
+fn is_default_min_rating_units(units: &u64) -> bool {
+    *units == DEFAULT_MIN_RATING_UNITS
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");
@@ -237,14 +255,22 @@ pub fn seller_key(listing: &Listing, id: u64) -> Vec<u8> {
 }
 
 pub fn geohash_key(listing: &Listing, id: u64) -> Vec<u8> {
-    with_id(geohash_prefix(&listing.geohash), id)
+    geohash_position_key(&listing.geohash, id)
 }
 
 pub fn category_key(listing: &Listing, id: u64) -> Vec<u8> {
-    with_id(
-        price_position(&listing.category, &listing.price, listing.price.amount),
-        id,
-    )
+    category_position_key(&listing.category, &listing.price, id)
+}
+
+/// The category index key of a listing with this price: what a cursor of
+/// `listings_by_category` or `listings_by_price` carries.
+pub fn category_position_key(category: &str, price: &Price, id: u64) -> Vec<u8> {
+    with_id(price_position(category, price, price.amount), id)
+}
+
+/// The place index key of a listing with this geohash.
+pub fn geohash_position_key(geohash: &str, id: u64) -> Vec<u8> {
+    with_id(geohash_prefix(geohash), id)
 }
 
 pub fn add_seller_index(storage: &mut dyn Storage, listing: &Listing, id: u64) {

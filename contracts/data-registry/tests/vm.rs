@@ -3,14 +3,16 @@
 //! wasm, with gas reported.
 
 use cosmwasm_std::{
-    coin, to_json_binary, BankMsg, ContractResult, CosmosMsg, SystemResult, WasmQuery,
+    coin, to_json_binary, BankMsg, ContractResult, CosmosMsg, SystemResult, Uint128, WasmQuery,
 };
 use data_registry::msg::{
     ConfigResponse, ExecuteMsg, InstantiateMsg, ListingInfo, ListingUpdate, ListingsResponse,
-    MigrateMsg, QueryMsg,
+    MigrateMsg, QueryMsg, RatingSummaryResponse,
 };
 use data_registry::state::ListingStatus;
+use wevalue_common::asset::{Asset, AssetInfo};
 use wevalue_common::curation::IsListedResponse;
+use wevalue_common::purchase::{PaidForListingResponse, PurchaseQueryMsg};
 use wevalue_vm_harness::VmContract;
 
 #[path = "integration/mocks.rs"]
@@ -31,6 +33,8 @@ fn registry(deposit: Option<u128>) -> (VmContract, cosmwasm_std::Addr) {
             listing_deposit: deposit.map(|d| coin(d, suite::DENOM)),
             curation_registry: None,
             purchase_verifier: None,
+            min_rating_units: None,
+            allow_private_endpoints: None,
         },
     )
     .unwrap();
@@ -165,6 +169,8 @@ fn curation_is_enforced_through_a_wasm_query() {
             listing_deposit: None,
             curation_registry: Some(tcr.to_string()),
             purchase_verifier: None,
+            min_rating_units: None,
+            allow_private_endpoints: None,
         },
     )
     .unwrap();
@@ -189,6 +195,143 @@ fn curation_is_enforced_through_a_wasm_query() {
     let (config, _): (ConfigResponse, _) = vm.query(&QueryMsg::Config {}).unwrap();
     assert_eq!(config.listing_count, 1);
     assert_eq!(config.curation_registry, Some(tcr));
+}
+
+#[test]
+fn ratings_ask_the_verifier_about_the_listing_on_the_wasm() {
+    let mut vm = VmContract::new("data-registry");
+    let owner = vm.user_addr("owner");
+    let verifier = vm.addr("verifier");
+    let registry = vm.env().contract.address.to_string();
+    let buyer = vm.user_addr("buyer");
+    let paid_buyer = buyer.to_string();
+    let verifier_for_querier = verifier.to_string();
+    // The verifier reports 1,000 ucity paid by `buyer` for listing 1 of this
+    // registry, and nothing for anything else.
+    vm.set_wasm_querier(move |q| match q {
+        WasmQuery::Smart { contract_addr, msg } if *contract_addr == verifier_for_querier => {
+            let paid = match cosmwasm_std::from_json(msg).unwrap() {
+                PurchaseQueryMsg::PaidForListing {
+                    payer,
+                    registry: r,
+                    listing_id: 1,
+                    ..
+                } if payer == paid_buyer && r == registry => vec![Asset {
+                    info: AssetInfo::Native(suite::DENOM.into()),
+                    amount: Uint128::new(1_000),
+                }],
+                _ => vec![],
+            };
+            let answer = PaidForListingResponse { paid };
+            SystemResult::Ok(ContractResult::Ok(to_json_binary(&answer).unwrap()))
+        }
+        _ => SystemResult::Err(cosmwasm_std::SystemError::NoSuchContract { addr: "?".into() }),
+    });
+    vm.instantiate(
+        &owner,
+        &[],
+        &InstantiateMsg {
+            owner: None,
+            listing_deposit: None,
+            curation_registry: None,
+            purchase_verifier: Some(verifier.to_string()),
+            min_rating_units: Some(10),
+            allow_private_endpoints: None,
+        },
+    )
+    .unwrap();
+    let seller = vm.user_addr("seller");
+    for n in 1..=2 {
+        vm.execute(
+            &seller,
+            &[],
+            &ExecuteMsg::CreateListing(suite::new_listing(n)),
+        )
+        .unwrap();
+    }
+    let rate = |id| ExecuteMsg::Rate {
+        id,
+        score: 4,
+        review_cid: None,
+    };
+    let err = vm.execute(&buyer, &[], &rate(2)).unwrap_err();
+    assert!(
+        err.contains("paid 0 for listing 2 in its asset; a first rating needs at least 1000"),
+        "{err}"
+    );
+    let first = vm.execute(&buyer, &[], &rate(1)).unwrap();
+    assert_eq!(first.attr("revision"), Some("false"));
+    println!("rate: {} SDK gas", first.gas.sdk());
+    let again = vm.execute(&buyer, &[], &rate(1)).unwrap();
+    assert_eq!(again.attr("revision"), Some("true"));
+    let (summary, _): (RatingSummaryResponse, _) =
+        vm.query(&QueryMsg::RatingSummary { id: 1 }).unwrap();
+    assert_eq!((summary.count, summary.sum), (1, 4));
+}
+
+#[test]
+fn hardened_validation_and_cursors_on_the_wasm() {
+    let (mut vm, _) = registry(None);
+    let seller = vm.user_addr("seller");
+    for (n, endpoint, expected) in [
+        (
+            1,
+            "ws://127.0.0.1:9000/s",
+            "is on a private, loopback or local host",
+        ),
+        (2, "wss://sensors.example:+443/s", "port must be 1 to 65535"),
+        (3, "wss://999.1.1.1/s", "invalid IPv4 address"),
+    ] {
+        let mut l = suite::new_listing(n);
+        l.endpoint = endpoint.into();
+        let err = vm
+            .execute(&seller, &[], &ExecuteMsg::CreateListing(l))
+            .unwrap_err();
+        assert!(err.contains(expected), "{endpoint}: {err}");
+    }
+    let mut l = suite::new_listing(4);
+    l.metadata_cid = "éafybeig".into();
+    let err = vm
+        .execute(&seller, &[], &ExecuteMsg::CreateListing(l))
+        .unwrap_err();
+    assert!(err.contains("invalid IPFS CID"), "{err}");
+    let mut l = suite::new_listing(5);
+    l.title = "report\u{202E}fdp.exe".into();
+    let err = vm
+        .execute(&seller, &[], &ExecuteMsg::CreateListing(l))
+        .unwrap_err();
+    assert!(
+        err.contains("title contains the control or invisible character U+202E at position 6"),
+        "{err}"
+    );
+
+    // Pages follow the index key the cursor carries.
+    for n in 1..=4 {
+        let mut l = suite::new_listing(n);
+        l.price.amount = Uint128::new(n as u128 * 10);
+        vm.execute(&seller, &[], &ExecuteMsg::CreateListing(l))
+            .unwrap();
+    }
+    let page = |vm: &mut VmContract, start_after| {
+        let (r, _): (ListingsResponse, _) = vm
+            .query(&QueryMsg::ListingsByCategory {
+                category: "air-quality".into(),
+                start_after,
+                limit: Some(2),
+            })
+            .unwrap();
+        r.listings
+    };
+    let first = page(&mut vm, None);
+    let cursor = first[1].category_cursor();
+    let update = ListingUpdate {
+        price: Some(suite::price(suite::DENOM, 1)),
+        ..Default::default()
+    };
+    vm.execute(&seller, &[], &ExecuteMsg::UpdateListing { id: 2, update })
+        .unwrap();
+    let second: Vec<u64> = page(&mut vm, Some(cursor)).iter().map(|l| l.id).collect();
+    assert_eq!(second, vec![3, 4]);
 }
 
 #[test]

@@ -2,21 +2,30 @@
 //!
 //! Prints SDK gas (wasmd's schedule, see wevalue-vm-harness) for open,
 //! top-up, a claim under each signature scheme, batch claims of 1, 10 and 50
-//! ed25519 vouchers (per voucher), start close and finalize, next to a
-//! cw20-base transfer measured in the same run, and checks the issue's
-//! targets. Claims are measured in steady state: each channel has been
-//! claimed before, as a streaming channel is, and its claim page is full
-//! (every channel pays the same seller, so they share pages).
+//! ed25519 vouchers (per voucher), the first claim on a channel (which
+//! accepts it: claim slot and the payee's index), lodging a hashlocked
+//! voucher, start close and finalize, the purchase queries, and the IBC
+//! paths (a claim paid out over IBC, its reply, the source callbacks, a hub
+//! deposit's destination callback), next to a cw20-base transfer measured
+//! in the same run, and checks the issue's targets. Claims are measured in
+//! steady state: each channel has been claimed before, as a streaming
+//! channel is, and its claim page is full (every channel pays the same
+//! seller, so they share pages).
 //!
 //! Run: `ci/build-wasm.sh payment-channel cw20-base`, then
 //! `cargo run -p payment-channel --example payment-channel-gas`.
 
-use cosmwasm_std::{coins, Addr, Uint128};
+use cosmwasm_std::{
+    coins, Addr, IbcAckCallbackMsg, IbcAcknowledgement, IbcDestinationCallbackMsg, IbcEndpoint,
+    IbcPacket, IbcSourceCallbackMsg, IbcTimeout, MsgResponse, Reply, SubMsgResponse, SubMsgResult,
+    Timestamp, Uint128,
+};
 use payment_channel::msg::{
-    BatchClaim, ExecuteMsg, InstantiateMsg, OpenChannel, QueryMsg, SignedVoucher,
+    BatchClaim, ExecuteMsg, Hashlock, InstantiateMsg, ListingRef, OpenChannel, Payout, QueryMsg,
+    SignedVoucher,
 };
 use payment_channel::state::PAGE_SLOTS;
-use wevalue_common::purchase::TotalPaidResponse;
+use wevalue_common::purchase::{PaidForListingResponse, TotalPaidResponse};
 use wevalue_vm_harness::{
     check_target, cw20_transfer_baseline, user_addr, Gas, GasTable, VmContract, GAS_MULTIPLIER,
     WASMD_INSTANCE_COST,
@@ -53,6 +62,15 @@ impl Bench {
     }
 
     fn open(&mut self, payer: &Addr, key: &VoucherSigner) -> (u64, Gas) {
+        self.open_for(payer, key, None)
+    }
+
+    fn open_for(
+        &mut self,
+        payer: &Addr,
+        key: &VoucherSigner,
+        listing: Option<ListingRef>,
+    ) -> (u64, Gas) {
         let out = self
             .vm
             .execute(
@@ -63,6 +81,7 @@ impl Bench {
                     pubkey: key.public_key().into(),
                     scheme: key.scheme(),
                     challenge_period: None,
+                    listing,
                 }),
             )
             .expect("opens");
@@ -71,23 +90,44 @@ impl Bench {
     }
 
     fn voucher(&self, key: &VoucherSigner, id: u64, amount: u128) -> SignedVoucher {
+        self.locked_voucher(key, id, amount, None, None)
+    }
+
+    fn locked_voucher(
+        &self,
+        key: &VoucherSigner,
+        id: u64,
+        amount: u128,
+        hashlock: Option<Hashlock>,
+        expiry: Option<u64>,
+    ) -> SignedVoucher {
         let fields = Voucher {
             chain_id: self.vm.block.chain_id.clone(),
             contract: self.vm.address.to_string(),
             channel_id: id,
             amount: Uint128::new(amount),
-            hashlock: None,
-            expiry: None,
+            hashlock,
+            expiry,
         };
         SignedVoucher {
             amount: Uint128::new(amount),
-            hashlock: None,
-            expiry: None,
+            hashlock,
+            expiry,
             signature: key.sign(&fields).expect("signs").to_vec().into(),
         }
     }
 
     fn claim(&mut self, key: &VoucherSigner, id: u64, amount: u128) -> Gas {
+        self.claim_to(key, id, amount, None).gas
+    }
+
+    fn claim_to(
+        &mut self,
+        key: &VoucherSigner,
+        id: u64,
+        amount: u128,
+        payout: Option<Payout>,
+    ) -> wevalue_vm_harness::Outcome {
         let voucher = self.voucher(key, id, amount);
         let payee = self.payee.clone();
         self.vm
@@ -98,11 +138,10 @@ impl Bench {
                     channel_id: id,
                     voucher,
                     preimage: None,
-                    payout: None,
+                    payout,
                 },
             )
             .expect("claims")
-            .gas
     }
 
     fn batch(&mut self, channels: &[(u64, VoucherSigner)], amount: u128) -> Gas {
@@ -232,21 +271,210 @@ fn main() {
         .expect("total paid");
     assert!(!paid.total.is_zero());
     table.add("total_paid query", query_gas);
-    // Opens differ only in whether they start a new claim page (the last
-    // page id is read and written too): the dearest of PAGE_SLOTS opens in
-    // a row (at most 5, the pair's room left) is the one that did.
-    let opens: Vec<Gas> = (0..PAGE_SLOTS.min(5))
+    // A channel's first claim accepts it (claim slot, the payee's index):
+    // first claims differ only in whether they start a new claim page (the
+    // last page id is read and written too); the dearest of PAGE_SLOTS in a
+    // row (from fresh payers) is the one that did.
+    let firsts: Vec<Gas> = (0..PAGE_SLOTS)
         .map(|i| {
-            b.open(&buyer, &key(VoucherScheme::Ed25519, &format!("page-{i}")))
-                .1
+            let k = key(VoucherScheme::Ed25519, &format!("page-{i}"));
+            let (id, _) = b.open(&user_addr(&format!("first-{i}")), &k);
+            b.claim(&k, id, 1_000)
         })
         .collect();
-    let cheapest = opens.iter().map(Gas::sdk).min().unwrap_or_default();
-    if let Some(dearest) = opens.iter().max_by_key(|g| g.sdk()) {
-        if dearest.sdk() > cheapest + 1_000 {
-            table.add("open, first slot of a new claim page", *dearest);
+    let cheapest = firsts
+        .iter()
+        .copied()
+        .min_by_key(Gas::sdk)
+        .unwrap_or_default();
+    table.add("first claim ed25519 (accepts the channel)", cheapest);
+    if let Some(dearest) = firsts.iter().max_by_key(|g| g.sdk()) {
+        if dearest.sdk() > cheapest.sdk() + 1_000 {
+            table.add("  first claim starting a new claim page", *dearest);
         }
     }
+
+    // Lodging a hashlocked voucher on a channel whose payer started a close.
+    let hub_key = key(VoucherScheme::Ed25519, "lodge");
+    let (lodge_id, _) = b.open(&user_addr("lodge-payer"), &hub_key);
+    b.claim(&hub_key, lodge_id, 1_000);
+    b.vm.execute(
+        &user_addr("lodge-payer"),
+        &[],
+        &ExecuteMsg::StartClose {
+            channel_id: lodge_id,
+        },
+    )
+    .expect("starts close");
+    let expiry = b.vm.block.time.seconds() + 7_200;
+    let locked = b.locked_voucher(
+        &hub_key,
+        lodge_id,
+        2_000,
+        Some(Hashlock::of_preimage(b"secret")),
+        Some(expiry),
+    );
+    let payee = b.payee.clone();
+    let lodge =
+        b.vm.execute(
+            &payee,
+            &[],
+            &ExecuteMsg::LodgeVoucher {
+                channel_id: lodge_id,
+                voucher: locked,
+            },
+        )
+        .expect("lodges")
+        .gas;
+    table.add("lodge_voucher (stretches a close)", lodge);
+
+    // Purchases tied to a listing.
+    let registry = user_addr("registry");
+    let listing = || ListingRef {
+        registry: registry.to_string(),
+        listing_id: 1,
+    };
+    let list_key = key(VoucherScheme::Ed25519, "listing");
+    b.open_for(&buyer, &list_key, Some(listing()));
+    let (list_id, open_listing) = b.open_for(&buyer, &list_key, Some(listing()));
+    table.add("open for a listing", open_listing);
+    b.claim(&list_key, list_id, 1_000);
+    let listing_claim = b.claim(&list_key, list_id, 2_000);
+    table.add("claim ed25519 on a listing's channel", listing_claim);
+    let (paid, listing_query): (PaidForListingResponse, Gas) =
+        b.vm.query(&QueryMsg::PaidForListing {
+            payer: buyer.to_string(),
+            payee: b.payee.to_string(),
+            registry: registry.to_string(),
+            listing_id: 1,
+        })
+        .expect("paid for listing");
+    assert_eq!(paid.paid.len(), 1);
+    table.add("paid_for_listing query", listing_query);
+
+    // IBC: a claim paid out over ICS-20, its reply, and the callbacks.
+    let owner = user_addr("owner");
+    b.vm.execute(
+        &owner,
+        &[],
+        &ExecuteMsg::UpdateAllowlists {
+            add_cw20s: vec![],
+            remove_cw20s: vec![],
+            add_ibc_channels: vec!["channel-7".into()],
+            remove_ibc_channels: vec![],
+        },
+    )
+    .expect("allowlists");
+    let ibc_key = key(VoucherScheme::Ed25519, "ibc");
+    let (ibc_id, _) = b.open(&user_addr("ibc-payer"), &ibc_key);
+    b.claim(&ibc_key, ibc_id, 1_000);
+    let payout = || {
+        Some(Payout::Ibc {
+            channel: "channel-7".into(),
+            receiver: "osmo1receiver".into(),
+            timeout_seconds: 600,
+        })
+    };
+    let mut packets = vec![];
+    for (n, amount) in [(1u64, 2_000u128), (2, 3_000)] {
+        let out = b.claim_to(&ibc_key, ibc_id, amount, payout());
+        if n == 1 {
+            table.add("claim ed25519 paid out over IBC", out.gas);
+        }
+        #[allow(deprecated)]
+        let reply = Reply {
+            id: out.response.messages[0].id,
+            payload: out.response.messages[0].payload.clone(),
+            gas_used: 0,
+            result: SubMsgResult::Ok(SubMsgResponse {
+                events: vec![],
+                data: None,
+                msg_responses: vec![MsgResponse {
+                    type_url: "/ibc.applications.transfer.v1.MsgTransferResponse".into(),
+                    value: vec![0x08, n as u8].into(),
+                }],
+            }),
+        };
+        let gas = b.vm.reply(&reply).expect("records the sequence").gas;
+        if n == 1 {
+            table.add("  its reply (records the packet sequence)", gas);
+        }
+        packets.push(IbcPacket::new(
+            br#"{"amount":"1000","denom":"ucity","memo":"","receiver":"osmo1receiver","sender":"x"}"#.to_vec(),
+            IbcEndpoint { port_id: "transfer".into(), channel_id: "channel-7".into() },
+            IbcEndpoint { port_id: "transfer".into(), channel_id: "channel-0".into() },
+            n,
+            IbcTimeout::with_timestamp(Timestamp::from_seconds(1_800_000_000)),
+        ));
+    }
+    for (packet, data, label) in [
+        (
+            packets[0].clone(),
+            &br#"{"result":"AQ=="}"#[..],
+            "ibc_source_callback, success ack",
+        ),
+        (
+            packets[1].clone(),
+            &br#"{"error":"ABCI code: 1"}"#[..],
+            "ibc_source_callback, error ack (credits)",
+        ),
+    ] {
+        let msg = IbcSourceCallbackMsg::Acknowledgement(IbcAckCallbackMsg::new(
+            IbcAcknowledgement::new(data.to_vec()),
+            packet,
+            Addr::unchecked("relayer"),
+        ));
+        let gas = b.vm.ibc_source_callback(&msg).expect("settles").gas;
+        table.add(label, gas);
+    }
+
+    // A deposit from the hub opening a channel.
+    let city_payer = user_addr("city-payer");
+    b.vm.execute(
+        &city_payer,
+        &[],
+        &ExecuteMsg::AuthorizeHubSender {
+            channel: "channel-7".into(),
+            sender: "cosmos1hub".into(),
+        },
+    )
+    .expect("authorizes");
+    let denom = payment_channel::ibc::deposit::ibc_denom("transfer/channel-7/uatom");
+    let contract = b.vm.address.clone();
+    b.vm.set_balance(&contract, coins(5_000_000, &denom));
+    let hub_key = key(VoucherScheme::Ed25519, "hub-buyer");
+    let memo = format!(
+        r#"{{"dest_callback":{{"address":"{contract}"}},"payment_channel":{{"open":{{"payer":"{city_payer}","channel":{{"payee":"{}","pubkey":"{}","scheme":"ed25519","challenge_period":null}}}}}}}}"#,
+        b.payee,
+        cosmwasm_std::Binary::from(hub_key.public_key()).to_base64()
+    );
+    let data = format!(
+        r#"{{"amount":"5000000","denom":"uatom","memo":{},"receiver":"{contract}","sender":"cosmos1hub"}}"#,
+        cosmwasm_std::to_json_string(&memo).expect("json")
+    );
+    let deposit =
+        b.vm.ibc_destination_callback(&IbcDestinationCallbackMsg {
+            packet: IbcPacket::new(
+                data.into_bytes(),
+                IbcEndpoint {
+                    port_id: "transfer".into(),
+                    channel_id: "channel-0".into(),
+                },
+                IbcEndpoint {
+                    port_id: "transfer".into(),
+                    channel_id: "channel-7".into(),
+                },
+                1,
+                IbcTimeout::with_timestamp(Timestamp::from_seconds(1_800_000_000)),
+            ),
+            ack: IbcAcknowledgement::new(br#"{"result":"AQ=="}"#.to_vec()),
+        })
+        .expect("opens from the hub")
+        .gas;
+    table.add(
+        "ibc_destination_callback, hub deposit opens a channel",
+        deposit,
+    );
 
     println!("{}", table.to_markdown());
     println!(
@@ -275,6 +503,17 @@ fn main() {
         with_instance(batch50.sdk()),
         with_instance(batch50.sdk()) / 50,
         (with_instance(batch50.sdk()) as f64 / 50.0) / with_instance(single.sdk()) as f64
+    );
+    // The source callback must fit the gas its memo asks for, instance cost
+    // included, several times over.
+    let callback = table
+        .sdk("ibc_source_callback, error ack (credits)")
+        .unwrap_or_default();
+    ok &= check_target(
+        "ibc_source_callback incl. instance cost / memo gas_limit",
+        (callback + WASMD_INSTANCE_COST) as f64
+            / payment_channel::ibc::payout::CALLBACK_GAS_LIMIT as f64,
+        0.34,
     );
     println!(
         "{}",

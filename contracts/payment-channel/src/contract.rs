@@ -1,16 +1,19 @@
-//! Entry points: each destructures its message and forwards to `execute`,
-//! `ibc`, `query` or `migrations`.
+//! Entry points: each destructures its message and forwards to the feature
+//! modules (`open`, `claim`, `close`, `admin`, `ibc`), `query` or
+//! `migrations`.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Binary, Deps, DepsMut, Env, IbcBasicResponse, IbcSourceCallbackMsg,
-    MessageInfo, Response,
+    to_json_binary, Binary, Deps, DepsMut, Env, IbcBasicResponse, IbcDestinationCallbackMsg,
+    IbcSourceCallbackMsg, MessageInfo, Reply, Response,
 };
 
+use crate::admin::{self, Allowlists};
 use crate::error::ContractError;
+use crate::ibc::{deposit, payout};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::{execute as exec, ibc, migrations, query as q};
+use crate::{claim, close, listing, migrations, open, query as q};
 
 pub const CONTRACT_NAME: &str = concat!("crates.io:wevalue-", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -22,7 +25,7 @@ pub fn instantiate(
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    exec::instantiate(deps, info, msg)
+    admin::instantiate(deps, info, msg)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -33,49 +36,72 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     match msg {
-        ExecuteMsg::Open(open) => exec::open_native(deps, info, open),
-        ExecuteMsg::Receive(wrapper) => exec::receive(deps, info, wrapper),
-        ExecuteMsg::TopUp { channel_id } => exec::top_up_native(deps, info, channel_id),
+        ExecuteMsg::Open(o) => open::open_native(deps, info, o),
+        ExecuteMsg::Receive(wrapper) => open::receive(deps, info, wrapper),
+        ExecuteMsg::TopUp { channel_id } => open::top_up_native(deps, info, channel_id),
         ExecuteMsg::Claim {
             channel_id,
             voucher,
             preimage,
             payout,
-        } => exec::claim(deps, env, info, channel_id, voucher, preimage, payout),
+        } => claim::claim(deps, env, info, channel_id, voucher, preimage, payout),
         ExecuteMsg::ClaimBatch { claims, payout } => {
-            exec::claim_batch(deps, env, info, claims, payout)
+            claim::claim_batch(deps, env, info, claims, payout)
         }
+        ExecuteMsg::LodgeVoucher {
+            channel_id,
+            voucher,
+        } => claim::lodge_voucher(deps, env, info, channel_id, voucher),
         ExecuteMsg::Close {
             channel_id,
             voucher,
             preimage,
             payout,
-        } => exec::close(deps, env, info, channel_id, voucher, preimage, payout),
-        ExecuteMsg::StartClose { channel_id } => exec::start_close(deps, env, info, channel_id),
-        ExecuteMsg::Finalize { channel_id } => exec::finalize(deps, env, info, channel_id),
+        } => close::close(deps, env, info, channel_id, voucher, preimage, payout),
+        ExecuteMsg::StartClose { channel_id } => close::start_close(deps, env, info, channel_id),
+        ExecuteMsg::Finalize { channel_id } => close::finalize(deps, env, info, channel_id),
         ExecuteMsg::AuthorizeWatchtower { watchtower } => {
-            exec::authorize_watchtower(deps, info, watchtower)
+            admin::authorize_watchtower(deps, info, watchtower)
         }
         ExecuteMsg::RevokeWatchtower { watchtower } => {
-            exec::revoke_watchtower(deps, info, watchtower)
+            admin::revoke_watchtower(deps, info, watchtower)
         }
-        ExecuteMsg::WithdrawCredit { denom } => exec::withdraw_credit(deps, info, denom),
-        ExecuteMsg::ResolvePayout {
-            payout_id,
-            delivered,
-        } => ibc::resolve_payout(deps, env, info, payout_id, delivered),
+        ExecuteMsg::WithdrawCredit { denom } => admin::withdraw_credit(deps, info, denom),
+        ExecuteMsg::ConfirmPayout { payout_id } => payout::confirm_payout(deps, info, payout_id),
+        ExecuteMsg::AuthorizeHubSender { channel, sender } => {
+            admin::authorize_hub_sender(deps, info, channel, sender)
+        }
+        ExecuteMsg::RevokeHubSender { channel, sender } => {
+            admin::revoke_hub_sender(deps, info, channel, sender)
+        }
         ExecuteMsg::UpdateConfig {
             min_challenge_period,
             max_challenge_period,
             max_batch_size,
-        } => exec::update_config(
+        } => admin::update_config(
             deps,
             info,
             min_challenge_period,
             max_challenge_period,
             max_batch_size,
         ),
-        ExecuteMsg::UpdateOwnership(action) => exec::update_ownership(deps, env, info, action),
+        ExecuteMsg::UpdateAllowlists {
+            add_cw20s,
+            remove_cw20s,
+            add_ibc_channels,
+            remove_ibc_channels,
+        } => admin::update_allowlists(
+            deps,
+            info,
+            Allowlists {
+                add_cw20s,
+                remove_cw20s,
+                add_ibc_channels,
+                remove_ibc_channels,
+            },
+        ),
+        ExecuteMsg::Sweep { asset, recipient } => admin::sweep(deps, env, info, asset, recipient),
+        ExecuteMsg::UpdateOwnership(action) => admin::update_ownership(deps, env, info, action),
     }
 }
 
@@ -99,6 +125,14 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             payee,
             asset,
         } => to_json_binary(&q::total_paid(deps, payer, payee, asset)?)?,
+        QueryMsg::PaidForListing {
+            payer,
+            payee,
+            registry,
+            listing_id,
+        } => to_json_binary(&listing::paid_for_listing(
+            deps, payer, payee, registry, listing_id,
+        )?)?,
         QueryMsg::VoucherSignBytes {
             channel_id,
             amount,
@@ -114,8 +148,26 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         } => to_json_binary(&q::watchtowers(deps, payee, start_after, limit)?)?,
         QueryMsg::Payout { payout_id } => to_json_binary(&q::payout(deps, payout_id)?)?,
         QueryMsg::Credit { payee, denom } => to_json_binary(&q::credit(deps, payee, denom)?)?,
+        QueryMsg::HubSenders {
+            payer,
+            start_after,
+            limit,
+        } => to_json_binary(&q::hub_senders(deps, payer, start_after, limit)?)?,
+        QueryMsg::AcceptedCw20s { start_after, limit } => {
+            to_json_binary(&q::accepted_cw20s(deps, start_after, limit)?)?
+        }
+        QueryMsg::IbcChannels { start_after, limit } => {
+            to_json_binary(&q::ibc_channels(deps, start_after, limit)?)?
+        }
+        QueryMsg::Reserves { asset } => to_json_binary(&q::reserves(deps, env, asset)?)?,
         QueryMsg::Ownership {} => to_json_binary(&cw_ownable::get_ownership(deps.storage)?)?,
     })
+}
+
+/// The reply of an IBC payout's transfer: records the packet's sequence.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
+    payout::reply(deps, msg)
 }
 
 /// ICS-20 source callbacks (ibc-go callbacks middleware): settles an IBC
@@ -123,10 +175,21 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn ibc_source_callback(
     deps: DepsMut,
-    env: Env,
+    _env: Env,
     msg: IbcSourceCallbackMsg,
 ) -> Result<IbcBasicResponse, ContractError> {
-    ibc::source_callback(deps, env, msg)
+    payout::source_callback(deps, msg)
+}
+
+/// ICS-20 destination callbacks: a deposit from the hub opens or tops up a
+/// channel (`HubDeposit`); a refused one is refunded to the hub sender.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_destination_callback(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcDestinationCallbackMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    deposit::destination_callback(deps, env, msg)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -90,9 +90,6 @@ pub enum ContractError {
     #[error("voucher signature does not verify for channel {id} of this contract on this chain")]
     InvalidSignature { id: u64 },
 
-    #[error("hashlock must be 32 bytes (sha256), got {len}")]
-    HashlockLength { len: usize },
-
     #[error("voucher on channel {id} is hashlocked: the preimage is required")]
     PreimageRequired { id: u64 },
 
@@ -142,8 +139,39 @@ pub enum ContractError {
     #[error("IBC payout {id} not found (already settled?)")]
     PayoutNotFound { id: u64 },
 
-    #[error("IBC payout {id} can be resolved only after its timeout at {timeout}")]
-    PayoutNotTimedOut { id: u64, timeout: u64 },
+    #[error("only the payee of IBC payout {id} may confirm it")]
+    NotPayoutPayee { id: u64 },
+
+    #[error("the transfer reply for IBC payout {id} carries no packet sequence: {reason}")]
+    PayoutReply { id: u64, reason: String },
+
+    #[error("ICS-20 channel {channel} is not allowed for IBC payouts and deposits")]
+    IbcChannelNotAllowed { channel: String },
+
+    #[error("cw20 contract {token} is not accepted")]
+    Cw20NotAccepted { token: String },
+
+    #[error("{payer} has not authorized hub sender {sender} on {channel}")]
+    HubSenderNotAuthorized {
+        payer: String,
+        channel: String,
+        sender: String,
+    },
+
+    #[error("invalid hub deposit: {reason}")]
+    HubDeposit { reason: String },
+
+    #[error("only a hashlocked voucher with an expiry can be lodged (channel {id})")]
+    NotLodgeable { id: u64 },
+
+    #[error("lodged voucher on channel {id} expires at {expiry}, more than {max}s from now")]
+    HoldTooLong { id: u64, expiry: u64, max: u64 },
+
+    #[error("this listing already has {max} {what} for this payer and payee")]
+    ListingFull { max: usize, what: &'static str },
+
+    #[error("nothing to sweep in {asset}: the balance is within what is reserved")]
+    NothingToSweep { asset: String },
 
     #[error("no credit in {denom} to withdraw")]
     NoCredit { denom: String },

@@ -1,9 +1,15 @@
+//! Messages: instantiate, execute (with the cw20 `ReceiveMsg` and the
+//! hub-deposit memo), query and migrate; the query responses live in
+//! `responses.rs`.
+
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp, Uint128};
+use cosmwasm_std::{Binary, HexBinary, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw_ownable::{cw_ownable_execute, cw_ownable_query};
-use wevalue_common::asset::AssetInfo;
-pub use wevalue_voucher::VoucherScheme;
+use wevalue_common::asset::{AssetInfo, AssetInfoUnchecked};
+pub use wevalue_voucher::{Hashlock, VoucherScheme};
+
+pub use crate::responses::*;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -17,8 +23,18 @@ pub struct InstantiateMsg {
     pub max_batch_size: Option<u32>,
 }
 
+/// The data-registry listing a channel buys.
+#[cw_serde]
+pub struct ListingRef {
+    /// The data registry's address.
+    pub registry: String,
+    /// The listing's id in that registry.
+    pub listing_id: u64,
+}
+
 /// What opening a channel registers; the funds come with the message
-/// (exactly one native coin) or through a cw20 `send`.
+/// (exactly one native coin), through a cw20 `send`, or in an ICS-20
+/// transfer from the hub (see `HubDeposit`).
 #[cw_serde]
 pub struct OpenChannel {
     /// Who the vouchers pay (the seller).
@@ -31,6 +47,10 @@ pub struct OpenChannel {
     /// Seconds the payee has to claim after the payer starts a close; must
     /// lie within the configured bounds. Defaults to the configured minimum.
     pub challenge_period: Option<u64>,
+    /// The listing this channel buys, if any: what the payee redeems on it
+    /// counts in `paid_for_listing` for that listing.
+    #[serde(default)]
+    pub listing: Option<ListingRef>,
 }
 
 /// A voucher as the payee submits it: the fields the payer signed that the
@@ -41,8 +61,8 @@ pub struct OpenChannel {
 pub struct SignedVoucher {
     /// Cumulative amount owed to the payee on this channel.
     pub amount: Uint128,
-    /// sha256 hashlock (32 bytes) if the voucher is conditional.
-    pub hashlock: Option<HexBinary>,
+    /// sha256 hashlock (exactly 32 bytes, 64 hex digits) if the voucher is conditional.
+    pub hashlock: Option<Hashlock>,
     /// Unix seconds before which the voucher must be claimed, if any.
     pub expiry: Option<u64>,
     /// The payer's 64-byte signature under the channel's scheme.
@@ -57,9 +77,10 @@ pub enum Payout {
     #[default]
     Local,
     /// To an address on another chain with an ICS-20 transfer (native
-    /// denoms only). Only the payee may choose this. If the transfer fails
-    /// (error acknowledgement or timeout) the refund is credited to the
-    /// payee here, to withdraw with `withdraw_credit`.
+    /// denoms only, over a channel the owner allowlisted). Only the payee
+    /// may choose this. If the transfer fails (error acknowledgement or
+    /// timeout) the refund is credited to the payee here, to withdraw with
+    /// `withdraw_credit`.
     Ibc {
         /// The ICS-20 channel on this chain (`channel-<n>`).
         channel: String,
@@ -83,9 +104,31 @@ pub struct BatchClaim {
 
 #[cw_serde]
 pub enum ReceiveMsg {
-    /// Opens a channel funded with the cw20 tokens sent.
+    /// Opens a channel funded with the cw20 tokens sent (accepted cw20s only).
     Open(OpenChannel),
     /// Adds the cw20 tokens sent to an open channel (payer only).
+    TopUp {
+        /// The channel to fund.
+        channel_id: u64,
+    },
+}
+
+/// What an ICS-20 transfer from the hub asks for, under the key
+/// `payment_channel` of its memo (next to the `dest_callback` request of
+/// the IBC callbacks middleware). The transfer's receiver must be this
+/// contract; `payer` must have authorized the transfer's sender on that
+/// channel (`authorize_hub_sender`).
+#[cw_serde]
+pub enum HubDeposit {
+    /// Opens a channel in the name of `payer`, funded with the tokens sent.
+    Open {
+        /// The payer on this chain (bech32): refunds of the channel go here.
+        payer: String,
+        /// The channel to open.
+        channel: OpenChannel,
+    },
+    /// Adds the tokens sent to an open channel of a payer that authorized
+    /// the sender.
     TopUp {
         /// The channel to fund.
         channel_id: u64,
@@ -97,7 +140,8 @@ pub enum ReceiveMsg {
 pub enum ExecuteMsg {
     /// Opens a channel funded with exactly one native coin.
     Open(OpenChannel),
-    /// Opens or tops up a channel with cw20 tokens (`ReceiveMsg`).
+    /// Opens or tops up a channel with cw20 tokens (`ReceiveMsg`); only from
+    /// a cw20 contract the owner accepted.
     Receive(Cw20ReceiveMsg),
     /// Adds the native coin sent to an open channel (payer only, channel's denom).
     TopUp {
@@ -111,7 +155,7 @@ pub enum ExecuteMsg {
         channel_id: u64,
         /// The voucher.
         voucher: SignedVoucher,
-        /// The hashlock preimage, if the voucher has a hashlock.
+        /// The hashlock preimage (1 to 64 bytes), if the voucher has a hashlock.
         preimage: Option<HexBinary>,
         /// Where the proceeds go; only the payee may choose an IBC payout.
         payout: Option<Payout>,
@@ -130,6 +174,17 @@ pub enum ExecuteMsg {
         #[serde(default)]
         payout: Option<Payout>,
     },
+    /// The payee (or its watchtower) registers a hashlocked voucher with an
+    /// expiry that it cannot redeem yet (the secret is not public): the
+    /// channel cannot be finalized before the voucher's expiry, so a close
+    /// the payer starts cannot cut off the claim. A hub forwarding a payment
+    /// lodges its upstream voucher when the payer starts a close.
+    LodgeVoucher {
+        /// The channel.
+        channel_id: u64,
+        /// The hashlocked voucher, with its expiry, signed by the payer.
+        voucher: SignedVoucher,
+    },
     /// The payee closes now: redeems the optional voucher, then refunds the
     /// rest of the deposit to the payer (cooperative close).
     Close {
@@ -142,8 +197,9 @@ pub enum ExecuteMsg {
         /// Where the final voucher's proceeds go.
         payout: Option<Payout>,
     },
-    /// The payer starts a close: the challenge period begins, during which
-    /// the payee (or its watchtower) can still claim.
+    /// The payer starts a close: the challenge period begins (and lasts at
+    /// least until a lodged voucher's expiry), during which the payee or its
+    /// watchtower can still claim.
     StartClose {
         /// The channel to close.
         channel_id: u64,
@@ -169,14 +225,27 @@ pub enum ExecuteMsg {
         /// The native denom to withdraw.
         denom: String,
     },
-    /// Owner only, for chains whose transfer stack lacks the IBC callbacks
-    /// middleware: settles an in-flight IBC payout whose timeout has passed,
-    /// as delivered or as refunded (then credited to the payee).
-    ResolvePayout {
-        /// The in-flight payout.
+    /// The payee settles one of its IBC payouts as delivered (for instance
+    /// when its callback never arrived): it then counts as paid. This never
+    /// credits anything; a refund that still arrives is credited.
+    ConfirmPayout {
+        /// The payout.
         payout_id: u64,
-        /// True if the transfer arrived, false if it was refunded.
-        delivered: bool,
+    },
+    /// The sender lets ICS-20 transfers from `sender` on the hub, arriving
+    /// over `channel`, open and top up channels in its name (`HubDeposit`).
+    AuthorizeHubSender {
+        /// The ICS-20 channel on this chain the transfers arrive on.
+        channel: String,
+        /// The sender's address on the hub, as the transfer names it.
+        sender: String,
+    },
+    /// Withdraws an `authorize_hub_sender`.
+    RevokeHubSender {
+        /// The ICS-20 channel on this chain.
+        channel: String,
+        /// The sender's address on the hub.
+        sender: String,
     },
     /// Owner only: changes the challenge-period bounds or the batch limit.
     UpdateConfig {
@@ -186,6 +255,31 @@ pub enum ExecuteMsg {
         max_challenge_period: Option<u64>,
         /// New batch limit, 1 to 50.
         max_batch_size: Option<u32>,
+    },
+    /// Owner only: the cw20 contracts whose `send` may fund channels, and
+    /// the ICS-20 channels IBC payouts and hub deposits may use.
+    UpdateAllowlists {
+        /// cw20 contracts to accept.
+        #[serde(default)]
+        add_cw20s: Vec<String>,
+        /// cw20 contracts to stop accepting (their open channels keep working).
+        #[serde(default)]
+        remove_cw20s: Vec<String>,
+        /// ICS-20 channels (`channel-<n>`) to allow.
+        #[serde(default)]
+        add_ibc_channels: Vec<String>,
+        /// ICS-20 channels to stop using.
+        #[serde(default)]
+        remove_ibc_channels: Vec<String>,
+    },
+    /// Owner only: sends tokens no bookkeeping owns (sent to the contract
+    /// directly, or an IBC refund whose callback failed) to `recipient`:
+    /// at most the balance minus everything reserved for channels and credits.
+    Sweep {
+        /// The asset to sweep.
+        asset: AssetInfoUnchecked,
+        /// Who receives it.
+        recipient: String,
     },
 }
 
@@ -212,7 +306,9 @@ pub enum QueryMsg {
         /// Page size, default 10, max 30.
         limit: Option<u32>,
     },
-    /// Channels paying a payee, by id.
+    /// Channels a payee accepted (redeemed a voucher on), by id. Channels
+    /// nobody claimed yet are listed by their payer only, so channels opened
+    /// unasked cannot crowd a payee's list.
     #[returns(ChannelsResponse)]
     ChannelsByPayee {
         /// The payee's address.
@@ -224,7 +320,7 @@ pub enum QueryMsg {
     },
     /// The purchase-verifier interface: what `payer` has paid `payee` in
     /// `asset`, counting only what the payee received (IBC payouts count
-    /// once acknowledged).
+    /// once acknowledged or refunded to the payee's credit).
     #[returns(wevalue_common::purchase::TotalPaidResponse)]
     TotalPaid {
         /// The buyer's address.
@@ -234,6 +330,19 @@ pub enum QueryMsg {
         /// The asset to total.
         asset: AssetInfo,
     },
+    /// The purchase-verifier interface: what `payee` received, per asset, on
+    /// channels `payer` opened for listing `listing_id` of `registry`.
+    #[returns(wevalue_common::purchase::PaidForListingResponse)]
+    PaidForListing {
+        /// The buyer's address.
+        payer: String,
+        /// The seller's address.
+        payee: String,
+        /// The data registry.
+        registry: String,
+        /// The listing's id in that registry.
+        listing_id: u64,
+    },
     /// The exact bytes (and digest, and ADR-036 sign doc) a payer signs for
     /// a voucher on this channel, so a client can check its encoding.
     #[returns(SignBytesResponse)]
@@ -242,8 +351,8 @@ pub enum QueryMsg {
         channel_id: u64,
         /// Cumulative amount.
         amount: Uint128,
-        /// Optional sha256 hashlock, 32 bytes.
-        hashlock: Option<HexBinary>,
+        /// Optional sha256 hashlock, exactly 32 bytes (64 hex digits).
+        hashlock: Option<Hashlock>,
         /// Optional expiry, unix seconds.
         expiry: Option<u64>,
     },
@@ -257,7 +366,7 @@ pub enum QueryMsg {
         /// Page size, default 10, max 30.
         limit: Option<u32>,
     },
-    /// An in-flight IBC payout.
+    /// An IBC payout not settled yet.
     #[returns(PayoutResponse)]
     Payout {
         /// The payout id (from the claim's `payout_id` attribute).
@@ -271,109 +380,40 @@ pub enum QueryMsg {
         /// The native denom.
         denom: String,
     },
+    /// The hub senders a payer authorized (`authorize_hub_sender`).
+    #[returns(HubSendersResponse)]
+    HubSenders {
+        /// The payer's address.
+        payer: String,
+        /// Return entries after this (channel, sender).
+        start_after: Option<HubSender>,
+        /// Page size, default 10, max 30.
+        limit: Option<u32>,
+    },
+    /// Accepted cw20 contracts.
+    #[returns(Cw20sResponse)]
+    AcceptedCw20s {
+        /// Return contracts after this address.
+        start_after: Option<String>,
+        /// Page size, default 10, max 30.
+        limit: Option<u32>,
+    },
+    /// ICS-20 channels IBC payouts and hub deposits may use.
+    #[returns(IbcChannelsResponse)]
+    IbcChannels {
+        /// Return channels after this one.
+        start_after: Option<String>,
+        /// Page size, default 10, max 30.
+        limit: Option<u32>,
+    },
+    /// What the contract holds of an asset against what it reserves for
+    /// channels and credits, and what a sweep could move.
+    #[returns(ReservesResponse)]
+    Reserves {
+        /// The asset.
+        asset: AssetInfo,
+    },
 }
 
 #[cw_serde]
 pub struct MigrateMsg {}
-
-#[cw_serde]
-pub struct ConfigResponse {
-    /// Shortest challenge period, seconds.
-    pub min_challenge_period: u64,
-    /// Longest challenge period, seconds.
-    pub max_challenge_period: u64,
-    /// Most vouchers per batch claim.
-    pub max_batch_size: u32,
-}
-
-/// Where a channel is in its life.
-#[cw_serde]
-pub enum ChannelStatus {
-    /// Vouchers can be claimed and the deposit topped up.
-    Open,
-    /// The payer started a close; claims are accepted until `finalize_after`,
-    /// when anyone may finalize.
-    Closing {
-        /// When the challenge period ends.
-        finalize_after: Timestamp,
-    },
-    /// Settled: the remainder went back to the payer.
-    Closed,
-}
-
-#[cw_serde]
-pub struct ChannelResponse {
-    /// The channel id.
-    pub id: u64,
-    /// Who funds the channel.
-    pub payer: Addr,
-    /// Who the vouchers pay.
-    pub payee: Addr,
-    /// The channel's asset.
-    pub asset: AssetInfo,
-    /// The registered voucher-signing key.
-    pub pubkey: Binary,
-    /// The signature scheme.
-    pub scheme: VoucherScheme,
-    /// Challenge period, seconds.
-    pub challenge_period: u64,
-    /// Everything deposited so far.
-    pub deposit: Uint128,
-    /// Cumulative amount redeemed (the highest voucher claimed).
-    pub claimed: Uint128,
-    /// Still held for the channel: deposit minus claimed (zero once closed).
-    pub balance: Uint128,
-    /// The lifecycle state.
-    pub status: ChannelStatus,
-}
-
-#[cw_serde]
-pub struct ChannelsResponse {
-    /// One page of channels, by id.
-    pub channels: Vec<ChannelResponse>,
-}
-
-#[cw_serde]
-pub struct SignBytesResponse {
-    /// The voucher's sign bytes (see the `wevalue-voucher` crate).
-    pub sign_bytes: Binary,
-    /// What the signature is checked against: sha256 of the sign bytes
-    /// (secp256k1), sha256 of the ADR-036 sign doc (adr036), or the sign
-    /// bytes themselves (ed25519).
-    pub signed_message: Binary,
-    /// The ADR-036 amino sign doc, for `adr036` channels.
-    pub adr036_sign_doc: Option<String>,
-    /// The ADR-036 signer (bech32 account of the registered key).
-    pub adr036_signer: Option<Addr>,
-}
-
-#[cw_serde]
-pub struct WatchtowersResponse {
-    /// One page of watchtower addresses.
-    pub watchtowers: Vec<Addr>,
-}
-
-#[cw_serde]
-pub struct PayoutResponse {
-    /// The payout id.
-    pub id: u64,
-    /// The channel it was claimed from (the first channel of its denom, for
-    /// a batch claim's payout).
-    pub channel_id: u64,
-    /// The payee it belongs to.
-    pub payee: Addr,
-    /// The amount sent.
-    pub amount: cosmwasm_std::Coin,
-    /// The ICS-20 channel.
-    pub ibc_channel: String,
-    /// The receiver on the other chain.
-    pub receiver: String,
-    /// When the packet times out.
-    pub timeout: Timestamp,
-}
-
-#[cw_serde]
-pub struct CreditResponse {
-    /// Refunded IBC payouts the payee can withdraw.
-    pub amount: Uint128,
-}

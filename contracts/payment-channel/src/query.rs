@@ -1,21 +1,24 @@
 //! Query handlers. Lists are paginated by channel id (or address) with
 //! `start_after` and `limit` (default 10, max 30).
 
-use cosmwasm_std::{Addr, Deps, Env, HexBinary, Order, Uint128};
+use cosmwasm_std::{Addr, Deps, Env, Order, Timestamp, Uint128};
 use cw_storage_plus::{Bound, Map};
 use wevalue_common::asset::AssetInfo;
 use wevalue_common::pagination::page_limit;
 use wevalue_common::purchase::TotalPaidResponse;
-use wevalue_voucher::{adr036_sign_doc, sha256, SignedPayload, VoucherScheme};
+use wevalue_voucher::{adr036_sign_doc, sha256, Hashlock, SignedPayload, VoucherScheme};
 
 use crate::error::ContractError;
+use crate::listing;
 use crate::msg::{
-    ChannelResponse, ChannelsResponse, ConfigResponse, CreditResponse, PayoutResponse,
-    SignBytesResponse, SignedVoucher, WatchtowersResponse,
+    ChannelResponse, ChannelsResponse, ConfigResponse, CreditResponse, Cw20sResponse, HubSender,
+    HubSendersResponse, IbcChannelsResponse, PayoutResponse, ReservesResponse, SignBytesResponse,
+    SignedVoucher, WatchtowersResponse,
 };
 use crate::state::{
-    claimed, load_page, slot_amount, Page, BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS,
-    MAX_OPEN_PER_PAIR, PAID, PAIRS, PAIR_OPEN, PAIR_PENDING, PAYOUTS, WATCHTOWERS,
+    claimed, load_page, slot_amount, Page, BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS, CW20S,
+    HUB_SENDERS, IBC_CHANNELS, MAX_OPEN_PER_PAIR, PAID, PAIRS, PAIR_OPEN, PAIR_PENDING, PAYOUTS,
+    WATCHTOWERS,
 };
 use crate::voucher::{adr036_signer, payload, signed_fields};
 
@@ -33,12 +36,19 @@ pub fn channel(deps: Deps, id: u64) -> Result<ChannelResponse, ContractError> {
         .may_load(deps.storage, id)?
         .ok_or(ContractError::ChannelNotFound { id })?;
     let claimed = claimed(deps.storage, &c)?;
+    let listing = c
+        .listing
+        .map(|group| listing::info(deps.storage, group))
+        .transpose()?;
     Ok(ChannelResponse {
         id,
         balance: c.balance(claimed),
         status: c.status(),
         deposit: c.deposit,
         claimed,
+        accepted: c.slot.is_some(),
+        hold_until: c.hold_until.map(Timestamp::from_seconds),
+        listing,
         payer: c.payer,
         payee: c.payee,
         asset: c.asset,
@@ -110,7 +120,11 @@ pub fn total_paid(
         .range(deps.storage, None, None, Order::Ascending)
         .take(MAX_OPEN_PER_PAIR)
     {
-        let (_, (page, slot)) = entry?;
+        let (_, slot) = entry?;
+        // Not accepted yet: nothing claimed.
+        let Some((page, slot)) = slot else {
+            continue;
+        };
         let amount = match pages.iter().find(|(id, _)| *id == page) {
             Some((_, amounts)) => slot_amount(amounts, slot),
             None => {
@@ -135,7 +149,7 @@ pub fn voucher_sign_bytes(
     env: Env,
     id: u64,
     amount: Uint128,
-    hashlock: Option<HexBinary>,
+    hashlock: Option<Hashlock>,
     expiry: Option<u64>,
 ) -> Result<SignBytesResponse, ContractError> {
     let c = CHANNELS
@@ -204,8 +218,10 @@ pub fn payout(deps: Deps, id: u64) -> Result<PayoutResponse, ContractError> {
         payee: p.payee,
         amount: cosmwasm_std::Coin::new(p.amount, p.denom),
         ibc_channel: p.ibc_channel,
+        sequence: p.sequence.unwrap_or_default(),
         receiver: p.receiver,
         timeout: p.timeout,
+        confirmed: p.confirmed,
     })
 }
 
@@ -215,4 +231,69 @@ pub fn credit(deps: Deps, payee: String, denom: String) -> Result<CreditResponse
         .may_load(deps.storage, (&payee, &denom))?
         .unwrap_or_default();
     Ok(CreditResponse { amount })
+}
+
+pub fn hub_senders(
+    deps: Deps,
+    payer: String,
+    start_after: Option<HubSender>,
+    limit: Option<u32>,
+) -> Result<HubSendersResponse, ContractError> {
+    let payer = deps.api.addr_validate(&payer)?;
+    let start = start_after
+        .as_ref()
+        .map(|s| Bound::exclusive((s.channel.as_str(), s.sender.as_str())));
+    let senders = HUB_SENDERS
+        .sub_prefix(&payer)
+        .keys(deps.storage, start, None, Order::Ascending)
+        .take(page_limit(limit))
+        .map(|k| k.map(|(channel, sender)| HubSender { channel, sender }))
+        .collect::<Result<_, _>>()?;
+    Ok(HubSendersResponse { senders })
+}
+
+pub fn accepted_cw20s(
+    deps: Deps,
+    start_after: Option<String>,
+    limit: Option<u32>,
+) -> Result<Cw20sResponse, ContractError> {
+    let start = start_after
+        .map(|a| deps.api.addr_validate(&a))
+        .transpose()?;
+    let cw20s = CW20S
+        .keys(
+            deps.storage,
+            start.as_ref().map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(page_limit(limit))
+        .collect::<Result<_, _>>()?;
+    Ok(Cw20sResponse { cw20s })
+}
+
+pub fn ibc_channels(
+    deps: Deps,
+    start_after: Option<String>,
+    limit: Option<u32>,
+) -> Result<IbcChannelsResponse, ContractError> {
+    let channels = IBC_CHANNELS
+        .keys(
+            deps.storage,
+            start_after.as_deref().map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(page_limit(limit))
+        .collect::<Result<_, _>>()?;
+    Ok(IbcChannelsResponse { channels })
+}
+
+pub fn reserves(deps: Deps, env: Env, asset: AssetInfo) -> Result<ReservesResponse, ContractError> {
+    let (balance, reserved, sweepable) = crate::admin::reserves(deps, &env, &asset)?;
+    Ok(ReservesResponse {
+        balance,
+        reserved,
+        sweepable,
+    })
 }

@@ -5,7 +5,7 @@
 
 use cosmwasm_std::{ensure, Addr, Api, CanonicalAddr, Env, HexBinary, StdResult, Uint128};
 use wevalue_voucher::{
-    account_id, sha256, signed_payload, SignedPayload, Voucher, VoucherScheme, MAX_PREIMAGE_LEN,
+    account_id, signed_payload, SignedPayload, Voucher, VoucherScheme, MAX_PREIMAGE_LEN,
 };
 
 use crate::error::ContractError;
@@ -19,7 +19,7 @@ pub fn signed_fields(env: &Env, id: u64, voucher: &SignedVoucher) -> Voucher {
         contract: env.contract.address.to_string(),
         channel_id: id,
         amount: voucher.amount,
-        hashlock: voucher.hashlock.clone(),
+        hashlock: voucher.hashlock,
         expiry: voucher.expiry,
     }
 }
@@ -38,6 +38,38 @@ pub fn check_terms(
     claimed: Uint128,
     voucher: &SignedVoucher,
     preimage: Option<&HexBinary>,
+) -> Result<Uint128, ContractError> {
+    let increase = check_unlocked_terms(env, id, channel, claimed, voucher)?;
+    match (&voucher.hashlock, preimage) {
+        (None, None) => {}
+        (None, Some(_)) => return Err(ContractError::UnexpectedPreimage { id }),
+        (Some(_), None) => return Err(ContractError::PreimageRequired { id }),
+        (Some(lock), Some(preimage)) => {
+            ensure!(
+                !preimage.is_empty() && preimage.len() <= MAX_PREIMAGE_LEN,
+                ContractError::PreimageLength {
+                    len: preimage.len(),
+                    max: MAX_PREIMAGE_LEN
+                }
+            );
+            ensure!(
+                lock.is_opened_by(preimage.as_slice()),
+                ContractError::WrongPreimage { id }
+            );
+        }
+    }
+    Ok(increase)
+}
+
+/// Everything but the signature and the hashlock's preimage: the channel
+/// still takes claims, the amount raises what was claimed within the
+/// deposit, and the voucher has not expired. Returns the increase.
+pub fn check_unlocked_terms(
+    env: &Env,
+    id: u64,
+    channel: &Channel,
+    claimed: Uint128,
+    voucher: &SignedVoucher,
 ) -> Result<Uint128, ContractError> {
     ensure!(!channel.closed, ContractError::ChannelClosed { id });
     let now = env.block.time.seconds();
@@ -74,27 +106,6 @@ pub fn check_terms(
             now < expiry,
             ContractError::VoucherExpired { id, expiry, now }
         );
-    }
-    match (&voucher.hashlock, preimage) {
-        (None, None) => {}
-        (None, Some(_)) => return Err(ContractError::UnexpectedPreimage { id }),
-        (Some(lock), _) if lock.len() != 32 => {
-            return Err(ContractError::HashlockLength { len: lock.len() })
-        }
-        (Some(_), None) => return Err(ContractError::PreimageRequired { id }),
-        (Some(lock), Some(preimage)) => {
-            ensure!(
-                !preimage.is_empty() && preimage.len() <= MAX_PREIMAGE_LEN,
-                ContractError::PreimageLength {
-                    len: preimage.len(),
-                    max: MAX_PREIMAGE_LEN
-                }
-            );
-            ensure!(
-                sha256(preimage.as_slice()) == lock.as_slice(),
-                ContractError::WrongPreimage { id }
-            );
-        }
     }
     Ok(voucher.amount - claimed)
 }
@@ -139,6 +150,7 @@ pub fn verify(
 mod tests {
     use super::*;
     use cosmwasm_std::testing::mock_env;
+    use wevalue_voucher::Hashlock;
 
     fn channel(deposit: u128) -> Channel {
         Channel {
@@ -149,10 +161,11 @@ mod tests {
             scheme: VoucherScheme::Ed25519,
             challenge_period: 3600,
             pair: 1,
-            page: 1,
-            slot: 0,
+            listing: None,
+            slot: Some((1, 0)),
             deposit: deposit.into(),
             finalize_after: None,
+            hold_until: None,
             closed: false,
         }
     }
@@ -195,7 +208,7 @@ mod tests {
         );
         v.expiry = Some(now + 1);
         let preimage = HexBinary::from(b"x".to_vec());
-        v.hashlock = Some(HexBinary::from(sha256(b"x")));
+        v.hashlock = Some(Hashlock::of_preimage(b"x"));
         assert_eq!(
             check_terms(&env, 3, &channel(100), 0u128.into(), &v, Some(&preimage)),
             Ok(Uint128::new(10))

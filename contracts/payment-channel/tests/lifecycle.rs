@@ -53,15 +53,22 @@ fn open_registers_the_channel_and_indexes_it() {
         page.channels.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![2]
     );
-    let by_payee: payment_channel::msg::ChannelsResponse = s
-        .query(&QueryMsg::ChannelsByPayee {
-            payee: s.addr("seller2").to_string(),
-            start_after: None,
-            limit: None,
-        })
-        .unwrap();
-    assert_eq!(by_payee.channels.len(), 1);
-    assert_eq!(by_payee.channels[0].id, 2);
+    let by_payee = |s: &Suite| -> Vec<u64> {
+        let r: payment_channel::msg::ChannelsResponse = s
+            .query(&QueryMsg::ChannelsByPayee {
+                payee: s.addr("seller2").to_string(),
+                start_after: None,
+                limit: None,
+            })
+            .unwrap();
+        r.channels.iter().map(|c| c.id).collect()
+    };
+    // A payee's list holds the channels it accepted by redeeming on them.
+    assert_eq!(by_payee(&s), Vec::<u64>::new());
+    assert!(!s.channel(2).accepted);
+    s.claim("seller2", 2, s.voucher(&key, 2, 1)).unwrap();
+    assert_eq!(by_payee(&s), vec![2]);
+    assert!(s.channel(2).accepted);
     s.assert_conserved(2);
 }
 
@@ -359,14 +366,33 @@ fn every_message_refuses_unexpected_funds() {
         ExecuteMsg::WithdrawCredit {
             denom: DENOM.into(),
         },
-        ExecuteMsg::ResolvePayout {
-            payout_id: 1,
-            delivered: true,
+        ExecuteMsg::LodgeVoucher {
+            channel_id: id,
+            voucher: v.clone(),
+        },
+        ExecuteMsg::ConfirmPayout { payout_id: 1 },
+        ExecuteMsg::AuthorizeHubSender {
+            channel: "channel-0".into(),
+            sender: "cosmos1x".into(),
+        },
+        ExecuteMsg::RevokeHubSender {
+            channel: "channel-0".into(),
+            sender: "cosmos1x".into(),
         },
         ExecuteMsg::UpdateConfig {
             min_challenge_period: None,
             max_challenge_period: None,
             max_batch_size: None,
+        },
+        ExecuteMsg::UpdateAllowlists {
+            add_cw20s: vec![],
+            remove_cw20s: vec![],
+            add_ibc_channels: vec![],
+            remove_ibc_channels: vec![],
+        },
+        ExecuteMsg::Sweep {
+            asset: wevalue_common::asset::AssetInfoUnchecked::Native(DENOM.into()),
+            recipient: s.addr("x").to_string(),
         },
     ];
     for msg in msgs {
@@ -420,7 +446,18 @@ fn config_is_owner_only_and_validated() {
             .unwrap_err();
         assert!(matches!(e, ContractError::InvalidConfig { .. }), "{e:?}");
     }
-    assert!(!owner.is_empty());
+    // Refused updates change nothing; the owner is the instantiator.
+    assert_eq!(
+        s.config(),
+        payment_channel::msg::ConfigResponse {
+            min_challenge_period: 600,
+            max_challenge_period: 30 * DAY,
+            max_batch_size: 20,
+        }
+    );
+    let ownership: cw_ownable::Ownership<cosmwasm_std::Addr> =
+        s.query(&QueryMsg::Ownership {}).unwrap();
+    assert_eq!(ownership.owner.map(|o| o.to_string()), Some(owner));
 }
 
 #[test]

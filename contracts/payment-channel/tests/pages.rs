@@ -5,7 +5,6 @@
 mod suite;
 
 use cosmwasm_std::Uint128;
-use cw_multi_test::Executor;
 use payment_channel::msg::{BatchClaim, ChannelStatus, Payout};
 use payment_channel::state::PAGE_SLOTS;
 use payment_channel::ContractError;
@@ -32,22 +31,27 @@ fn one_batch_claims_two_channels_sharing_a_page() {
     let k2 = signer(VoucherScheme::Secp256k1, "buyer2");
     let a = s.open_native("buyer", "seller", &k1, 1_000);
     let b = s.open_native("buyer2", "seller", &k2, 2_000);
-    let (ca, cb) = (s.stored_channel(a), s.stored_channel(b));
-    assert_eq!((ca.page, ca.slot), (1, 0));
-    assert_eq!((cb.page, cb.slot), (1, 1));
-    // Opening does not write the page: unwritten slots read as zero.
+    // Opening takes no slot: a channel gets one when the payee first
+    // redeems on it, and an unwritten slot reads as zero.
+    assert_eq!(
+        (s.stored_channel(a).slot, s.stored_channel(b).slot),
+        (None, None)
+    );
     assert_eq!(s.stored_page(1), None);
     assert_eq!(s.channel(b).claimed, Uint128::zero());
 
-    // Only the second slot claimed so far: the first reads as zero.
+    // `b` is accepted first: the first slot of the seller's first page.
     s.claim("seller", b, s.voucher(&k2, b, 50)).unwrap();
-    assert_eq!(s.stored_page(1), Some(amounts(&[0, 50])));
+    assert_eq!(s.stored_channel(b).slot, Some((1, 0)));
+    assert_eq!(s.stored_page(1), Some(amounts(&[50])));
 
+    // One batch accepts `a` (the next slot) and claims both: one page write.
     let seller0 = s.balance_of("seller");
     let items = vec![item(&s, &k1, a, 300), item(&s, &k2, b, 700)];
     s.claim_batch("seller", items).unwrap();
+    assert_eq!(s.stored_channel(a).slot, Some((1, 1)));
     assert_eq!(s.balance_of("seller") - seller0, 300 + 650);
-    assert_eq!(s.stored_page(1), Some(amounts(&[300, 700])));
+    assert_eq!(s.stored_page(1), Some(amounts(&[700, 300])));
     assert_eq!(s.channel(a).claimed, Uint128::new(300));
     assert_eq!(s.channel(a).balance, Uint128::new(700));
     assert_eq!(s.channel(b).claimed, Uint128::new(700));
@@ -60,7 +64,7 @@ fn one_batch_claims_two_channels_sharing_a_page() {
     s.claim_batch_with("seller", items, Some(Payout::Local))
         .unwrap();
     assert_eq!(s.balance_of("seller") - seller0, 400 + 750);
-    assert_eq!(s.stored_page(1), Some(amounts(&[400, 800])));
+    assert_eq!(s.stored_page(1), Some(amounts(&[800, 400])));
     s.assert_conserved(2);
 }
 
@@ -68,56 +72,53 @@ fn one_batch_claims_two_channels_sharing_a_page() {
 fn a_full_page_starts_a_new_one_per_payee() {
     let mut s = SuiteBuilder::new().build();
     let payers = ["buyer", "buyer2"];
-    let mut ids = vec![];
-    // Interleave another payee's opens: it gets pages of its own.
+    // Another payee's channel, accepted first, gets a page of its own.
     let other_key = signer(VoucherScheme::Ed25519, "other");
     let other = s.open_native("buyer", "seller2", &other_key, 1_000);
+    s.claim("seller2", other, s.voucher(&other_key, other, 1))
+        .unwrap();
+    assert_eq!(s.stored_channel(other).slot, Some((1, 0)));
+    let mut ids = vec![];
     for i in 0..=PAGE_SLOTS as usize {
         let key = signer(VoucherScheme::Ed25519, &format!("k{i}"));
         let id = s.open_native(payers[i % 2], "seller", &key, 1_000);
         ids.push((id, key));
     }
-    let other_page = s.stored_channel(other).page;
-    assert_eq!(other_page, 1);
-    for (n, (id, _)) in ids.iter().enumerate() {
-        let c = s.stored_channel(*id);
-        let want = if n < PAGE_SLOTS as usize {
-            (2, n as u32)
-        } else {
-            (3, 0)
-        };
-        assert_eq!((c.page, c.slot), want, "channel {id}");
-    }
-    let other2 = s.open_native("buyer2", "seller2", &other_key, 1_000);
-    assert_eq!(
-        (s.stored_channel(other2).page, s.stored_channel(other2).slot),
-        (1, 1)
-    );
-
-    // One batch over both pages writes each once.
+    // One batch accepts them all, in order, over two pages, writing each once.
     let items: Vec<_> = ids
         .iter()
         .enumerate()
         .map(|(n, (id, key))| item(&s, key, *id, 10 * (n as u128 + 1)))
         .collect();
     s.claim_batch("seller", items).unwrap();
+    for (n, (id, _)) in ids.iter().enumerate() {
+        let want = if n < PAGE_SLOTS as usize {
+            (2, n as u32)
+        } else {
+            (3, 0)
+        };
+        assert_eq!(s.stored_channel(*id).slot, Some(want), "channel {id}");
+    }
     let first: Vec<u128> = (1..=PAGE_SLOTS as u128).map(|n| 10 * n).collect();
     assert_eq!(s.stored_page(2), Some(amounts(&first)));
     assert_eq!(
         s.stored_page(3),
         Some(amounts(&[10 * (PAGE_SLOTS as u128 + 1)]))
     );
-    assert_eq!(s.stored_page(1), None);
+    assert_eq!(s.stored_page(1), Some(amounts(&[1])));
     for (n, (id, _)) in ids.iter().enumerate() {
         assert_eq!(s.channel(*id).claimed, Uint128::new(10 * (n as u128 + 1)));
     }
-    // The last page has room for the next channel.
+    // The other payee's next channel joins its own page.
+    let other2 = s.open_native("buyer2", "seller2", &other_key, 1_000);
+    s.claim("seller2", other2, s.voucher(&other_key, other2, 2))
+        .unwrap();
+    assert_eq!(s.stored_channel(other2).slot, Some((1, 1)));
+    // The last page has room for the seller's next channel.
     let key = signer(VoucherScheme::Ed25519, "next");
     let next = s.open_native("buyer", "seller", &key, 1_000);
-    assert_eq!(
-        (s.stored_channel(next).page, s.stored_channel(next).slot),
-        (3, 1)
-    );
+    s.claim("seller", next, s.voucher(&key, next, 5)).unwrap();
+    assert_eq!(s.stored_channel(next).slot, Some((3, 1)));
     s.assert_conserved(next);
 }
 
@@ -130,7 +131,6 @@ fn closed_channels_keep_their_claimed_amount_beside_open_neighbours() {
     let a = s.open_native("buyer", "seller", &ka, 1_000);
     let b = s.open_native("buyer", "seller", &kb, 1_000);
     let c = s.open_native("buyer2", "seller", &kc, 1_000);
-    assert_eq!(s.stored_channel(a).page, s.stored_channel(c).page);
 
     // The payee closes `a` with a final voucher; the payer of `c` starts a
     // close that is finalized.
@@ -139,6 +139,8 @@ fn closed_channels_keep_their_claimed_amount_beside_open_neighbours() {
     s.close("seller", a, Some(s.voucher(&ka, a, 150))).unwrap();
     assert_eq!(s.balance_of("buyer") - buyer0, 850);
     s.claim("seller", c, s.voucher(&kc, c, 40)).unwrap();
+    assert_eq!(s.stored_channel(a).slot, Some((1, 0)));
+    assert_eq!(s.stored_channel(c).slot, Some((1, 1)));
     s.start_close("buyer2", c).unwrap();
     s.advance(3_601);
     s.finalize("stranger", c).unwrap();
@@ -148,8 +150,8 @@ fn closed_channels_keep_their_claimed_amount_beside_open_neighbours() {
     s.claim_batch("seller", vec![item(&s, &kb, b, 300)])
         .unwrap();
     s.claim("seller", b, s.voucher(&kb, b, 450)).unwrap();
-    let page = s.stored_channel(b).page;
-    assert_eq!(s.stored_page(page), Some(amounts(&[150, 450, 40])));
+    assert_eq!(s.stored_channel(b).slot, Some((1, 2)));
+    assert_eq!(s.stored_page(1), Some(amounts(&[150, 40, 450])));
 
     for (id, claimed) in [(a, 150), (c, 40)] {
         let ch = s.channel(id);
@@ -216,16 +218,15 @@ fn batch_ibc_payouts_need_the_payee_and_native_denoms() {
             .unwrap_err(),
         ContractError::InvalidIbcPayout { .. }
     ));
-    // A valid one reaches the IBC router, which cw-multi-test cannot run:
-    // the whole batch reverts (the messages are unit-tested in src/ibc.rs).
-    let msg = payment_channel::msg::ExecuteMsg::ClaimBatch {
-        claims: vec![item(&s, &key, a, 20)],
-        payout: Some(ibc),
-    };
-    let res = s
-        .app
-        .execute_contract(s.addr("seller"), s.contract.clone(), &msg, &[]);
-    assert!(res.is_err());
+    // Only over an allowlisted channel (batch IBC payouts with their reply
+    // and callbacks run with mock deps in tests/ibc.rs).
+    assert_eq!(
+        s.claim_batch_with("seller", vec![item(&s, &key, a, 20)], Some(ibc))
+            .unwrap_err(),
+        ContractError::IbcChannelNotAllowed {
+            channel: "channel-3".into()
+        }
+    );
     assert_eq!(s.channel(a).claimed, Uint128::new(10));
     s.assert_conserved(2);
 }

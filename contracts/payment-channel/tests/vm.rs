@@ -1,11 +1,12 @@
 //! The optimized wasm (`artifacts/payment-channel.wasm`) in cosmwasm-vm:
 //! every entry point, each signature scheme through the VM's own crypto
 //! host functions (including ADR-036 address derivation and ed25519 batch
-//! verification), hashlocks, closes, typed errors and the queries.
+//! verification), hashlocks, closes, typed errors, the queries, and the IBC
+//! entry points (`reply`, source and destination callbacks).
 
 use cosmwasm_std::{coins, Addr, BankMsg, CosmosMsg, HexBinary, Uint128};
 use payment_channel::msg::{
-    BatchClaim, ChannelResponse, ChannelStatus, ExecuteMsg, InstantiateMsg, MigrateMsg,
+    BatchClaim, ChannelResponse, ChannelStatus, ExecuteMsg, Hashlock, InstantiateMsg, MigrateMsg,
     OpenChannel, QueryMsg, SignBytesResponse, SignedVoucher,
 };
 use wevalue_common::asset::AssetInfo;
@@ -46,6 +47,7 @@ fn open(vm: &mut VmContract, payer: &Addr, payee: &Addr, k: &VoucherSigner, amou
                 pubkey: k.public_key().into(),
                 scheme: k.scheme(),
                 challenge_period: None,
+                listing: None,
             }),
         )
         .unwrap();
@@ -57,14 +59,14 @@ fn voucher(
     k: &VoucherSigner,
     id: u64,
     amount: u128,
-    lock: Option<HexBinary>,
+    lock: Option<Hashlock>,
 ) -> SignedVoucher {
     let fields = Voucher {
         chain_id: vm.block.chain_id.clone(),
         contract: vm.address.to_string(),
         channel_id: id,
         amount: Uint128::new(amount),
-        hashlock: lock.clone(),
+        hashlock: lock,
         expiry: None,
     };
     SignedVoucher {
@@ -260,7 +262,7 @@ fn hashlock_close_and_finalize_in_the_vm() {
     let k = key(VoucherScheme::Secp256k1, "b");
     let id = open(&mut vm, &buyer, &seller, &k, 1_000);
     let secret = HexBinary::from(b"s3cret".to_vec());
-    let lock = HexBinary::from(sha256(secret.as_slice()));
+    let lock = Hashlock::of_preimage(secret.as_slice());
     let v = voucher(&vm, &k, id, 300, Some(lock));
     let err = vm
         .execute(&seller, &[], &claim_msg(id, v.clone(), None))
@@ -470,4 +472,180 @@ fn claim_pages_in_the_vm() {
         )
         .unwrap_err();
     assert!(err.contains("is closed"), "{err}");
+}
+
+#[test]
+fn ibc_payout_reply_and_callbacks_in_the_vm() {
+    use cosmwasm_std::{
+        IbcAckCallbackMsg, IbcAcknowledgement, IbcEndpoint, IbcMsg, IbcPacket,
+        IbcSourceCallbackMsg, MsgResponse, Reply, SubMsgResponse, SubMsgResult,
+    };
+    use payment_channel::ibc::payout::CALLBACK_GAS_LIMIT;
+    use payment_channel::msg::{CreditResponse, Payout};
+    let mut vm = setup();
+    let owner = user_addr("owner");
+    vm.execute(
+        &owner,
+        &[],
+        &ExecuteMsg::UpdateAllowlists {
+            add_cw20s: vec![],
+            remove_cw20s: vec![],
+            add_ibc_channels: vec!["channel-7".into()],
+            remove_ibc_channels: vec![],
+        },
+    )
+    .unwrap();
+    let buyer = user_addr("buyer");
+    let seller = user_addr("seller");
+    let k = key(VoucherScheme::Ed25519, "ibc");
+    let id = open(&mut vm, &buyer, &seller, &k, 1_000);
+    let claim = |vm: &mut VmContract, amount| {
+        vm.execute(
+            &seller,
+            &[],
+            &ExecuteMsg::Claim {
+                channel_id: id,
+                voucher: voucher(vm, &k, id, amount, None),
+                preimage: None,
+                payout: Some(Payout::Ibc {
+                    channel: "channel-7".into(),
+                    receiver: "osmo1receiver".into(),
+                    timeout_seconds: 600,
+                }),
+            },
+        )
+        .unwrap()
+    };
+    let out = claim(&mut vm, 400);
+    let sub = &out.response.messages[0];
+    let CosmosMsg::Ibc(IbcMsg::Transfer { timeout, memo, .. }) = &sub.msg else {
+        panic!("{:?}", sub.msg);
+    };
+    assert!(memo
+        .as_deref()
+        .unwrap()
+        .contains(&format!("\"gas_limit\":\"{CALLBACK_GAS_LIMIT}\"")));
+    #[allow(deprecated)]
+    let reply = |payload, sequence: u8| Reply {
+        id: sub.id,
+        payload,
+        gas_used: 0,
+        result: SubMsgResult::Ok(SubMsgResponse {
+            events: vec![],
+            data: None,
+            msg_responses: vec![MsgResponse {
+                type_url: "/ibc.applications.transfer.v1.MsgTransferResponse".into(),
+                value: vec![0x08, sequence].into(),
+            }],
+        }),
+    };
+    let out = vm.reply(&reply(sub.payload.clone(), 3)).unwrap();
+    assert_eq!(out.attr("sequence"), Some("3"));
+    let packet = |sequence| {
+        IbcPacket::new(
+            br#"{"amount":"400","denom":"ucity","memo":"","receiver":"osmo1receiver","sender":"x"}"#.to_vec(),
+            IbcEndpoint { port_id: "transfer".into(), channel_id: "channel-7".into() },
+            IbcEndpoint { port_id: "transfer".into(), channel_id: "channel-0".into() },
+            sequence,
+            timeout.clone(),
+        )
+    };
+    let ack = |sequence, data: &[u8]| {
+        IbcSourceCallbackMsg::Acknowledgement(IbcAckCallbackMsg::new(
+            IbcAcknowledgement::new(data.to_vec()),
+            packet(sequence),
+            Addr::unchecked("relayer"),
+        ))
+    };
+    // Another sequence: nothing happens. `{}`: delivered.
+    let out = vm
+        .ibc_source_callback(&ack(4, br#"{"error":"x"}"#))
+        .unwrap();
+    assert_eq!(out.attr("outcome"), Some("unknown_packet"));
+    let out = vm.ibc_source_callback(&ack(3, b"{}")).unwrap();
+    assert_eq!(out.attr("outcome"), Some("delivered"));
+    // The second payout is refunded by an error acknowledgement.
+    let out = claim(&mut vm, 700);
+    vm.reply(&reply(out.response.messages[0].payload.clone(), 5))
+        .unwrap();
+    let out = vm
+        .ibc_source_callback(&ack(5, br#"{"error":"ABCI code: 1"}"#))
+        .unwrap();
+    assert_eq!(out.attr("outcome"), Some("error_ack"));
+    assert!(
+        out.gas.sdk() + wevalue_vm_harness::WASMD_INSTANCE_COST < CALLBACK_GAS_LIMIT / 3,
+        "callback {} gas (+ instance) vs the {CALLBACK_GAS_LIMIT} the memo asks for",
+        out.gas.sdk()
+    );
+    let (credit, _): (CreditResponse, _) = vm
+        .query(&QueryMsg::Credit {
+            payee: seller.to_string(),
+            denom: DENOM.into(),
+        })
+        .unwrap();
+    assert_eq!(credit.amount, Uint128::new(300));
+}
+
+#[test]
+fn hub_deposit_in_the_vm() {
+    use cosmwasm_std::{
+        IbcAcknowledgement, IbcDestinationCallbackMsg, IbcEndpoint, IbcPacket, IbcTimeout,
+        Timestamp,
+    };
+    let mut vm = setup();
+    let owner = user_addr("owner");
+    vm.execute(
+        &owner,
+        &[],
+        &ExecuteMsg::UpdateAllowlists {
+            add_cw20s: vec![],
+            remove_cw20s: vec![],
+            add_ibc_channels: vec!["channel-7".into()],
+            remove_ibc_channels: vec![],
+        },
+    )
+    .unwrap();
+    let payer = user_addr("city-buyer");
+    let seller = user_addr("seller");
+    vm.execute(
+        &payer,
+        &[],
+        &ExecuteMsg::AuthorizeHubSender {
+            channel: "channel-7".into(),
+            sender: "cosmos1hub".into(),
+        },
+    )
+    .unwrap();
+    let k = key(VoucherScheme::Ed25519, "hub-buyer");
+    let denom = payment_channel::ibc::deposit::ibc_denom("transfer/channel-7/uatom");
+    vm.set_balance(&vm.address.clone(), coins(5_000, &denom));
+    let memo = serde_json::json!({
+        "dest_callback": {"address": vm.address},
+        "payment_channel": {"open": {"payer": payer, "channel": {
+            "payee": seller, "pubkey": cosmwasm_std::Binary::from(k.public_key()),
+            "scheme": "ed25519", "challenge_period": null}}},
+    });
+    let data = serde_json::json!({"amount": "5000", "denom": "uatom", "receiver": vm.address,
+        "sender": "cosmos1hub", "memo": memo.to_string()});
+    let msg = IbcDestinationCallbackMsg {
+        packet: IbcPacket::new(
+            serde_json::to_vec(&data).unwrap(),
+            IbcEndpoint {
+                port_id: "transfer".into(),
+                channel_id: "channel-0".into(),
+            },
+            IbcEndpoint {
+                port_id: "transfer".into(),
+                channel_id: "channel-7".into(),
+            },
+            1,
+            IbcTimeout::with_timestamp(Timestamp::from_seconds(1_800_000_000)),
+        ),
+        ack: IbcAcknowledgement::new(br#"{"result":"AQ=="}"#.to_vec()),
+    };
+    let out = vm.ibc_destination_callback(&msg).unwrap();
+    assert_eq!(out.attr("kind"), Some("open"));
+    let c = channel(&mut vm, 1);
+    assert_eq!((c.payer, c.deposit), (payer, Uint128::new(5_000)));
+    assert_eq!(c.asset, AssetInfo::Native(denom));
 }

@@ -6,7 +6,9 @@
 //! `ci/build-wasm.sh token-curated-registry cw20-base`.
 
 use cosmwasm_std::{coins, Addr, Binary, Uint128};
-use token_curated_registry::msg::{CommitmentResponse, ExecuteMsg, InstantiateMsg, QueryMsg};
+use token_curated_registry::msg::{
+    CommitmentResponse, ExecuteMsg, InstantiateMsg, ParamsUpdate, QueryMsg,
+};
 use token_curated_registry::state::{Choice, Params};
 use wevalue_common::asset::AssetInfoUnchecked;
 use wevalue_common::curation::CurationQueryMsg;
@@ -37,7 +39,12 @@ fn registry() -> VmContract {
                 reveal_stage_secs: REVEAL,
                 dispensation_pct: 50,
                 vote_quorum_pct: 50,
-                exit_delay_secs: 3_600,
+                exit_delay_secs: COMMIT + REVEAL,
+                deposit_grace_secs: 7 * 24 * 3_600,
+                // Low enough that the 10-voter and the 1,000-voter
+                // resolutions both count the survival (same writes).
+                min_survival_weight: Uint128::new(1_000),
+                unrevealed_penalty_pct: 10,
             },
         },
     )
@@ -209,6 +216,98 @@ fn cycle(n: usize) -> Cycle {
     }
 }
 
+fn commit_msg(vm: &mut VmContract, poll_id: u64, voter: &Addr, i: usize) -> ExecuteMsg {
+    let (c, _): (CommitmentResponse, Gas) = vm
+        .query(&QueryMsg::Commitment {
+            poll_id,
+            voter: voter.to_string(),
+            choice: Choice::Keep,
+            salt: salt(i),
+        })
+        .unwrap();
+    ExecuteMsg::CommitVote {
+        poll_id,
+        commitment: c.commitment,
+        weight: Uint128::new(1_000),
+    }
+}
+
+/// Applies for `seller` and challenges it at once; returns the poll id.
+fn challenged(vm: &mut VmContract, seller: &Addr, challenger: &Addr) -> u64 {
+    ok(
+        vm,
+        seller,
+        MIN,
+        &ExecuteMsg::Apply {
+            subject: seller.to_string(),
+            data: CID.into(),
+        },
+    );
+    let out = vm
+        .execute(
+            challenger,
+            &coins(MIN, DENOM),
+            &ExecuteMsg::Challenge {
+                subject: seller.to_string(),
+                reason: CID.into(),
+            },
+        )
+        .unwrap();
+    out.attr("poll_id").unwrap().parse().unwrap()
+}
+
+struct Hardening {
+    /// A commit that first settles a lapsed, unrevealed lock (a forfeit).
+    commit_settling_forfeit: Gas,
+    /// A withdrawal that settles a lapsed, unrevealed lock.
+    withdraw_settling_forfeit: Gas,
+    /// `update_params` raising `min_deposit` (announces the increase).
+    raise_min_deposit: Gas,
+}
+
+/// The paths the hardening added: forfeits settled lazily, and an
+/// announced increase of the minimum deposit.
+fn hardening() -> Hardening {
+    let mut vm = registry();
+    let owner = vm.user_addr("owner");
+    let challenger = vm.user_addr("challenger");
+    let voters = [vm.user_addr("voter-a"), vm.user_addr("voter-b")];
+    let sellers = [vm.user_addr("seller-1"), vm.user_addr("seller-2")];
+    let first = challenged(&mut vm, &sellers[0], &challenger);
+    for (i, v) in voters.iter().enumerate() {
+        ok(&mut vm, v, 2_000, &ExecuteMsg::DepositVotingTokens {});
+        let msg = commit_msg(&mut vm, first, v, i);
+        ok(&mut vm, v, 0, &msg);
+    }
+    // Nobody reveals: both locks lapse unrevealed.
+    advance(&mut vm, COMMIT + REVEAL);
+    let second = challenged(&mut vm, &sellers[1], &challenger);
+    let msg = commit_msg(&mut vm, second, &voters[0], 2);
+    let commit_settling_forfeit = ok(&mut vm, &voters[0], 0, &msg);
+    let withdraw_settling_forfeit = ok(
+        &mut vm,
+        &voters[1],
+        0,
+        &ExecuteMsg::WithdrawVotingTokens {
+            amount: Uint128::new(1_000),
+        },
+    );
+    let raise_min_deposit = ok(
+        &mut vm,
+        &owner,
+        0,
+        &ExecuteMsg::UpdateParams(ParamsUpdate {
+            min_deposit: Some(Uint128::new(2 * MIN)),
+            ..Default::default()
+        }),
+    );
+    Hardening {
+        commit_settling_forfeit,
+        withdraw_settling_forfeit,
+        raise_min_deposit,
+    }
+}
+
 fn main() {
     let small = cycle(10);
     let large = cycle(1_000);
@@ -230,6 +329,16 @@ fn main() {
         large.claim_last,
     );
     table.add("withdraw_voting_tokens", small.withdraw_votes);
+    let h = hardening();
+    table.add(
+        "commit_vote settling a lapsed unrevealed vote (forfeit)",
+        h.commit_settling_forfeit,
+    );
+    table.add(
+        "withdraw_voting_tokens settling a lapsed unrevealed vote",
+        h.withdraw_settling_forfeit,
+    );
+    table.add("update_params raising min_deposit", h.raise_min_deposit);
     table.add("cw20-base transfer (baseline)", cw20_transfer_baseline());
     println!("{}", table.to_markdown());
     let mut all = true;

@@ -1,5 +1,5 @@
 //! Entry points: each destructures its message and forwards to `execute`,
-//! `voting`, `query` or `migrations`.
+//! `listing`, `challenge`, `voting`, `params`, `query` or `migrations`.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
@@ -7,7 +7,7 @@ use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Resp
 
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::{execute as exec, listing, migrations, query as q, voting};
+use crate::{challenge, execute as exec, listing, migrations, params, query as q, voting};
 
 pub const CONTRACT_NAME: &str = concat!("crates.io:wevalue-", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -15,11 +15,11 @@ pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    exec::instantiate(deps, info, msg)
+    exec::instantiate(deps, env, info, msg)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -44,7 +44,7 @@ pub fn execute(
         ExecuteMsg::FinalizeExit { subject } => listing::finalize_exit(deps, env, info, subject),
         ExecuteMsg::Challenge { subject, reason } => {
             let amount = exec::native_payment(deps.as_ref(), &info)?;
-            listing::challenge(deps, env, info.sender, amount, subject, reason)
+            challenge::challenge(deps, env, info.sender, amount, subject, reason)
         }
         ExecuteMsg::UpdateStatus { subject } => listing::update_status(deps, env, info, subject),
         ExecuteMsg::DepositVotingTokens {} => {
@@ -65,7 +65,7 @@ pub fn execute(
             salt,
         } => voting::reveal_vote(deps, env, info, poll_id, choice, salt),
         ExecuteMsg::ClaimReward { poll_id } => voting::claim_reward(deps, info, poll_id),
-        ExecuteMsg::UpdateParams(update) => exec::update_params(deps, info, update),
+        ExecuteMsg::UpdateParams(update) => params::update_params(deps, env, info, update),
         ExecuteMsg::SweepDust { recipient } => exec::sweep_dust(deps, info, recipient),
         ExecuteMsg::UpdateOwnership(action) => exec::update_ownership(deps, env, info, action),
     }
@@ -75,7 +75,7 @@ pub fn execute(
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::IsListed { subject } => to_json_binary(&q::is_listed(deps, env, subject)?)?,
-        QueryMsg::Config {} => to_json_binary(&q::config(deps)?)?,
+        QueryMsg::Config {} => to_json_binary(&q::config(deps, env)?)?,
         QueryMsg::Params {} => to_json_binary(&q::params(deps)?)?,
         QueryMsg::Listing { subject } => to_json_binary(&q::listing(deps, env, subject)?)?,
         QueryMsg::Listings { start_after, limit } => {
@@ -85,7 +85,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         QueryMsg::Polls { start_after, limit } => {
             to_json_binary(&q::polls(deps, start_after, limit)?)?
         }
-        QueryMsg::Challenge { poll_id } => to_json_binary(&q::challenge(deps, poll_id)?)?,
+        QueryMsg::ChallengeInfo { poll_id } => to_json_binary(&q::challenge_info(deps, poll_id)?)?,
         QueryMsg::Voter { address } => to_json_binary(&q::voter(deps, env, address)?)?,
         QueryMsg::Voters { start_after, limit } => {
             to_json_binary(&q::voters(deps, env, start_after, limit)?)?
@@ -106,6 +106,6 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    migrations::migrate(deps)
+pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    migrations::migrate(deps, env)
 }

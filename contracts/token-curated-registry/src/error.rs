@@ -85,6 +85,9 @@ pub enum ContractError {
         available: Uint128,
     },
 
+    #[error("the owner of {subject} may not challenge it")]
+    SelfChallenge { subject: String },
+
     #[error("{subject} has an open challenge (poll {poll_id})")]
     ChallengeOpen { subject: String, poll_id: u64 },
 
@@ -164,6 +167,6 @@ pub enum ContractError {
         available: Uint128,
     },
 
-    #[error("there is no dust to sweep")]
+    #[error("there is no dust or forfeit to sweep")]
     NoDust,
 }

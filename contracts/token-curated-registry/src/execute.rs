@@ -1,5 +1,5 @@
-//! Instantiation, payments (native and the cw20 hook), shared loaders and
-//! governance.
+//! Instantiation, payments (native and the cw20 hook), shared loaders, the
+//! owner's treasury sweep and ownership.
 
 use cosmwasm_std::{
     ensure, from_json, Addr, Deps, DepsMut, Env, MessageInfo, Response, Storage, Uint128,
@@ -10,21 +10,20 @@ use wevalue_common::asset::{Asset, AssetInfo};
 
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
-use crate::msg::{InstantiateMsg, ParamsUpdate, ReceiveMsg};
+use crate::msg::{InstantiateMsg, ReceiveMsg};
+use crate::params::check_params;
 use crate::state::{
-    Listing, Params, Poll, Tally, CONFIG, DUST, LISTINGS, NEXT_POLL_ID, PARAMS, POLLS, TALLIES,
+    Listing, MinDepositFloor, Poll, Tally, CONFIG, DUST, FORFEITED, LISTINGS, MIN_DEPOSIT_FLOOR,
+    NEXT_POLL_ID, PARAMS, POLLS, TALLIES,
 };
-use crate::{listing, voting};
+use crate::{challenge, listing, voting};
 
-/// Longest period a parameter may set: one year.
-pub const MAX_PERIOD_SECS: u64 = 365 * 24 * 3600;
-/// Longest subject id.
-pub const SUBJECT_MAX: usize = 128;
 /// Longest CID accepted for application data and challenge reasons.
 pub const CID_MAX: usize = 128;
 
 pub fn instantiate(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
@@ -41,56 +40,17 @@ pub fn instantiate(
         },
     )?;
     PARAMS.save(deps.storage, &msg.params)?;
+    MIN_DEPOSIT_FLOOR.save(
+        deps.storage,
+        &MinDepositFloor::flat(msg.params.min_deposit, env.block.time),
+    )?;
     NEXT_POLL_ID.save(deps.storage, &1)?;
     DUST.save(deps.storage, &Uint128::zero())?;
+    FORFEITED.save(deps.storage, &Uint128::zero())?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("stake", stake.to_string())
         .add_attributes(ownership.into_attributes()))
-}
-
-pub fn check_params(p: &Params) -> Result<(), ContractError> {
-    let period = |param, secs: u64, min| -> Result<(), ContractError> {
-        ensure!(
-            secs >= min,
-            ContractError::InvalidParam {
-                param,
-                reason: "must be at least one second"
-            }
-        );
-        ensure!(
-            secs <= MAX_PERIOD_SECS,
-            ContractError::InvalidParam {
-                param,
-                reason: "must be at most one year"
-            }
-        );
-        Ok(())
-    };
-    ensure!(
-        !p.min_deposit.is_zero(),
-        ContractError::InvalidParam {
-            param: "min_deposit",
-            reason: "must be greater than zero"
-        }
-    );
-    period("apply_stage_secs", p.apply_stage_secs, 1)?;
-    period("commit_stage_secs", p.commit_stage_secs, 1)?;
-    period("reveal_stage_secs", p.reveal_stage_secs, 1)?;
-    period("exit_delay_secs", p.exit_delay_secs, 0)?;
-    for (param, pct) in [
-        ("dispensation_pct", p.dispensation_pct),
-        ("vote_quorum_pct", p.vote_quorum_pct),
-    ] {
-        ensure!(
-            pct <= 100,
-            ContractError::InvalidParam {
-                param,
-                reason: "must be a percentage, 0 to 100"
-            }
-        );
-    }
-    Ok(())
 }
 
 /// The native stake attached to a message (the stake must be native).
@@ -130,7 +90,7 @@ pub fn receive(
         }
         ReceiveMsg::Deposit { subject } => listing::deposit(deps, sender, amount, subject),
         ReceiveMsg::Challenge { subject, reason } => {
-            listing::challenge(deps, env, sender, amount, subject, reason)
+            challenge::challenge(deps, env, sender, amount, subject, reason)
         }
         ReceiveMsg::DepositVotingTokens {} => voting::deposit_voting_tokens(deps, sender, amount),
     }
@@ -139,23 +99,6 @@ pub fn receive(
 /// A stake transfer from the contract.
 pub fn stake_asset(storage: &dyn Storage, amount: Uint128) -> Result<Asset, ContractError> {
     Ok(CONFIG.load(storage)?.stake.with_amount(amount))
-}
-
-pub fn check_subject(subject: &str) -> Result<(), ContractError> {
-    let err = |reason| ContractError::InvalidSubject {
-        subject: subject.to_string(),
-        reason,
-    };
-    ensure!(!subject.is_empty(), err("must not be empty"));
-    ensure!(
-        subject.len() <= SUBJECT_MAX,
-        err("must be at most 128 characters")
-    );
-    ensure!(
-        subject.bytes().all(|b| b.is_ascii_graphic()),
-        err("only printable ASCII without spaces is allowed")
-    );
-    Ok(())
 }
 
 /// A structural CID check: CIDv0 (`Qm` + 44 base58 characters) or a
@@ -235,45 +178,8 @@ pub fn held(storage: &dyn Storage, listing: &Listing) -> Result<Uint128, Contrac
     })
 }
 
-pub fn update_params(
-    deps: DepsMut,
-    info: MessageInfo,
-    update: ParamsUpdate,
-) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    cw_ownable::assert_owner(deps.storage, &info.sender)?;
-    let mut p = PARAMS.load(deps.storage)?;
-    let before = p.clone();
-    let ParamsUpdate {
-        min_deposit,
-        apply_stage_secs,
-        commit_stage_secs,
-        reveal_stage_secs,
-        dispensation_pct,
-        vote_quorum_pct,
-        exit_delay_secs,
-    } = update;
-    p.min_deposit = min_deposit.unwrap_or(p.min_deposit);
-    p.apply_stage_secs = apply_stage_secs.unwrap_or(p.apply_stage_secs);
-    p.commit_stage_secs = commit_stage_secs.unwrap_or(p.commit_stage_secs);
-    p.reveal_stage_secs = reveal_stage_secs.unwrap_or(p.reveal_stage_secs);
-    p.dispensation_pct = dispensation_pct.unwrap_or(p.dispensation_pct);
-    p.vote_quorum_pct = vote_quorum_pct.unwrap_or(p.vote_quorum_pct);
-    p.exit_delay_secs = exit_delay_secs.unwrap_or(p.exit_delay_secs);
-    ensure!(p != before, ContractError::EmptyUpdate);
-    check_params(&p)?;
-    PARAMS.save(deps.storage, &p)?;
-    Ok(Response::new()
-        .add_attribute("action", "update_params")
-        .add_attribute("min_deposit", p.min_deposit)
-        .add_attribute("apply_stage_secs", p.apply_stage_secs.to_string())
-        .add_attribute("commit_stage_secs", p.commit_stage_secs.to_string())
-        .add_attribute("reveal_stage_secs", p.reveal_stage_secs.to_string())
-        .add_attribute("dispensation_pct", p.dispensation_pct.to_string())
-        .add_attribute("vote_quorum_pct", p.vote_quorum_pct.to_string())
-        .add_attribute("exit_delay_secs", p.exit_delay_secs.to_string()))
-}
-
+/// Sends the owner's treasury accounts, rounding dust and stakes forfeited
+/// by unrevealed votes, to `recipient`.
 pub fn sweep_dust(
     deps: DepsMut,
     info: MessageInfo,
@@ -283,14 +189,19 @@ pub fn sweep_dust(
     cw_ownable::assert_owner(deps.storage, &info.sender)?;
     let recipient_addr = deps.api.addr_validate(&recipient)?;
     let dust = DUST.load(deps.storage)?;
-    ensure!(!dust.is_zero(), ContractError::NoDust);
+    let forfeited = FORFEITED.load(deps.storage)?;
+    let amount = dust + forfeited;
+    ensure!(!amount.is_zero(), ContractError::NoDust);
     DUST.save(deps.storage, &Uint128::zero())?;
-    let transfer = stake_asset(deps.storage, dust)?.transfer_msg(&recipient_addr)?;
+    FORFEITED.save(deps.storage, &Uint128::zero())?;
+    let transfer = stake_asset(deps.storage, amount)?.transfer_msg(&recipient_addr)?;
     Ok(Response::new()
         .add_message(transfer)
         .add_attribute("action", "sweep_dust")
         .add_attribute("recipient", recipient_addr)
-        .add_attribute("amount", dust))
+        .add_attribute("amount", amount)
+        .add_attribute("dust", dust)
+        .add_attribute("forfeited", forfeited))
 }
 
 pub fn update_ownership(

@@ -22,7 +22,8 @@ pub struct InstantiateMsg {
 #[cw_serde]
 #[derive(Default)]
 pub struct ParamsUpdate {
-    /// New minimum listing deposit (and challenge stake).
+    /// New minimum listing deposit (and challenge stake); an increase
+    /// reaches existing listings after `deposit_grace_secs`.
     pub min_deposit: Option<Uint128>,
     /// New application period, in seconds.
     pub apply_stage_secs: Option<u64>,
@@ -35,8 +36,17 @@ pub struct ParamsUpdate {
     /// New share of the revealed weight, 0 to 100, that must vote `keep` for
     /// a challenged listing to stay.
     pub vote_quorum_pct: Option<u8>,
-    /// New delay between `init_exit` and `finalize_exit`, in seconds.
+    /// New delay between `init_exit` and `finalize_exit`, in seconds (at
+    /// least the commit plus the reveal period).
     pub exit_delay_secs: Option<u64>,
+    /// New grace period, in seconds, before an increase of `min_deposit`
+    /// applies to existing listings (at least the exit delay).
+    pub deposit_grace_secs: Option<u64>,
+    /// New revealed weight a poll needs for a survival to count toward
+    /// reputation.
+    pub min_survival_weight: Option<Uint128>,
+    /// New share, 0 to 100, of an unrevealed vote's weight that it forfeits.
+    pub unrevealed_penalty_pct: Option<u8>,
 }
 
 #[cw_ownable_execute]
@@ -58,7 +68,8 @@ pub enum ExecuteMsg {
         /// The listing's subject.
         subject: String,
     },
-    /// Withdraws deposit above `min_deposit` that no challenge holds (owner only).
+    /// Withdraws deposit above the current `min_deposit` that no challenge
+    /// holds (owner only).
     Withdraw {
         /// The listing's subject.
         subject: String,
@@ -75,8 +86,10 @@ pub enum ExecuteMsg {
         /// The listing's subject.
         subject: String,
     },
-    /// Challenges an application or a listing, attaching exactly `min_deposit`
-    /// of the native stake denom.
+    /// Challenges an application or a listing of someone else, attaching
+    /// exactly the minimum deposit in force (`config` query) of the native
+    /// stake denom. A listing whose deposit is below that minimum is removed
+    /// at once and the stake returned.
     Challenge {
         /// The challenged subject.
         subject: String,
@@ -92,14 +105,17 @@ pub enum ExecuteMsg {
     },
     /// Adds the attached native stake to the sender's voting balance.
     DepositVotingTokens {},
-    /// Withdraws voting tokens that no open poll still needs.
+    /// Withdraws voting tokens that no open poll still needs (after the
+    /// forfeits of lapsed unrevealed votes).
     WithdrawVotingTokens {
         /// How much to withdraw.
         amount: Uint128,
     },
     /// Commits a secret vote during a poll's commit period, locking `weight`
     /// of the voting balance until the poll's reveal period ends. Committing
-    /// again in the same period replaces the earlier commitment.
+    /// again in the same period replaces the earlier commitment. A vote not
+    /// revealed by the reveal end forfeits the poll's `unrevealed_penalty_pct`
+    /// of its weight.
     CommitVote {
         /// The poll (challenge) id.
         poll_id: u64,
@@ -124,7 +140,8 @@ pub enum ExecuteMsg {
     },
     /// Changes parameters (owner only); running polls keep theirs.
     UpdateParams(ParamsUpdate),
-    /// Sends the accumulated rounding dust to `recipient` (owner only).
+    /// Sends the accumulated rounding dust and the forfeits of unrevealed
+    /// votes to `recipient` (owner only).
     SweepDust {
         /// Where to send the dust.
         recipient: String,
@@ -157,6 +174,8 @@ pub enum ReceiveMsg {
     DepositVotingTokens {},
 }
 
+/// Migrations take no options: a registry from before the hardening gets
+/// the defaults the README states for the parameters it lacks.
 #[cw_serde]
 pub struct MigrateMsg {}
 
@@ -170,10 +189,11 @@ pub enum QueryMsg {
         /// The subject.
         subject: String,
     },
-    /// The stake token and the rounding dust held for the owner.
+    /// The stake token, the treasury accounts and the minimum deposit in force.
     #[returns(ConfigResponse)]
     Config {},
-    /// The current parameters.
+    /// The current parameters (an increase of `min_deposit` applies to
+    /// existing listings only from `config.pending_min_deposit.applies_at`).
     #[returns(Params)]
     Params {},
     /// One listing or application.
@@ -205,8 +225,10 @@ pub enum QueryMsg {
         limit: Option<u32>,
     },
     /// The challenge side of a poll: challenger, stake, reason, payouts.
-    #[returns(ChallengeResponse)]
-    Challenge {
+    /// (Not `challenge`: an execute message has that name, and generated
+    /// TypeScript clients need distinct names.)
+    #[returns(ChallengeInfoResponse)]
+    ChallengeInfo {
         /// The poll (challenge) id.
         poll_id: u64,
     },
@@ -267,8 +289,24 @@ pub struct ConfigResponse {
     pub stake: AssetInfo,
     /// Rounding dust of voter rewards, held for the owner to sweep.
     pub dust: Uint128,
+    /// Stakes forfeited by unrevealed votes (settled so far), held for the
+    /// owner to sweep with the dust.
+    pub forfeited: Uint128,
     /// The next poll id.
     pub next_poll_id: u64,
+    /// The minimum deposit existing listings must hold now, and the stake of
+    /// a challenge started now.
+    pub min_deposit_in_force: Uint128,
+    /// An announced increase of the minimum deposit, still in its grace period.
+    pub pending_min_deposit: Option<PendingMinDeposit>,
+}
+
+#[cw_serde]
+pub struct PendingMinDeposit {
+    /// The new minimum deposit (the current `min_deposit` parameter).
+    pub amount: Uint128,
+    /// When it applies to existing listings and challenges.
+    pub applies_at: Timestamp,
 }
 
 #[cw_serde]
@@ -345,7 +383,7 @@ pub struct PollsResponse {
 }
 
 #[cw_serde]
-pub struct ChallengeResponse {
+pub struct ChallengeInfoResponse {
     /// The poll id.
     pub poll_id: u64,
     /// The challenged subject.
@@ -377,8 +415,12 @@ pub struct LockInfo {
 pub struct VoterResponse {
     /// The voter.
     pub address: Addr,
-    /// Voting tokens held for the voter (including payouts credited to them).
+    /// Voting tokens held for the voter (including payouts credited to
+    /// them), after the forfeits of lapsed unrevealed votes.
     pub balance: Uint128,
+    /// What lapsed unrevealed votes forfeit and the voter's next commit or
+    /// withdrawal moves to the treasury (already taken out of `balance`).
+    pub forfeit: Uint128,
     /// What open polls lock now: the largest live lock.
     pub locked: Uint128,
     /// What the voter can withdraw now.
@@ -403,6 +445,9 @@ pub struct VoteResponse {
     pub revealed: Option<Choice>,
     /// Whether the reward was claimed.
     pub claimed: bool,
+    /// What the vote forfeits if it is not revealed by the reveal end (zero
+    /// once revealed).
+    pub unrevealed_penalty: Uint128,
 }
 
 #[cw_serde]

@@ -9,15 +9,15 @@ use crate::commitment::{check_salt, commitment as compute_commitment};
 use crate::error::ContractError;
 use crate::execute::{load_listing, load_poll, load_tally};
 use crate::msg::{
-    ChallengeResponse, ClaimableResponse, CommitmentResponse, ConfigResponse, ListingResponse,
-    ListingsResponse, LockInfo, PollResponse, PollsResponse, ReputationResponse, VoteResponse,
-    VoterResponse, VotersResponse,
+    ChallengeInfoResponse, ClaimableResponse, CommitmentResponse, ConfigResponse, ListingResponse,
+    ListingsResponse, LockInfo, PendingMinDeposit, PollResponse, PollsResponse, ReputationResponse,
+    VoteResponse, VoterResponse, VotersResponse,
 };
 use crate::state::{
-    Choice, Listing, Params, Poll, Tally, Voter, CONFIG, DUST, LISTINGS, NEXT_POLL_ID, PARAMS,
-    POLLS, VOTERS, VOTES,
+    Choice, Listing, Params, Poll, Tally, Voter, CONFIG, DUST, FORFEITED, LISTINGS,
+    MIN_DEPOSIT_FLOOR, NEXT_POLL_ID, PARAMS, POLLS, VOTERS, VOTES,
 };
-use crate::voting::share;
+use crate::voting::{settle_lapsed, share};
 
 pub fn is_listed(deps: Deps, env: Env, subject: String) -> Result<IsListedResponse, ContractError> {
     // Any string is a valid question; unknown subjects are simply not listed.
@@ -27,11 +27,20 @@ pub fn is_listed(deps: Deps, env: Env, subject: String) -> Result<IsListedRespon
     Ok(IsListedResponse { listed })
 }
 
-pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
+pub fn config(deps: Deps, env: Env) -> Result<ConfigResponse, ContractError> {
+    let now = env.block.time;
+    let floor = MIN_DEPOSIT_FLOOR.load(deps.storage)?;
+    let in_force = floor.at(now);
     Ok(ConfigResponse {
         stake: CONFIG.load(deps.storage)?.stake,
         dust: DUST.load(deps.storage)?,
+        forfeited: FORFEITED.load(deps.storage)?,
         next_poll_id: NEXT_POLL_ID.load(deps.storage)?,
+        min_deposit_in_force: in_force,
+        pending_min_deposit: (floor.after != in_force).then_some(PendingMinDeposit {
+            amount: floor.after,
+            applies_at: floor.at,
+        }),
     })
 }
 
@@ -136,10 +145,10 @@ pub fn polls(
     Ok(PollsResponse { polls })
 }
 
-pub fn challenge(deps: Deps, poll_id: u64) -> Result<ChallengeResponse, ContractError> {
+pub fn challenge_info(deps: Deps, poll_id: u64) -> Result<ChallengeInfoResponse, ContractError> {
     let p = load_poll(deps.storage, poll_id)?;
     let t = load_tally(deps.storage, poll_id)?;
-    Ok(ChallengeResponse {
+    Ok(ChallengeInfoResponse {
         poll_id,
         resolved: t.outcome.is_some(),
         subject: p.subject,
@@ -150,14 +159,22 @@ pub fn challenge(deps: Deps, poll_id: u64) -> Result<ChallengeResponse, Contract
     })
 }
 
-fn voter_response(now: Timestamp, address: cosmwasm_std::Addr, mut v: Voter) -> VoterResponse {
-    v.prune(now);
+/// A voter as it will be once its lapsed locks are settled (which its next
+/// commit or withdrawal does).
+fn voter_response(
+    deps: Deps,
+    now: Timestamp,
+    address: cosmwasm_std::Addr,
+    mut v: Voter,
+) -> Result<VoterResponse, ContractError> {
+    let forfeit = settle_lapsed(deps.storage, &address, &mut v, now)?;
     let locked = v.locked(now);
-    VoterResponse {
+    Ok(VoterResponse {
         address,
         balance: v.balance,
+        forfeit,
         locked,
-        withdrawable: v.balance - locked,
+        withdrawable: v.balance.saturating_sub(locked),
         locks: v
             .locks
             .into_iter()
@@ -167,13 +184,13 @@ fn voter_response(now: Timestamp, address: cosmwasm_std::Addr, mut v: Voter) -> 
                 until: l.until,
             })
             .collect(),
-    }
+    })
 }
 
 pub fn voter(deps: Deps, env: Env, address: String) -> Result<VoterResponse, ContractError> {
     let addr = deps.api.addr_validate(&address)?;
     let v = VOTERS.may_load(deps.storage, &addr)?.unwrap_or_default();
-    Ok(voter_response(env.block.time, addr, v))
+    voter_response(deps, env.block.time, addr, v)
 }
 
 pub fn voters(
@@ -193,7 +210,10 @@ pub fn voters(
             Order::Ascending,
         )
         .take(page_limit(limit))
-        .map(|item| item.map(|(a, v)| voter_response(env.block.time, a, v)))
+        .map(|item| {
+            let (a, v) = item?;
+            voter_response(deps, env.block.time, a, v)
+        })
         .collect::<Result<_, _>>()?;
     Ok(VotersResponse { voters })
 }
@@ -204,6 +224,7 @@ pub fn vote(deps: Deps, poll_id: u64, voter: String) -> Result<VoteResponse, Con
         .may_load(deps.storage, (poll_id, &addr))?
         .ok_or(ContractError::VoteNotFound { poll_id, voter })?;
     Ok(VoteResponse {
+        unrevealed_penalty: v.forfeit(),
         commitment: v.commitment,
         weight: v.weight,
         revealed: v.revealed,
@@ -302,7 +323,9 @@ pub fn reputation(
     env: Env,
     subject: String,
 ) -> Result<ReputationResponse, ContractError> {
-    let min_deposit = PARAMS.load(deps.storage)?.min_deposit;
+    // Scored against the minimum in force, like everything else an
+    // increase touches only after its grace period.
+    let min_deposit = MIN_DEPOSIT_FLOOR.load(deps.storage)?.at(env.block.time);
     let mut r = match LISTINGS.may_load(deps.storage, &subject)? {
         Some(l) => reputation_of(&l, min_deposit, env.block.time),
         None => reputation_of_unknown(),

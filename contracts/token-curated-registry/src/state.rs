@@ -3,7 +3,7 @@
 //! [`MAX_OPEN_POLLS`] locks.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, HexBinary, Timestamp, Uint128};
+use cosmwasm_std::{Addr, HexBinary, Timestamp, Uint128, Uint256};
 use cw_storage_plus::{Item, Map};
 use wevalue_common::asset::AssetInfo;
 
@@ -16,7 +16,9 @@ pub const MAX_OPEN_POLLS: usize = 20;
 /// needs is taken when it starts, so changes never alter running ones.
 #[cw_serde]
 pub struct Params {
-    /// Minimum listing deposit, and the stake of every challenge.
+    /// Minimum listing deposit, and the stake of every challenge. New
+    /// applications pay a new value at once; an increase reaches existing
+    /// listings and challenge stakes after `deposit_grace_secs`.
     pub min_deposit: Uint128,
     /// Application period, in seconds.
     pub apply_stage_secs: u64,
@@ -32,8 +34,56 @@ pub struct Params {
     /// `100 × keep > vote_quorum_pct × (keep + remove)`.
     pub vote_quorum_pct: u8,
     /// Delay between `init_exit` and `finalize_exit`, in seconds; the listing
-    /// stays listed and challengeable meanwhile.
+    /// stays listed and challengeable meanwhile. At least
+    /// `commit_stage_secs + reveal_stage_secs`, so that a challenge lodged
+    /// when the exit starts can run its whole poll before the exit matures.
     pub exit_delay_secs: u64,
+    /// How long, in seconds, an increase of `min_deposit` waits before it
+    /// applies to existing listings (they can top up or exit meanwhile); new
+    /// applications pay the new minimum at once. At least `exit_delay_secs`.
+    pub deposit_grace_secs: u64,
+    /// Revealed weight (keep + remove) a poll needs for a kept listing's
+    /// survival to count toward its reputation; a poll nobody watched proves
+    /// nothing.
+    pub min_survival_weight: Uint128,
+    /// Share (0 to 100, rounded up) of a committed vote's weight that is
+    /// forfeited when the vote is not revealed; it goes to the owner's
+    /// treasury with the rounding dust.
+    pub unrevealed_penalty_pct: u8,
+}
+
+/// The minimum deposit existing listings must hold: `before` until `at`,
+/// `after` from then on. An increase of `min_deposit` is announced this way
+/// (`at` = the update + the grace period); a decrease applies at once.
+#[cw_serde]
+pub struct MinDepositFloor {
+    /// The minimum in force before `at`.
+    pub before: Uint128,
+    /// The minimum in force from `at` on (the current `min_deposit`).
+    pub after: Uint128,
+    /// When `after` takes over.
+    pub at: Timestamp,
+}
+
+impl MinDepositFloor {
+    /// A floor that is `amount` from now on.
+    pub fn flat(amount: Uint128, now: Timestamp) -> Self {
+        Self {
+            before: amount,
+            after: amount,
+            at: now,
+        }
+    }
+
+    /// The minimum an existing listing must hold at `now`; also the stake
+    /// of a challenge started at `now`.
+    pub fn at(&self, now: Timestamp) -> Uint128 {
+        if now < self.at {
+            self.before
+        } else {
+            self.after
+        }
+    }
 }
 
 #[cw_serde]
@@ -142,6 +192,12 @@ pub struct Poll {
     pub vote_quorum_pct: u8,
     #[serde(rename = "d")]
     pub dispensation_pct: u8,
+    /// Snapshot of `min_survival_weight` (0 for polls started before it existed).
+    #[serde(rename = "m", default)]
+    pub min_survival_weight: Uint128,
+    /// Snapshot of `unrevealed_penalty_pct` (0 for polls started before it existed).
+    #[serde(rename = "x", default)]
+    pub unrevealed_penalty_pct: u8,
 }
 
 /// What reveals, resolution and claims change, kept apart from [`Poll`] so
@@ -194,6 +250,23 @@ pub struct Vote {
     pub revealed: Option<Choice>,
     #[serde(rename = "c")]
     pub claimed: bool,
+    /// The poll's `unrevealed_penalty_pct`, copied so that the lapse of an
+    /// unrevealed vote is settled from this record alone.
+    #[serde(rename = "x", default)]
+    pub penalty_pct: u8,
+}
+
+impl Vote {
+    /// What this vote forfeits if it lapses unrevealed:
+    /// `ceil(weight × penalty_pct / 100)`, zero once revealed.
+    pub fn forfeit(&self) -> Uint128 {
+        if self.revealed.is_some() || self.penalty_pct == 0 {
+            return Uint128::zero();
+        }
+        let num = self.weight.full_mul(self.penalty_pct as u128) + Uint256::from(99u8);
+        // weight × pct / 100 ≤ weight, so it fits in a Uint128.
+        Uint128::try_from(num / Uint256::from(100u8)).unwrap_or(self.weight)
+    }
 }
 
 #[cw_serde]
@@ -217,11 +290,6 @@ pub struct Voter {
 }
 
 impl Voter {
-    /// Drops locks of polls whose reveal period has ended.
-    pub fn prune(&mut self, now: Timestamp) {
-        self.locks.retain(|l| l.until > now);
-    }
-
     /// What live locks need: the largest one (the same tokens back every poll).
     pub fn locked(&self, now: Timestamp) -> Uint128 {
         self.locks
@@ -239,6 +307,10 @@ pub const PARAMS: Item<Params> = Item::new("params");
 pub const NEXT_POLL_ID: Item<u64> = Item::new("next_poll");
 /// Rounding dust of voter rewards (see README), swept by the owner.
 pub const DUST: Item<Uint128> = Item::new("dust");
+/// Stakes forfeited by unrevealed votes, swept by the owner with the dust.
+pub const FORFEITED: Item<Uint128> = Item::new("forfeited");
+/// The minimum deposit existing listings must hold, with a pending increase.
+pub const MIN_DEPOSIT_FLOOR: Item<MinDepositFloor> = Item::new("floor");
 pub const LISTINGS: Map<&str, Listing> = Map::new("l");
 pub const POLLS: Map<u64, Poll> = Map::new("p");
 pub const TALLIES: Map<u64, Tally> = Map::new("t");

@@ -1,14 +1,18 @@
-//! PLCR-style voting: voting balances, locks, commit, reveal and claims.
+//! PLCR-style voting: voting balances, locks and the forfeits of unrevealed
+//! votes, commit, reveal and claims.
 
 use cosmwasm_std::{
-    ensure, Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response, Storage, Uint128,
+    ensure, Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response, Storage, Timestamp,
+    Uint128,
 };
 use cw_utils::nonpayable;
 
 use crate::commitment::{check_salt, commitment};
 use crate::error::ContractError;
 use crate::execute::{load_poll, load_tally, stake_asset};
-use crate::state::{Choice, Lock, Tally, Vote, DUST, MAX_OPEN_POLLS, TALLIES, VOTERS, VOTES};
+use crate::state::{
+    Choice, Lock, Tally, Vote, Voter, DUST, FORFEITED, MAX_OPEN_POLLS, TALLIES, VOTERS, VOTES,
+};
 
 /// Adds `amount` to a voter's balance: deposits, and the payouts of a
 /// resolution, which are credited here so that nothing is pushed.
@@ -24,6 +28,47 @@ pub fn credit(
     record.balance += amount;
     VOTERS.save(storage, voter, &record)?;
     Ok(())
+}
+
+/// Drops the voter's locks whose reveal period has ended; each one whose
+/// vote was never revealed forfeits its penalty from the balance (at most
+/// what is left). Returns the total forfeited. Reads one vote per lapsed
+/// lock, at most [`MAX_OPEN_POLLS`], each lock once in its life.
+pub fn settle_lapsed(
+    storage: &dyn Storage,
+    address: &Addr,
+    voter: &mut Voter,
+    now: Timestamp,
+) -> Result<Uint128, ContractError> {
+    let mut forfeited = Uint128::zero();
+    for lock in voter.locks.iter().filter(|l| l.until <= now) {
+        let penalty = VOTES
+            .may_load(storage, (lock.poll_id, address))?
+            .map(|v| v.forfeit())
+            .unwrap_or_default()
+            .min(voter.balance);
+        voter.balance -= penalty;
+        forfeited += penalty;
+    }
+    voter.locks.retain(|l| l.until > now);
+    Ok(forfeited)
+}
+
+/// Loads a voter and settles its lapsed locks, moving forfeits to the
+/// treasury account. The caller saves the voter.
+fn load_settled(
+    storage: &mut dyn Storage,
+    address: &Addr,
+    now: Timestamp,
+) -> Result<(Voter, Uint128), ContractError> {
+    let mut voter = VOTERS.may_load(storage, address)?.unwrap_or_default();
+    let forfeited = settle_lapsed(storage, address, &mut voter, now)?;
+    if !forfeited.is_zero() {
+        FORFEITED.update(storage, |f| -> Result<_, ContractError> {
+            Ok(f + forfeited)
+        })?;
+    }
+    Ok((voter, forfeited))
 }
 
 pub fn deposit_voting_tokens(
@@ -47,11 +92,10 @@ pub fn withdraw_voting_tokens(
     nonpayable(&info)?;
     ensure!(!amount.is_zero(), ContractError::ZeroAmount);
     let now = env.block.time;
-    let mut voter = VOTERS
-        .may_load(deps.storage, &info.sender)?
-        .unwrap_or_default();
-    voter.prune(now);
-    let available = voter.balance - voter.locked(now);
+    let (mut voter, forfeited) = load_settled(deps.storage, &info.sender, now)?;
+    // A forfeit can leave the balance below a live lock that reuses the same
+    // tokens (PLCR): then nothing is withdrawable until that lock lapses.
+    let available = voter.balance.saturating_sub(voter.locked(now));
     ensure!(
         amount <= available,
         ContractError::VotingTokensLocked {
@@ -71,7 +115,8 @@ pub fn withdraw_voting_tokens(
         .add_attribute("action", "withdraw_voting_tokens")
         .add_attribute("voter", info.sender)
         .add_attribute("amount", amount)
-        .add_attribute("balance", voter.balance))
+        .add_attribute("balance", voter.balance)
+        .add_attribute("forfeited", forfeited))
 }
 
 pub fn commit_vote(
@@ -99,9 +144,7 @@ pub fn commit_vote(
         }
     );
     ensure!(!weight.is_zero(), ContractError::ZeroAmount);
-    let mut voter = VOTERS
-        .may_load(deps.storage, &info.sender)?
-        .unwrap_or_default();
+    let (mut voter, forfeited) = load_settled(deps.storage, &info.sender, now)?;
     ensure!(
         weight <= voter.balance,
         ContractError::InsufficientVotingBalance {
@@ -109,7 +152,6 @@ pub fn commit_vote(
             balance: voter.balance
         }
     );
-    voter.prune(now);
     match voter.locks.iter_mut().find(|l| l.poll_id == poll_id) {
         // A new commitment in the same period replaces the old one.
         Some(lock) => lock.weight = weight,
@@ -134,13 +176,15 @@ pub fn commit_vote(
             weight,
             revealed: None,
             claimed: false,
+            penalty_pct: poll.unrevealed_penalty_pct,
         },
     )?;
     Ok(Response::new()
         .add_attribute("action", "commit_vote")
         .add_attribute("poll_id", poll_id.to_string())
         .add_attribute("voter", info.sender)
-        .add_attribute("weight", weight))
+        .add_attribute("weight", weight)
+        .add_attribute("forfeited", forfeited))
 }
 
 pub fn reveal_vote(

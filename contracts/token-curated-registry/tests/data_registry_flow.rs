@@ -73,6 +73,8 @@ fn sellers_need_a_listing_in_the_tcr() {
                 listing_deposit: None,
                 curation_registry: None,
                 purchase_verifier: None,
+                min_rating_units: None,
+                allow_private_endpoints: None,
             },
             &[],
             "data-registry",

@@ -175,13 +175,22 @@ fn multisig_dao_governs_parameters() {
     let res = s.update(alice.as_str()).unwrap();
     assert_eq!(attr(&res, "winner_reward"), "500");
     assert_eq!(attr(&res, "reward_pool"), "500");
-    // New challenges use the new stake.
+    // The increase applies to existing listings (and to challenges) only
+    // after the grace period: until then the stake is the old 1,000.
+    let cfg = s.config();
+    assert_eq!(cfg.min_deposit_in_force.u128(), 1_000);
+    let applies_at = cfg.pending_min_deposit.unwrap().applies_at;
     assert_eq!(
-        contract_err(s.challenge(&bob, alice.as_str(), 1_000)),
+        contract_err(s.challenge(&bob, alice.as_str(), 3_000)),
         ContractError::WrongChallengeStake {
-            expected: Uint128::new(3_000),
-            received: Uint128::new(1_000)
+            expected: Uint128::new(1_000),
+            received: Uint128::new(3_000)
         }
     );
+    // Then alice's 2,500 no longer backs a stake of 3,000.
+    s.advance(applies_at.seconds() - s.now().seconds());
+    assert_eq!(s.config().pending_min_deposit, None);
+    let res = s.challenge(&bob, alice.as_str(), 3_000).unwrap();
+    assert_eq!(attr(&res, "result"), "removed_underfunded");
     s.assert_conserved();
 }

@@ -313,38 +313,6 @@ fn challenge_admission() {
 }
 
 #[test]
-fn underfunded_listing_is_removed_on_challenge() {
-    let mut s = SuiteBuilder::new().build();
-    let alice = s.addr("alice");
-    let bob = s.addr("bob");
-    let owner = s.owner.clone();
-    let subject = alice.to_string();
-    s.apply_self(&alice, MIN_DEPOSIT).unwrap();
-    s.advance(APPLY);
-    s.update(&subject).unwrap();
-    // The DAO raises the minimum: alice's deposit no longer backs a stake.
-    s.update_params(
-        &owner,
-        ParamsUpdate {
-            min_deposit: Some(Uint128::new(2_000)),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let bob_before = s.balance(&bob);
-    let res = s.challenge(&bob, &subject, 2_000).unwrap();
-    assert_eq!(attr(&res, "result"), "removed_underfunded");
-    assert!(!s.has_listing(&subject));
-    assert!(!s.is_listed(&subject));
-    // The challenger got its stake back; the deposit is alice's to pull.
-    assert_eq!(s.balance(&bob), bob_before);
-    assert_eq!(s.voter(&alice).balance.u128(), MIN_DEPOSIT);
-    s.withdraw_votes(&alice, MIN_DEPOSIT).unwrap();
-    assert_eq!(s.held(), 0);
-    s.assert_conserved();
-}
-
-#[test]
 fn parameters_are_owner_only_validated_and_snapshotted() {
     let mut s = SuiteBuilder::new().build();
     let alice = s.addr("alice");
@@ -592,38 +560,4 @@ fn cw20_hook_refused_when_stake_is_native() {
             denom: DENOM.into()
         }
     );
-}
-
-#[test]
-fn migrate_refuses_downgrade() {
-    let mut s = SuiteBuilder::new().build();
-    let owner = s.owner.clone();
-    let tcr = s.tcr.clone();
-    let code = s.tcr_code;
-    s.app
-        .migrate_contract(
-            owner.clone(),
-            tcr.clone(),
-            &token_curated_registry::msg::MigrateMsg {},
-            code,
-        )
-        .unwrap();
-    cw2::set_contract_version(
-        &mut *s.app.contract_storage_mut(&tcr),
-        "crates.io:wevalue-token-curated-registry",
-        "9.0.0",
-    )
-    .unwrap();
-    let err = s
-        .app
-        .migrate_contract(
-            owner,
-            tcr,
-            &token_curated_registry::msg::MigrateMsg {},
-            code,
-        )
-        .unwrap_err()
-        .downcast::<ContractError>()
-        .unwrap();
-    assert!(matches!(err, ContractError::Migration(_)));
 }

@@ -7,7 +7,7 @@ use cw20::{Cw20Coin, Cw20ExecuteMsg, MinterResponse};
 use cw_multi_test::{App, AppResponse, BankSudo, Contract, ContractWrapper, Executor, SudoMsg};
 use token_curated_registry::commitment::commitment;
 use token_curated_registry::msg::{
-    ChallengeResponse, ClaimableResponse, ConfigResponse, ExecuteMsg, InstantiateMsg,
+    ChallengeInfoResponse, ClaimableResponse, ConfigResponse, ExecuteMsg, InstantiateMsg,
     ListingResponse, ListingsResponse, ParamsUpdate, PollResponse, PollsResponse, QueryMsg,
     ReceiveMsg, ReputationResponse, VoterResponse, VotersResponse,
 };
@@ -22,6 +22,11 @@ pub const APPLY: u64 = 600;
 pub const COMMIT: u64 = 300;
 pub const REVEAL: u64 = 300;
 pub const EXIT_DELAY: u64 = 900;
+pub const GRACE: u64 = 1_800;
+/// Revealed weight a poll needs for a survival to count.
+pub const MIN_SURVIVAL: u128 = 500;
+/// Share of an unrevealed vote's weight it forfeits.
+pub const PENALTY_PCT: u8 = 10;
 /// What every user starts with.
 pub const FUNDS: u128 = 1_000_000;
 
@@ -53,6 +58,9 @@ pub fn default_params() -> Params {
         dispensation_pct: 50,
         vote_quorum_pct: 50,
         exit_delay_secs: EXIT_DELAY,
+        deposit_grace_secs: GRACE,
+        min_survival_weight: Uint128::new(MIN_SURVIVAL),
+        unrevealed_penalty_pct: PENALTY_PCT,
     }
 }
 
@@ -332,7 +340,12 @@ impl Suite {
 
     /// Challenges with the default stake and returns the new poll id.
     pub fn challenge_ok(&mut self, sender: &Addr, subject: &str) -> u64 {
-        let res = self.challenge(sender, subject, MIN_DEPOSIT).unwrap();
+        self.challenge_ok_with(sender, subject, MIN_DEPOSIT)
+    }
+
+    /// Challenges with `stake` and returns the new poll id.
+    pub fn challenge_ok_with(&mut self, sender: &Addr, subject: &str, stake: u128) -> u64 {
+        let res = self.challenge(sender, subject, stake).unwrap();
         attr(&res, "poll_id").parse().unwrap()
     }
 
@@ -460,8 +473,8 @@ impl Suite {
         })
     }
 
-    pub fn challenge_info(&self, poll_id: u64) -> ChallengeResponse {
-        self.query(&QueryMsg::Challenge { poll_id })
+    pub fn challenge_info(&self, poll_id: u64) -> ChallengeInfoResponse {
+        self.query(&QueryMsg::ChallengeInfo { poll_id })
     }
 
     pub fn voter(&self, who: &Addr) -> VoterResponse {
@@ -530,10 +543,12 @@ impl Suite {
         self.balance(&self.tcr)
     }
 
-    /// Σ listing deposits + Σ open challenge stakes + Σ voter balances +
-    /// Σ unclaimed rewards + dust, summed page by page from the queries.
+    /// Σ listing deposits + Σ open challenge stakes + Σ voter balances
+    /// (with their pending forfeits) + Σ unclaimed rewards + dust + settled
+    /// forfeits, summed page by page from the queries.
     pub fn bookkeeping(&self) -> u128 {
-        let mut total = self.config().dust.u128();
+        let config = self.config();
+        let mut total = config.dust.u128() + config.forfeited.u128();
         let mut after = None;
         loop {
             let page = self.listings(after.clone(), Some(30)).listings;
@@ -563,7 +578,11 @@ impl Suite {
             if page.is_empty() {
                 break;
             }
-            total += page.iter().map(|v| v.balance.u128()).sum::<u128>();
+            total += page
+                .iter()
+                .map(|v| v.balance + v.forfeit)
+                .sum::<Uint128>()
+                .u128();
             after = page.last().map(|v| v.address.to_string());
         }
         total

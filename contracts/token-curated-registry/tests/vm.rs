@@ -35,7 +35,10 @@ fn setup() -> (VmContract, Addr) {
                 reveal_stage_secs: REVEAL,
                 dispensation_pct: 50,
                 vote_quorum_pct: 50,
-                exit_delay_secs: 600,
+                exit_delay_secs: COMMIT + REVEAL,
+                deposit_grace_secs: 3_600,
+                min_survival_weight: Uint128::new(200),
+                unrevealed_penalty_pct: 10,
             },
         },
     )
@@ -252,4 +255,75 @@ fn payments_and_migration_in_the_vm() {
     .unwrap();
     let out = vm.migrate(&MigrateMsg {}).unwrap();
     assert_eq!(out.attr("action"), Some("migrate"));
+}
+
+#[test]
+fn hardening_rules_hold_in_the_vm() {
+    let (mut vm, _owner) = setup();
+    let seller = vm.user_addr("seller");
+    let bob = vm.user_addr("bob");
+    let voter = vm.user_addr("voter");
+    let apply = |subject: String| ExecuteMsg::Apply {
+        subject,
+        data: "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG".into(),
+    };
+    // Another spelling of the seller's address is refused (bech32 in wasm).
+    let err = vm
+        .execute(
+            &bob,
+            &coins(MIN, DENOM),
+            &apply(seller.as_str().to_ascii_uppercase()),
+        )
+        .unwrap_err();
+    assert!(err.contains("normalized (lowercase) form"), "{err}");
+    vm.execute(&seller, &coins(MIN, DENOM), &apply(seller.to_string()))
+        .unwrap();
+    let challenge = ExecuteMsg::Challenge {
+        subject: seller.to_string(),
+        reason: "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG".into(),
+    };
+    let err = vm
+        .execute(&seller, &coins(MIN, DENOM), &challenge)
+        .unwrap_err();
+    assert!(err.contains("may not challenge it"), "{err}");
+    let out = vm.execute(&bob, &coins(MIN, DENOM), &challenge).unwrap();
+    let poll_id: u64 = out.attr("poll_id").unwrap().parse().unwrap();
+    // An unrevealed vote forfeits 10 %, taken at the next withdrawal.
+    vm.execute(
+        &voter,
+        &coins(100, DENOM),
+        &ExecuteMsg::DepositVotingTokens {},
+    )
+    .unwrap();
+    let salt = Binary::from(vec![3; 32]);
+    let c = commitment(&mut vm, poll_id, &voter, Choice::Keep, &salt);
+    vm.execute(
+        &voter,
+        &[],
+        &ExecuteMsg::CommitVote {
+            poll_id,
+            commitment: c,
+            weight: Uint128::new(100),
+        },
+    )
+    .unwrap();
+    advance_secs(&mut vm, COMMIT + REVEAL);
+    let (v, _): (VoterResponse, _) = vm
+        .query(&QueryMsg::Voter {
+            address: voter.to_string(),
+        })
+        .unwrap();
+    assert_eq!((v.balance.u128(), v.forfeit.u128()), (90, 10));
+    let out = vm
+        .execute(
+            &voter,
+            &[],
+            &ExecuteMsg::WithdrawVotingTokens {
+                amount: Uint128::new(90),
+            },
+        )
+        .unwrap();
+    assert_eq!(out.attr("forfeited"), Some("10"));
+    let (cfg, _): (ConfigResponse, _) = vm.query(&QueryMsg::Config {}).unwrap();
+    assert_eq!(cfg.forfeited.u128(), 10);
 }

@@ -390,16 +390,20 @@ fn recommit_replaces_the_vote() {
 
 #[test]
 fn plcr_locks_back_many_polls_and_bound_withdrawals() {
-    let mut s = SuiteBuilder::new().build();
+    // Locks alone (the forfeits of these unrevealed votes are in forfeits.rs).
+    let mut params = default_params();
+    params.unrevealed_penalty_pct = 0;
+    let mut s = SuiteBuilder::new().with_params(params).build();
     let voter = s.addr("carol");
     let bob = s.addr("bob");
+    let alice = s.addr("alice");
     s.deposit_votes(&voter, 1_000).unwrap();
-    // MAX_OPEN_POLLS + 1 subjects, each challenged.
+    // MAX_OPEN_POLLS + 1 subjects of bob's, each challenged by alice.
     let mut polls = vec![];
     for i in 0..=MAX_OPEN_POLLS {
         let subject = format!("sensor-{i}");
         s.apply(&bob, &subject, MIN_DEPOSIT).unwrap();
-        polls.push(s.challenge_ok(&bob, &subject));
+        polls.push(s.challenge_ok(&alice, &subject));
     }
     // The same tokens back every poll; the largest lock binds.
     for (i, poll) in polls.iter().take(MAX_OPEN_POLLS).enumerate() {
@@ -442,6 +446,8 @@ fn running_polls_keep_their_parameters() {
         ParamsUpdate {
             min_deposit: Some(Uint128::new(5_000)),
             commit_stage_secs: Some(10_000),
+            exit_delay_secs: Some(10_000 + REVEAL),
+            deposit_grace_secs: Some(10_000 + REVEAL),
             dispensation_pct: Some(100),
             vote_quorum_pct: Some(100),
             ..Default::default()

@@ -4,7 +4,9 @@
 //! Run with `cargo run -p value-contract --example value-contract-gas` after
 //! `ci/build-wasm.sh value-contract`. Prints a Markdown table and checks the
 //! issue's target: one aggregated report signed by k = 5 of n = 7 oracles
-//! costs less than the k single attestations together.
+//! costs less than the single attestations that settle the same values
+//! (with k = 5 of 7, singles settle a value once all 7 agree: early
+//! acceptance needs 2k − 1 = 9 > 7 agreeing values).
 
 use cosmwasm_std::Addr;
 use value_contract::msg::{Assignment, ExecuteMsg, OffersResponse, QueryMsg};
@@ -50,6 +52,10 @@ fn main() {
     }
     let (solve10, _) = kit.create_task(per_unit, 1_000_000, 0, 64);
     let (solve50, _) = kit.create_task(per_unit, 1_000_000, 0, 64);
+    // Settled at the verification deadline from 5 of 7 attestations each.
+    let (deadline, _) = kit.create_task(competition, 10_000, 0, 64);
+    // Nobody confirms its first round: a sponsor's refund cancels it.
+    let (stuck, _) = kit.create_task(competition, 10_000, 0, 5);
 
     let first = kit.contribute(&sponsor, oracle_tasks[0].1, 10_000);
     table.add("contribute (first, native)", first.gas);
@@ -63,6 +69,8 @@ fn main() {
     }
     kit.contribute(&sponsor, solve10, 1_000_000);
     kit.contribute(&sponsor, solve50, 1_000_000);
+    kit.contribute(&sponsor, deadline, 10_000);
+    kit.contribute(&sponsor, stuck, 10_000);
 
     let households: Vec<Addr> = (0..10)
         .map(|i| kit.vm.user_addr(&format!("household{i}")))
@@ -76,6 +84,14 @@ fn main() {
             kit.offer(h, single, 0, 1);
         }
     }
+    for h in &households {
+        kit.offer(h, deadline, 0, 1);
+        kit.offer(h, stuck, 0, 1);
+    }
+    let late = kit.vm.user_addr("late");
+    kit.offer(&late, stuck, 0, 1);
+    let out = kit.exec(&late, &[], &ExecuteMsg::WithdrawOffer { task_id: stuck });
+    table.add("withdraw offer (deposit back)", out.gas);
     let movers: Vec<Addr> = (0..50)
         .map(|i| kit.vm.user_addr(&format!("mover{i}")))
         .collect();
@@ -121,6 +137,7 @@ fn main() {
     let keeper = kit.vm.user_addr("keeper");
     let out = kit.exec(&keeper, &[], &ExecuteMsg::Advance { task_id: solve50 });
     table.add("decide matching (advance, 50 offers + proposal)", out.gas);
+    kit.exec(&keeper, &[], &ExecuteMsg::Advance { task_id: stuck });
     for (p, agg, single) in oracle_tasks.clone() {
         for h in &households[..p] {
             let out = kit.exec(h, &[], &ExecuteMsg::Confirm { task_id: agg });
@@ -130,7 +147,17 @@ fn main() {
             kit.exec(h, &[], &ExecuteMsg::Confirm { task_id: single });
         }
     }
-    kit.wait(4 * PHASE);
+    for h in &households {
+        kit.exec(h, &[], &ExecuteMsg::Confirm { task_id: deadline });
+    }
+    kit.wait(PHASE);
+    let out = kit.exec(&sponsor, &[], &ExecuteMsg::Refund { task_id: stuck });
+    assert_eq!(out.attr("cancelled"), Some("true"));
+    table.add(
+        "refund cancelling a stuck task (ends round 1: 5 slots slashed, 5 refilled)",
+        out.gas,
+    );
+    kit.wait(3 * PHASE);
 
     let mut ratios = vec![];
     for (p, agg, single) in oracle_tasks.clone() {
@@ -156,7 +183,8 @@ fn main() {
             out.gas,
         );
         let mut sum = Gas::default();
-        for i in 0..K {
+        let mut first_k = Gas::default();
+        for i in 0..N {
             let oracle = kit.oracles[i].0.clone();
             let out = kit.exec(
                 &oracle,
@@ -167,10 +195,10 @@ fn main() {
                     evidence_cid: CID.to_string(),
                 },
             );
-            if i == K - 1 {
+            if i == N - 1 {
                 assert_eq!(out.attr("accepted"), Some(p.to_string().as_str()));
                 table.add(
-                    format!("single attestation ({K}th, reaches quorum), {p} participants"),
+                    format!("single attestation ({N}th, completes the set), {p} participants"),
                     out.gas,
                 );
             } else if i == 0 {
@@ -180,13 +208,58 @@ fn main() {
                 );
             }
             sum = add(sum, out.gas);
+            if i < K {
+                first_k = add(first_k, out.gas);
+            }
         }
+        table.add(
+            format!("{K} single attestations together (not settled yet), {p} participants"),
+            first_k,
+        );
         let singles = table.add(
-            format!("{K} single attestations together, {p} participants"),
+            format!("{N} single attestations together (settle), {p} participants"),
             sum,
         );
         ratios.push((p, aggregated.sdk(), singles.sdk()));
     }
+
+    // 5 of 7 oracles attest the deadline task's 10 households; the
+    // verification deadline settles them.
+    let values: Vec<(Addr, u128)> = households
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.clone(), 100 + 10 * i as u128))
+        .collect();
+    for i in 0..K {
+        let oracle = kit.oracles[i].0.clone();
+        kit.exec(
+            &oracle,
+            &[],
+            &ExecuteMsg::Attest {
+                task_id: deadline,
+                values: Kit::values(&values),
+                evidence_cid: CID.to_string(),
+            },
+        );
+    }
+    kit.wait(10 * PHASE);
+    let out = kit.exec(&keeper, &[], &ExecuteMsg::Advance { task_id: deadline });
+    assert_eq!(out.attr("status"), Some("Disputable"));
+    table.add(
+        "advance at the verification deadline (settles 10 open values, 5 attestations each)",
+        out.gas,
+    );
+    let owner = kit.owner.clone();
+    let members = kit.members();
+    let out = kit.exec(
+        &owner,
+        &[],
+        &ExecuteMsg::SetOracles(value_contract::msg::OracleSetMsg {
+            members,
+            threshold: K as u32,
+        }),
+    );
+    table.add("set oracles (7 members, running tasks checked)", out.gas);
 
     kit.wait(PHASE);
     let out = kit.exec(
@@ -219,10 +292,10 @@ fn main() {
     let mut ok = true;
     for (p, aggregated, singles) in ratios {
         println!(
-            "{p} participants: aggregated {aggregated} SDK gas vs {K} singles {singles} SDK gas"
+            "{p} participants: aggregated {aggregated} SDK gas vs {N} settling singles {singles} SDK gas"
         );
         ok &= check_target(
-            &format!("aggregated report / {K} single attestations ({p} participants)"),
+            &format!("aggregated report / {N} single attestations ({p} participants)"),
             aggregated as f64 / singles as f64,
             1.0,
         );

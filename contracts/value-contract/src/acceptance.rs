@@ -1,8 +1,9 @@
-//! Acceptance: matched participants confirm (with the task's bond, if any);
-//! at the end of each round the unconfirmed slots are released and the
-//! freed budget is refilled from the offers never matched, by the on-chain
-//! rule (see `matching`). Each round reads at most `MAX_PARTICIPANTS` slots
-//! and `MAX_OFFERS_PER_TASK` offers.
+//! Acceptance: matched participants confirm (with the task's bond, if any,
+//! and get their offer deposit back); at the end of each round the
+//! unconfirmed slots are released — their deposits slashed to the sponsors —
+//! and the freed budget is refilled from the offers never matched, by the
+//! on-chain rule (see `matching`). Each round reads at most
+//! `MAX_PARTICIPANTS` slots and `MAX_OFFERS_PER_TASK` offers.
 
 use cosmwasm_std::{ensure, Addr, DepsMut, Env, MessageInfo, Order, Response, Storage, Uint128};
 use cw_utils::{must_pay, nonpayable};
@@ -10,37 +11,49 @@ use wevalue_common::asset::AssetInfo;
 
 use crate::error::ContractError;
 use crate::lifecycle::{advance, load_task, save_task};
-use crate::matching::{cost_of, create_slots, greedy, load_offers, open_task};
-use crate::state::{Slot, Task, TaskStatus, RELEASED, SLOTS};
+use crate::matching::{advanced, cost_of, create_slots, greedy, load_offers};
+use crate::state::{Slot, Task, TaskStatus, MAX_PARTICIPANTS, RELEASED, SLOTS};
 
 /// At the end of an acceptance round: releases the unconfirmed slots and,
-/// unless it was the last round, refills from the offers never matched.
+/// with `refill`, fills the freed places from the offers never matched.
+/// A released slot's deposit goes to the sponsors, unless the slot was
+/// `late` (recorded by this same call, after its round had ended): then its
+/// participant never had a chance to confirm, and the offer goes back to
+/// the pool with its deposit.
 #[inline(never)]
 pub fn end_acceptance_round(
     store: &mut dyn Storage,
     task_id: u64,
     task: &mut Task,
+    late: bool,
+    refill: bool,
 ) -> Result<(), ContractError> {
     let pending: Vec<(Addr, Slot)> = SLOTS
         .prefix(task_id)
         .range(store, None, None, Order::Ascending)
-        .take(crate::state::MAX_PARTICIPANTS as usize)
+        .take(MAX_PARTICIPANTS as usize)
         .filter(|r| r.as_ref().map(|(_, s)| !s.confirmed).unwrap_or(true))
         .collect::<Result<_, _>>()?;
     for (addr, slot) in pending {
         SLOTS.remove(store, (task_id, &addr));
-        RELEASED.save(store, (task_id, &addr), &())?;
-        task.committed -= cost_of(task.terms.kind, slot.price, slot.units)?;
+        if !late {
+            RELEASED.save(store, (task_id, &addr), &())?;
+            task.slashed = task.slashed.checked_add(task.terms.offer_deposit)?;
+        }
+        task.committed =
+            task.committed
+                .checked_sub(cost_of(task.terms.kind, slot.price, slot.units)?)?;
         task.slot_count -= 1;
     }
-    if task.acceptance_round + 1 < crate::state::ACCEPTANCE_ROUNDS {
+    if refill {
         let mut offers = load_offers(store, task_id)?;
         for (_, offer) in offers.iter_mut() {
             offer.matched = SLOTS.has(store, (task_id, &offer.participant))
                 || RELEASED.has(store, (task_id, &offer.participant));
         }
         let free = task.terms.max_participants - task.slot_count;
-        let picks = greedy(task.terms.kind, &offers, task.funded - task.committed, free)?;
+        let budget = task.funded.checked_sub(task.committed)?;
+        let picks = greedy(task.terms.kind, &offers, budget, free)?;
         create_slots(
             store,
             task_id,
@@ -73,7 +86,7 @@ pub fn confirm(
             }
         }
     };
-    confirm_inner(deps, env, task_id, info.sender, paid)
+    confirm_inner(deps, env, task_id, task, info.sender, paid)
 }
 
 #[inline(never)]
@@ -81,10 +94,11 @@ pub fn confirm_inner(
     deps: DepsMut,
     env: Env,
     task_id: u64,
+    task: Task,
     participant: Addr,
     paid: Uint128,
 ) -> Result<Response, ContractError> {
-    let (mut task, prev) = open_task(deps.storage, &env, task_id)?;
+    let (mut task, prev) = advanced(deps.storage, &env, task_id, task)?;
     ensure!(
         task.status == TaskStatus::Accepting,
         ContractError::WrongStatus {
@@ -118,13 +132,23 @@ pub fn confirm_inner(
     slot.bond = paid;
     SLOTS.save(deps.storage, (task_id, &participant), &slot)?;
     task.confirmed_count += 1;
-    task.bonds_in += paid;
+    task.bonds_in = task.bonds_in.checked_add(paid)?;
+    // The offer did its job: its deposit comes back now.
+    let deposit = task.terms.offer_deposit;
+    task.paid_out = task.paid_out.checked_add(deposit)?;
     advance(deps.storage, env.block.time, task_id, &mut task)?;
     save_task(deps.storage, task_id, prev, &task)?;
+    let msgs = task
+        .terms
+        .asset
+        .with_amount(deposit)
+        .transfer_msg_if_positive(&participant)?;
     Ok(Response::new()
+        .add_messages(msgs)
         .add_attribute("action", "confirm")
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("participant", participant)
         .add_attribute("bond", paid)
+        .add_attribute("deposit_returned", deposit)
         .add_attribute("status", format!("{:?}", task.status)))
 }

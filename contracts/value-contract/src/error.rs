@@ -1,4 +1,7 @@
-use cosmwasm_std::{StdError, Uint128};
+//! Typed errors, each with the context a client needs (ids, addresses,
+//! expected and received amounts).
+
+use cosmwasm_std::{OverflowError, StdError, Uint128};
 use cw_ownable::OwnershipError;
 use cw_utils::PaymentError;
 use thiserror::Error;
@@ -23,6 +26,9 @@ pub enum ContractError {
 
     #[error(transparent)]
     Migration(#[from] MigrationError),
+
+    #[error(transparent)]
+    Overflow(#[from] OverflowError),
 
     #[error("template {id} not found")]
     TemplateNotFound { id: u64 },
@@ -89,6 +95,26 @@ pub enum ContractError {
         received: Uint128,
     },
 
+    #[error("wrong offer deposit for task {task_id}: expected {expected}, received {received}")]
+    WrongDeposit {
+        task_id: u64,
+        expected: Uint128,
+        received: Uint128,
+    },
+
+    #[error("offer {offer_id} on task {task_id} already has these terms")]
+    OfferUnchanged { task_id: u64, offer_id: u64 },
+
+    #[error("{participant}'s offer on task {task_id} holds a slot: {reason}")]
+    OfferHoldsSlot {
+        task_id: u64,
+        participant: String,
+        reason: &'static str,
+    },
+
+    #[error("{participant}'s offer on task {task_id} lapsed unconfirmed: its deposit went to the sponsors")]
+    DepositSlashed { task_id: u64, participant: String },
+
     #[error("task {task_id} already has {max} live offers")]
     TooManyOffers { task_id: u64, max: u32 },
 
@@ -131,6 +157,16 @@ pub enum ContractError {
     #[error("oracle set invalid: {reason}")]
     InvalidOracleSet { reason: &'static str },
 
+    #[error("a quorum of {min_quorum} needs at least {min_quorum} oracles; the set has {members}")]
+    QuorumUnreachable { min_quorum: u32, members: u32 },
+
+    #[error("{tasks} running task(s) need a quorum of {min_quorum}; the new set has only {members} members")]
+    RotationStrandsTasks {
+        min_quorum: u32,
+        members: u32,
+        tasks: u32,
+    },
+
     #[error("{count} values given; 1 to {max} allowed")]
     ReportSize { count: usize, max: u32 },
 
@@ -162,8 +198,8 @@ pub enum ContractError {
     #[error("report uses oracle config version {found}; the current one is {current}")]
     StaleConfig { current: u32, found: u32 },
 
-    #[error("report round {round} is not above the last accepted round {last}")]
-    ReplayedRound { round: u64, last: u64 },
+    #[error("task {task_id} already accepted a report for round {round}")]
+    ReplayedRound { task_id: u64, round: u64 },
 
     #[error("oracle index {index} is out of range or repeated")]
     BadSigner { index: u32 },

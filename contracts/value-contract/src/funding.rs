@@ -1,6 +1,7 @@
 //! Contributions in the task's asset: native coins directly, cw20 through
-//! the `Receive` hook. Each sponsor's total is recorded so that a refund
-//! returns exactly what they put in.
+//! the `Receive` hook (which also carries cw20 offer deposits and bonds).
+//! Each sponsor's total is recorded so that a refund returns exactly what
+//! they put in.
 
 use cosmwasm_std::{ensure, from_json, Addr, DepsMut, Env, MessageInfo, Response, Uint128};
 use cw20::Cw20ReceiveMsg;
@@ -9,8 +10,10 @@ use wevalue_common::asset::AssetInfo;
 
 use crate::acceptance::confirm_inner;
 use crate::error::ContractError;
-use crate::lifecycle::{advance, load_task, save_task};
+use crate::lifecycle::{load_task, save_task};
+use crate::matching::{advanced, submit_offer_inner, NewOffer, OfferTerms};
 use crate::msg::ReceiveMsg;
+use crate::state::Task;
 use crate::state::{Contribution, TaskStatus, SPONSORS};
 
 #[inline(never)]
@@ -33,7 +36,7 @@ pub fn contribute(
             });
         }
     };
-    contribute_inner(deps, env, task_id, info.sender, amount)
+    contribute_inner(deps, env, task_id, task, info.sender, amount)
 }
 
 #[inline(never)]
@@ -47,7 +50,9 @@ pub fn receive(
     let hook: ReceiveMsg = from_json(&msg.msg)?;
     let sender = deps.api.addr_validate(&msg.sender)?;
     let task_id = match hook {
-        ReceiveMsg::Contribute { task_id } | ReceiveMsg::Confirm { task_id } => task_id,
+        ReceiveMsg::Contribute { task_id }
+        | ReceiveMsg::Confirm { task_id }
+        | ReceiveMsg::SubmitOffer { task_id, .. } => task_id,
     };
     let task = load_task(deps.storage, task_id)?;
     let token = AssetInfo::Cw20(info.sender.clone());
@@ -60,8 +65,32 @@ pub fn receive(
         }
     );
     match hook {
-        ReceiveMsg::Contribute { .. } => contribute_inner(deps, env, task_id, sender, msg.amount),
-        ReceiveMsg::Confirm { .. } => confirm_inner(deps, env, task_id, sender, msg.amount),
+        ReceiveMsg::Contribute { .. } => {
+            contribute_inner(deps, env, task_id, task, sender, msg.amount)
+        }
+        ReceiveMsg::Confirm { .. } => confirm_inner(deps, env, task_id, task, sender, msg.amount),
+        ReceiveMsg::SubmitOffer {
+            price,
+            capacity,
+            min_units,
+            reputation_ref,
+            ..
+        } => submit_offer_inner(
+            deps,
+            env,
+            task_id,
+            task,
+            NewOffer {
+                participant: sender,
+                terms: OfferTerms {
+                    price,
+                    capacity,
+                    min_units,
+                },
+                reputation_ref,
+                paid: msg.amount,
+            },
+        ),
     }
 }
 
@@ -70,6 +99,7 @@ fn contribute_inner(
     deps: DepsMut,
     env: Env,
     task_id: u64,
+    task: Task,
     sponsor: Addr,
     amount: Uint128,
 ) -> Result<Response, ContractError> {
@@ -79,9 +109,7 @@ fn contribute_inner(
             what: "contribution"
         }
     );
-    let mut task = load_task(deps.storage, task_id)?;
-    let prev = task.status;
-    advance(deps.storage, env.block.time, task_id, &mut task)?;
+    let (mut task, prev) = advanced(deps.storage, &env, task_id, task)?;
     ensure!(
         task.status == TaskStatus::Funding,
         ContractError::WrongStatus {
@@ -99,8 +127,8 @@ fn contribute_inner(
     if c.amount.is_zero() {
         task.sponsor_count += 1;
     }
-    c.amount += amount;
-    task.funded += amount;
+    c.amount = c.amount.checked_add(amount)?;
+    task.funded = task.funded.checked_add(amount)?;
     SPONSORS.save(deps.storage, (task_id, &sponsor), &c)?;
     save_task(deps.storage, task_id, prev, &task)?;
     Ok(Response::new()

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 pub mod acceptance;
+pub mod agreement;
 pub mod contract;
 mod error;
 pub mod funding;
+pub mod keys;
 pub mod lifecycle;
 pub mod matching;
 pub mod migrations;

@@ -1,4 +1,12 @@
-//! Offers, solver proposals and the on-chain matching rule.
+//! Offers (each with a refundable deposit), solver proposals and the
+//! on-chain matching rule.
+//!
+//! **Deposits**: an offer carries the task's `offer_deposit`. It is held by
+//! the offer while unmatched (withdrawing returns it), by the slot once
+//! matched (confirming returns it; letting the round pass unconfirmed
+//! slashes it to the sponsors, see `acceptance`). A cancelled task frees the
+//! deposits of slots still pending. So 64 throwaway offers cost 64 deposits
+//! up front, and every matched one that never confirms is lost.
 //!
 //! **Objective** (the same for the on-chain rule and solver proposals): an
 //! assignment is better when it assigns more units in total; among equal
@@ -15,14 +23,15 @@
 //! Competitions commit no budget (the whole budget is the prize pool).
 
 use cosmwasm_std::{ensure, Addr, DepsMut, Env, MessageInfo, Order, Response, Storage, Uint128};
-use cw_utils::nonpayable;
+use cw_utils::{must_pay, nonpayable};
+use wevalue_common::asset::AssetInfo;
 
 use crate::error::ContractError;
 use crate::lifecycle::{advance, load_task, save_task};
 use crate::msg::Assignment;
 use crate::state::{
     Offer, Proposal, Slot, Task, TaskKind, TaskStatus, MAX_OFFERS_PER_TASK, OFFERS, OFFER_OF,
-    PROPOSALS, SLOTS,
+    PROPOSALS, RELEASED, SLOTS,
 };
 use crate::templates::check_len;
 
@@ -42,7 +51,7 @@ pub fn better(units_a: u64, cost_a: Uint128, units_b: u64, cost_b: Uint128) -> b
 }
 
 /// What an offer asks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OfferTerms {
     pub price: Uint128,
     pub capacity: u32,
@@ -83,7 +92,18 @@ pub(crate) fn open_task(
     env: &Env,
     task_id: u64,
 ) -> Result<(Task, TaskStatus), ContractError> {
-    let mut task = load_task(store, task_id)?;
+    let task = load_task(store, task_id)?;
+    advanced(store, env, task_id, task)
+}
+
+/// A task already loaded (to read its asset before taking payment),
+/// advanced to now, with the status storage holds.
+pub(crate) fn advanced(
+    store: &mut dyn Storage,
+    env: &Env,
+    task_id: u64,
+    mut task: Task,
+) -> Result<(Task, TaskStatus), ContractError> {
     let prev = task.status;
     advance(store, env.block.time, task_id, &mut task)?;
     Ok((task, prev))
@@ -105,6 +125,8 @@ fn ensure_offers_open(
     Ok(())
 }
 
+/// `submit_offer` with the deposit in native coins; cw20 deposits arrive
+/// through the `submit_offer` hook.
 #[inline(never)]
 pub fn submit_offer(
     deps: DepsMut,
@@ -114,17 +136,64 @@ pub fn submit_offer(
     terms: OfferTerms,
     reputation_ref: Option<String>,
 ) -> Result<Response, ContractError> {
-    nonpayable(&info)?;
-    let (mut task, prev) = open_task(deps.storage, &env, task_id)?;
+    let task = load_task(deps.storage, task_id)?;
+    let paid = match &task.terms.asset {
+        AssetInfo::Native(denom) => must_pay(&info, denom)?,
+        AssetInfo::Cw20(_) => {
+            nonpayable(&info)?;
+            return Err(ContractError::WrongAsset {
+                task_id,
+                expected: task.terms.asset.to_string(),
+                received: "no funds (send the cw20 deposit with a submit_offer hook)".to_string(),
+            });
+        }
+    };
+    submit_offer_inner(
+        deps,
+        env,
+        task_id,
+        task,
+        NewOffer {
+            participant: info.sender,
+            terms,
+            reputation_ref,
+            paid,
+        },
+    )
+}
+
+/// An offer as submitted, with the deposit paid.
+pub struct NewOffer {
+    pub participant: Addr,
+    pub terms: OfferTerms,
+    pub reputation_ref: Option<String>,
+    pub paid: Uint128,
+}
+
+#[inline(never)]
+pub fn submit_offer_inner(
+    deps: DepsMut,
+    env: Env,
+    task_id: u64,
+    task: Task,
+    offer: NewOffer,
+) -> Result<Response, ContractError> {
+    let NewOffer {
+        participant,
+        terms,
+        reputation_ref,
+        paid,
+    } = offer;
+    let (mut task, prev) = advanced(deps.storage, &env, task_id, task)?;
     ensure_offers_open(task_id, &task, "submit_offer")?;
     check_offer_terms(task.terms.kind, terms)?;
     if let Some(r) = &reputation_ref {
         check_len("reputation_ref", r, 1, 128)?;
     }
-    if let Some(offer_id) = OFFER_OF.may_load(deps.storage, (task_id, &info.sender))? {
+    if let Some(offer_id) = OFFER_OF.may_load(deps.storage, (task_id, &participant))? {
         return Err(ContractError::OfferExists {
             task_id,
-            participant: info.sender.to_string(),
+            participant: participant.to_string(),
             offer_id,
         });
     }
@@ -135,14 +204,23 @@ pub fn submit_offer(
             max: MAX_OFFERS_PER_TASK
         }
     );
+    ensure!(
+        paid == task.terms.offer_deposit,
+        ContractError::WrongDeposit {
+            task_id,
+            expected: task.terms.offer_deposit,
+            received: paid
+        }
+    );
     task.next_offer_id += 1;
     task.offer_count += 1;
+    task.deposits_in = task.deposits_in.checked_add(paid)?;
     let offer_id = task.next_offer_id;
     OFFERS.save(
         deps.storage,
         (task_id, offer_id),
         &Offer {
-            participant: info.sender.clone(),
+            participant: participant.clone(),
             price: terms.price,
             capacity: terms.capacity,
             min_units: terms.min_units,
@@ -151,13 +229,14 @@ pub fn submit_offer(
             matched: false,
         },
     )?;
-    OFFER_OF.save(deps.storage, (task_id, &info.sender), &offer_id)?;
+    OFFER_OF.save(deps.storage, (task_id, &participant), &offer_id)?;
     save_task(deps.storage, task_id, prev, &task)?;
     Ok(Response::new()
         .add_attribute("action", "submit_offer")
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("offer_id", offer_id.to_string())
-        .add_attribute("participant", info.sender))
+        .add_attribute("participant", participant)
+        .add_attribute("deposit", paid))
 }
 
 fn own_offer(
@@ -191,6 +270,17 @@ pub fn revise_offer(
     ensure_offers_open(task_id, &task, "revise_offer")?;
     check_offer_terms(task.terms.kind, terms)?;
     let (offer_id, mut offer) = own_offer(deps.storage, task_id, &info.sender)?;
+    let current = OfferTerms {
+        price: offer.price,
+        capacity: offer.capacity,
+        min_units: offer.min_units,
+    };
+    // A revision invalidates proposals that used the offer; one that
+    // changes nothing would only cancel a solver's work.
+    ensure!(
+        current != terms,
+        ContractError::OfferUnchanged { task_id, offer_id }
+    );
     offer.price = terms.price;
     offer.capacity = terms.capacity;
     offer.min_units = terms.min_units;
@@ -204,6 +294,9 @@ pub fn revise_offer(
         .add_attribute("revision", offer.revision.to_string()))
 }
 
+/// Takes an offer back with its deposit, at any time while no pending slot
+/// binds it: unmatched offers stay refillable during acceptance, so this is
+/// also how a never-matched participant recovers the deposit afterwards.
 #[inline(never)]
 pub fn withdraw_offer(
     deps: DepsMut,
@@ -213,16 +306,44 @@ pub fn withdraw_offer(
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
     let (mut task, prev) = open_task(deps.storage, &env, task_id)?;
-    ensure_offers_open(task_id, &task, "withdraw_offer")?;
     let (offer_id, _) = own_offer(deps.storage, task_id, &info.sender)?;
+    let holds = |reason| ContractError::OfferHoldsSlot {
+        task_id,
+        participant: info.sender.to_string(),
+        reason,
+    };
+    if let Some(slot) = SLOTS.may_load(deps.storage, (task_id, &info.sender))? {
+        ensure!(
+            !slot.confirmed,
+            holds("confirmed (the deposit came back then)")
+        );
+        // Only a cancelled task leaves a slot pending for good.
+        ensure!(task.status.is_final(), holds("pending confirmation"));
+    }
+    ensure!(
+        !RELEASED.has(deps.storage, (task_id, &info.sender)),
+        ContractError::DepositSlashed {
+            task_id,
+            participant: info.sender.to_string()
+        }
+    );
     OFFERS.remove(deps.storage, (task_id, offer_id));
     OFFER_OF.remove(deps.storage, (task_id, &info.sender));
     task.offer_count -= 1;
+    let deposit = task.terms.offer_deposit;
+    task.paid_out = task.paid_out.checked_add(deposit)?;
     save_task(deps.storage, task_id, prev, &task)?;
+    let msgs = task
+        .terms
+        .asset
+        .with_amount(deposit)
+        .transfer_msg_if_positive(&info.sender)?;
     Ok(Response::new()
+        .add_messages(msgs)
         .add_attribute("action", "withdraw_offer")
         .add_attribute("task_id", task_id.to_string())
-        .add_attribute("offer_id", offer_id.to_string()))
+        .add_attribute("offer_id", offer_id.to_string())
+        .add_attribute("deposit_returned", deposit))
 }
 
 /// Checks an assignment against the offers and the budget; returns
@@ -372,7 +493,7 @@ pub(crate) fn greedy(
         if units == 0 || units < offer.min_units {
             continue;
         }
-        budget -= cost_of(kind, offer.price, units)?;
+        budget = budget.checked_sub(cost_of(kind, offer.price, units)?)?;
         out.push((*id, units));
     }
     Ok(out)
@@ -410,7 +531,9 @@ pub(crate) fn create_slots(
                 claimed: false,
             },
         )?;
-        task.committed += cost_of(task.terms.kind, offer.price, *units)?;
+        task.committed =
+            task.committed
+                .checked_add(cost_of(task.terms.kind, offer.price, *units)?)?;
         task.slot_count += 1;
     }
     Ok(())
@@ -444,7 +567,7 @@ pub fn decide_matching(
             for (id, u) in &picks {
                 g_units += u64::from(*u);
                 let price = lookup(*id)?.map(|o| o.price).unwrap_or_default();
-                g_cost += cost_of(task.terms.kind, price, *u)?;
+                g_cost = g_cost.checked_add(cost_of(task.terms.kind, price, *u)?)?;
             }
             if better(units, cost, g_units, g_cost) {
                 picks = best

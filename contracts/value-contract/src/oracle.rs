@@ -1,16 +1,22 @@
 //! The proof-of-authority oracle set and the two ways it attests.
 //!
+//! **Oracle set**: 1 to 16 members with distinct accounts and keys; keys are
+//! compared in their canonical encoding (`keys`), so one secp256k1 key in
+//! its compressed and uncompressed forms is one key. A new set may not be
+//! smaller than the quorum of a running task.
+//!
 //! **Single attestation**: an oracle sends `attest` from its own account.
-//! Attestations are stored per (task, participant, config version, oracle).
-//! Once `k = max(template min_quorum, set threshold)` attestations of the
-//! current version agree — a window of k consecutive values in sorted
-//! order whose spread `max − min` satisfies `(max − min) × 10,000 ≤
-//! tolerance_bps × max` — the accepted value is the median of that window
-//! (the lower median, element `(k − 1) / 2`). The lowest such window wins.
+//! Attestations are stored per (task, participant, config version, oracle)
+//! and settle a value by the rule in `agreement`. Items that cannot be
+//! recorded (participant not confirmed, value already final, oracle
+//! already attested) are skipped and reported in `skipped` attributes, so
+//! one stale item does not sink a 64-value batch.
 //!
 //! **Aggregated report**: anyone submits a [`Report`] with at least k
 //! signatures of distinct current members; each signer states the listed
-//! values, so they are accepted directly (the median of k equal values).
+//! values, so they are accepted directly (k − 1 faulty signers cannot sign
+//! a report alone, and an honest signer vouches for every value). Rounds
+//! are nonces: each is accepted once per task, in any order.
 //!
 //! **Canonical bytes** (what `report_sign_bytes` returns), all integers
 //! big-endian, strings UTF-8:
@@ -29,17 +35,21 @@
 //! byte order, so one report has one encoding.
 
 use cosmwasm_std::{
-    ensure, Addr, Api, Binary, Deps, DepsMut, Env, MessageInfo, Order, Response, Storage, Uint128,
+    ensure, Addr, Api, Attribute, Binary, Deps, DepsMut, Env, MessageInfo, Order, Response,
+    Storage, Uint128,
 };
 use cw_utils::nonpayable;
 use sha2::{Digest, Sha256};
 
+use crate::agreement::{accept_value, agreed_value, attested_values, quorum};
 use crate::error::ContractError;
+use crate::keys::canonical_key;
 use crate::lifecycle::{advance, load_task, save_task};
 use crate::msg::{OracleSetMsg, OracleSignature, ParticipantValue, Report};
 use crate::state::{
-    attestation_group, Attestation, KeyScheme, OracleConfig, OracleMember, Task, TaskStatus,
-    ATTESTATIONS, MAX_ORACLES, MAX_REPORT_VALUES, ORACLES, SLOTS,
+    attestation_group, Attestation, KeyScheme, OracleConfig, OracleMember, Slot, Task, TaskStatus,
+    ATTESTATIONS, MAX_ORACLES, MAX_REPORT_VALUES, ORACLES, ORACLE_COUNT, QUORUMS, REPORT_ROUNDS,
+    SLOTS,
 };
 use crate::templates::check_cid;
 
@@ -68,32 +78,32 @@ pub fn store_oracle_set(
     let mut members: Vec<OracleMember> = Vec::with_capacity(msg.members.len());
     for m in msg.members {
         let address = api.addr_validate(&m.address)?;
-        let len_ok = match m.scheme {
-            KeyScheme::Secp256k1 => {
-                (m.pubkey.len() == 33 && matches!(m.pubkey[0], 2 | 3))
-                    || (m.pubkey.len() == 65 && m.pubkey[0] == 4)
-            }
-            KeyScheme::Ed25519 => m.pubkey.len() == 32,
-        };
-        ensure!(
-            len_ok,
-            ContractError::InvalidOracleSet {
-                reason: "secp256k1 keys are 33 (compressed) or 65 bytes, ed25519 keys 32 bytes"
-            }
-        );
+        let pubkey = canonical_key(m.scheme, &m.pubkey)?;
         ensure!(
             !members
                 .iter()
-                .any(|x| x.address == address || x.pubkey == m.pubkey),
+                .any(|x| x.address == address || x.pubkey == pubkey),
             ContractError::InvalidOracleSet {
                 reason: "duplicate member address or key"
             }
         );
         members.push(OracleMember {
             address,
-            pubkey: m.pubkey,
+            pubkey,
             scheme: m.scheme,
         });
+    }
+    // Running tasks must still reach their quorum (at most MAX_ORACLES entries).
+    for item in QUORUMS.range(store, None, None, Order::Ascending) {
+        let (min_quorum, tasks) = item?;
+        ensure!(
+            min_quorum <= n,
+            ContractError::RotationStrandsTasks {
+                min_quorum,
+                members: n,
+                tasks
+            }
+        );
     }
     let version = ORACLES.may_load(store)?.unwrap_or_default().version + 1;
     let config = OracleConfig {
@@ -102,6 +112,7 @@ pub fn store_oracle_set(
         members,
     };
     ORACLES.save(store, &config)?;
+    ORACLE_COUNT.save(store, &n)?;
     Ok(config)
 }
 
@@ -203,10 +214,6 @@ pub fn sign_bytes(
     Ok((Binary::from(bytes), Binary::from(digest)))
 }
 
-fn quorum(task: &Task, config: &OracleConfig) -> u32 {
-    task.terms.min_quorum.max(config.threshold)
-}
-
 fn open_verifying(
     store: &mut dyn Storage,
     env: &Env,
@@ -228,11 +235,7 @@ fn open_verifying(
 }
 
 /// Checks that `participant` is confirmed and has no accepted value yet.
-fn open_slot(
-    store: &dyn Storage,
-    task_id: u64,
-    participant: &Addr,
-) -> Result<crate::state::Slot, ContractError> {
+fn open_slot(store: &dyn Storage, task_id: u64, participant: &Addr) -> Result<Slot, ContractError> {
     let slot = SLOTS
         .may_load(store, (task_id, participant))?
         .filter(|s| s.confirmed)
@@ -248,36 +251,6 @@ fn open_slot(
         }
     );
     Ok(slot)
-}
-
-fn accept_value(
-    store: &mut dyn Storage,
-    task_id: u64,
-    task: &mut Task,
-    participant: &Addr,
-    mut slot: crate::state::Slot,
-    value: Uint128,
-) -> Result<(), ContractError> {
-    slot.value = Some(value);
-    SLOTS.save(store, (task_id, participant), &slot)?;
-    task.final_count += 1;
-    task.value_total += value;
-    Ok(())
-}
-
-/// The accepted value once `k` of `values` agree within `tolerance_bps`.
-#[inline(never)]
-pub fn agreed_value(values: &mut [Uint128], k: usize, tolerance_bps: u32) -> Option<Uint128> {
-    if k == 0 || values.len() < k {
-        return None;
-    }
-    values.sort();
-    values.windows(k).find_map(|w| {
-        let (min, max) = (w[0], w[k - 1]);
-        let spread = (max - min).full_mul(10_000u128);
-        let allowed = max.full_mul(u128::from(tolerance_bps));
-        (spread <= allowed).then_some(w[(k - 1) / 2])
-    })
 }
 
 #[inline(never)]
@@ -302,19 +275,34 @@ pub fn attest(
     let values = check_values(deps.api, &values)?;
     let (mut task, prev) = open_verifying(deps.storage, &env, task_id, "attest")?;
     let k = quorum(&task, &config) as usize;
+    let members = config.members.len();
+    let total = values.len();
     let mut accepted = 0u32;
+    let mut skipped: Vec<(String, ContractError)> = vec![];
     for (participant, value) in values {
-        let slot = open_slot(deps.storage, task_id, &participant)?;
-        let group = attestation_group(&participant, config.version);
-        let key = (task_id, group.clone(), &info.sender);
-        ensure!(
-            !ATTESTATIONS.has(deps.storage, key.clone()),
-            ContractError::DuplicateAttestation {
-                task_id,
-                participant: participant.to_string(),
-                oracle: info.sender.to_string()
+        let slot = match open_slot(deps.storage, task_id, &participant) {
+            Ok(slot) => slot,
+            Err(e) => {
+                skipped.push((participant.to_string(), e));
+                continue;
             }
+        };
+        let key = (
+            task_id,
+            attestation_group(&participant, config.version),
+            &info.sender,
         );
+        if ATTESTATIONS.has(deps.storage, key.clone()) {
+            skipped.push((
+                participant.to_string(),
+                ContractError::DuplicateAttestation {
+                    task_id,
+                    participant: participant.to_string(),
+                    oracle: info.sender.to_string(),
+                },
+            ));
+            continue;
+        }
         ATTESTATIONS.save(
             deps.storage,
             key,
@@ -323,18 +311,14 @@ pub fn attest(
                 evidence_cid: evidence_cid.clone(),
             },
         )?;
-        // At most MAX_ORACLES attestations per (participant, version).
-        let mut seen: Vec<Uint128> = ATTESTATIONS
-            .prefix((task_id, group))
-            .range(deps.storage, None, None, Order::Ascending)
-            .take(MAX_ORACLES as usize)
-            .map(|r| r.map(|(_, a)| a.value))
-            .collect::<Result<_, _>>()?;
-        if let Some(v) = agreed_value(&mut seen, k, task.terms.tolerance_bps) {
+        let mut seen = attested_values(deps.storage, task_id, &participant, config.version)?;
+        let complete = seen.len() >= members;
+        if let Some(v) = agreed_value(&mut seen, k, task.terms.tolerance_bps, complete) {
             accept_value(deps.storage, task_id, &mut task, &participant, slot, v)?;
             accepted += 1;
         }
     }
+    let skipped = skipped_attributes(total, skipped)?;
     advance(deps.storage, env.block.time, task_id, &mut task)?;
     save_task(deps.storage, task_id, prev, &task)?;
     Ok(Response::new()
@@ -343,7 +327,26 @@ pub fn attest(
         .add_attribute("oracle", info.sender)
         .add_attribute("config_version", config.version.to_string())
         .add_attribute("accepted", accepted.to_string())
+        .add_attributes(skipped)
         .add_attribute("status", format!("{:?}", task.status)))
+}
+
+/// One `skipped` attribute per item a batch could not record, or the first
+/// item's error when it could record none (a wholly stale batch fails).
+fn skipped_attributes(
+    total: usize,
+    skipped: Vec<(String, ContractError)>,
+) -> Result<Vec<Attribute>, ContractError> {
+    if skipped.len() >= total {
+        if let Some((_, first)) = skipped.into_iter().next() {
+            return Err(first);
+        }
+        return Ok(vec![]);
+    }
+    Ok(skipped
+        .into_iter()
+        .map(|(participant, e)| Attribute::new("skipped", format!("{participant}: {e}")))
+        .collect())
 }
 
 #[inline(never)]
@@ -388,10 +391,10 @@ pub fn submit_report(
     );
     let (mut task, prev) = open_verifying(deps.storage, &env, task_id, "submit_report")?;
     ensure!(
-        report.round > task.last_report_round,
+        !REPORT_ROUNDS.has(deps.storage, (task_id, report.round)),
         ContractError::ReplayedRound {
-            round: report.round,
-            last: task.last_report_round
+            task_id,
+            round: report.round
         }
     );
     let values = check_values(deps.api, &report.values)?;
@@ -431,11 +434,20 @@ pub fn submit_report(
     );
     let digest = Sha256::digest(&bytes);
     verify_signatures(deps.api, &config, &digest, &signatures)?;
+    let mut accepted = 0u32;
+    let mut skipped: Vec<(String, ContractError)> = vec![];
     for (participant, value) in &values {
-        let slot = open_slot(deps.storage, task_id, participant)?;
-        accept_value(deps.storage, task_id, &mut task, participant, slot, *value)?;
+        match open_slot(deps.storage, task_id, participant) {
+            Ok(slot) => {
+                accept_value(deps.storage, task_id, &mut task, participant, slot, *value)?;
+                accepted += 1;
+            }
+            Err(e) => skipped.push((participant.to_string(), e)),
+        }
     }
-    task.last_report_round = report.round;
+    let skipped = skipped_attributes(values.len(), skipped)?;
+    REPORT_ROUNDS.save(deps.storage, (task_id, report.round), &())?;
+    task.last_report_round = task.last_report_round.max(report.round);
     advance(deps.storage, env.block.time, task_id, &mut task)?;
     save_task(deps.storage, task_id, prev, &task)?;
     Ok(Response::new()
@@ -443,7 +455,8 @@ pub fn submit_report(
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("round", report.round.to_string())
         .add_attribute("signers", signatures.len().to_string())
-        .add_attribute("accepted", values.len().to_string())
+        .add_attribute("accepted", accepted.to_string())
+        .add_attributes(skipped)
         .add_attribute("status", format!("{:?}", task.status)))
 }
 
@@ -493,32 +506,6 @@ fn verify_signatures(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(xs: &[u128]) -> Vec<Uint128> {
-        xs.iter().copied().map(Uint128::new).collect()
-    }
-
-    #[test]
-    fn agreement_takes_the_lowest_agreeing_window_and_its_lower_median() {
-        // 5% tolerance: 100 and 105 agree (5 × 10,000 ≤ 500 × 105).
-        assert_eq!(
-            agreed_value(&mut v(&[105, 100]), 2, 500),
-            Some(Uint128::new(100))
-        );
-        assert_eq!(agreed_value(&mut v(&[100, 106]), 2, 500), None);
-        assert_eq!(
-            agreed_value(&mut v(&[300, 100, 101, 102]), 3, 500),
-            Some(Uint128::new(101))
-        );
-        assert_eq!(agreed_value(&mut v(&[7]), 1, 0), Some(Uint128::new(7)));
-        assert_eq!(agreed_value(&mut v(&[7, 7]), 3, 10_000), None);
-        assert_eq!(agreed_value(&mut v(&[0, 0]), 2, 0), Some(Uint128::zero()));
-        // 100% tolerance: anything agrees with anything up to the max.
-        assert_eq!(
-            agreed_value(&mut v(&[1, u128::MAX, 50]), 3, 10_000),
-            Some(Uint128::new(50))
-        );
-    }
 
     #[test]
     fn report_bytes_are_length_prefixed_and_big_endian() {

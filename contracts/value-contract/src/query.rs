@@ -1,3 +1,6 @@
+//! Read-only answers: config, oracle set, templates, tasks (with their
+//! clock-projected status), offers, matching, attestations and claims.
+
 use cosmwasm_std::{Addr, Deps, Env, Order};
 use cw_storage_plus::Bound;
 use wevalue_common::pagination::page_limit;
@@ -15,8 +18,8 @@ use crate::oracle::sign_bytes;
 use crate::settlement::claimable as compute_claimable;
 use crate::state::{
     Task, TaskStatus, Template, ACCEPTANCE_ROUNDS, ATTESTATIONS, BY_STATUS, MAX_OFFERS_PER_TASK,
-    MAX_ORACLES, MAX_PARTICIPANTS, MAX_REPORT_VALUES, OFFERS, ORACLES, PROPOSALS, RELEASED, SLOTS,
-    SPONSORS, TASKS, TASK_COUNT, TEMPLATES, TEMPLATE_COUNT,
+    MAX_ORACLES, MAX_PARTICIPANTS, MAX_REPORT_VALUES, MAX_TOLERANCE_BPS, OFFERS, ORACLES,
+    PROPOSALS, RELEASED, SLOTS, SPONSORS, TASKS, TASK_COUNT, TEMPLATES, TEMPLATE_COUNT,
 };
 use crate::templates::{build_task, load_template, terms};
 
@@ -30,6 +33,7 @@ pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
         max_oracles: MAX_ORACLES,
         max_report_values: MAX_REPORT_VALUES,
         acceptance_rounds: ACCEPTANCE_ROUNDS,
+        max_tolerance_bps: MAX_TOLERANCE_BPS,
     })
 }
 
@@ -66,6 +70,7 @@ fn template_response(id: u64, t: Template) -> TemplateResponse {
         min_quorum: t.min_quorum,
         tolerance_bps: t.tolerance_bps,
         max_participants: t.max_participants,
+        offer_deposit: t.offer_deposit,
     }
 }
 
@@ -106,9 +111,10 @@ pub fn preview_task(
 }
 
 #[inline(never)]
-pub fn task_response(env: &Env, id: u64, task: Task) -> TaskResponse {
+pub fn task_response(env: &Env, id: u64, task: Task) -> Result<TaskResponse, ContractError> {
     let (status, advance_due) = clock_status(&task, env.block.time);
-    TaskResponse {
+    let held = task.held(id)?;
+    Ok(TaskResponse {
         id,
         status,
         stored_status: task.status,
@@ -124,9 +130,11 @@ pub fn task_response(env: &Env, id: u64, task: Task) -> TaskResponse {
         value_total: task.value_total,
         committed: task.committed,
         bonds_in: task.bonds_in,
+        deposits_in: task.deposits_in,
+        slashed: task.slashed,
         last_report_round: task.last_report_round,
         dispute_start: task.dispute_start,
-        held: task.held(),
+        held,
         settlement: task.settlement.map(|s| SettlementResponse {
             total_rewards: s.total_rewards,
             forfeited_bonds: s.forfeited_bonds,
@@ -135,12 +143,12 @@ pub fn task_response(env: &Env, id: u64, task: Task) -> TaskResponse {
             sponsors_claimed: s.sponsors_claimed,
         }),
         void_reason: task.void_reason,
-    }
+    })
 }
 
 #[inline(never)]
 pub fn task(deps: Deps, env: &Env, id: u64) -> Result<TaskResponse, ContractError> {
-    Ok(task_response(env, id, load_task(deps.storage, id)?))
+    task_response(env, id, load_task(deps.storage, id)?)
 }
 
 #[inline(never)]
@@ -166,7 +174,7 @@ pub fn tasks(
 fn load_tasks(deps: Deps, env: &Env, ids: Vec<u64>) -> Result<TasksResponse, ContractError> {
     let tasks = ids
         .into_iter()
-        .map(|id| Ok(task_response(env, id, load_task(deps.storage, id)?)))
+        .map(|id| task_response(env, id, load_task(deps.storage, id)?))
         .collect::<Result<_, ContractError>>()?;
     Ok(TasksResponse { tasks })
 }

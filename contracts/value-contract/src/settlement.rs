@@ -1,4 +1,5 @@
-//! Rewards, refunds and voiding. Everything is pulled by its owner.
+//! Rewards, refunds, voiding and the sponsors' way out of a stuck task.
+//! Everything is pulled by its owner.
 //!
 //! Reward rules, with `v` the accepted value (0 when none was accepted):
 //! * bounty: the asked reward if `v >= target`, else 0;
@@ -7,15 +8,18 @@
 //! * competition: `funded × v / Σv`, rounded down.
 //!
 //! Each is at most the budget the slot committed (the whole budget for a
-//! competition, shared), so rewards never exceed `funded`. Sponsors share
-//! the pool `funded − Σ rewards + forfeited bonds`: each gets
-//! `pool × contribution / funded` rounded down, except the last sponsor to
-//! claim, who gets what is left of the pool — so the rounding dust of both
-//! the rewards and the sponsor shares goes back to sponsors, and nothing is
-//! ever paid beyond what the task holds. A bond comes back to its
-//! participant with the reward when they delivered (`v > 0`); otherwise it
-//! goes to the sponsors' pool. Failed, expired and voided tasks return every
-//! contribution and every bond exactly.
+//! competition, shared among the participants with a value), so rewards
+//! never exceed `funded`. Sponsors share the pool `funded − Σ rewards +
+//! forfeited bonds + slashed deposits`: each gets `pool × contribution /
+//! funded` rounded down, except the last sponsor to claim, who gets what is
+//! left of the pool — so the rounding dust of both the rewards and the
+//! sponsor shares goes back to sponsors, and nothing is ever paid beyond
+//! what the task holds. A bond is forfeited to the sponsors only when the
+//! oracles accepted the value 0; a participant with no accepted value (a
+//! silent or rotated oracle set) gets the bond back. Failed, expired,
+//! cancelled and voided tasks return every bond, and share `funded +
+//! slashed deposits` the same way (exactly each contribution when nothing
+//! was slashed).
 
 use cosmwasm_std::{
     ensure, Addr, Deps, DepsMut, Env, MessageInfo, Order, Response, Storage, Uint128,
@@ -23,7 +27,7 @@ use cosmwasm_std::{
 use cw_utils::nonpayable;
 
 use crate::error::ContractError;
-use crate::lifecycle::{advance, clock_status, load_task, save_task};
+use crate::lifecycle::{advance, clock_status, finish, load_task, save_task};
 use crate::state::{
     Settlement, Slot, Task, TaskKind, TaskStatus, MAX_PARTICIPANTS, SLOTS, SPONSORS,
 };
@@ -56,6 +60,29 @@ pub fn reward_for(task: &Task, slot: &Slot) -> Uint128 {
     }
 }
 
+/// Whether a participant's bond goes to the sponsors: only when the oracles
+/// accepted the value 0 (no value at all is not the participant's fault).
+fn bond_forfeited(slot: &Slot) -> bool {
+    slot.value == Some(cosmwasm_std::Uint128::zero())
+}
+
+/// The sponsors' pool of a task that refunds (failed, expired, cancelled,
+/// voided): every contribution plus the slashed deposits.
+pub fn refund_settlement(id: u64, task: &Task) -> Result<Settlement, ContractError> {
+    Ok(Settlement {
+        total_rewards: Uint128::zero(),
+        forfeited_bonds: Uint128::zero(),
+        sponsor_pool: task.funded.checked_add(task.slashed).map_err(|_| {
+            ContractError::Inconsistent {
+                task_id: id,
+                reason: "sponsor pool overflows",
+            }
+        })?,
+        sponsor_paid: Uint128::zero(),
+        sponsors_claimed: 0,
+    })
+}
+
 /// Computes every slot's reward and the sponsors' pool (reads at most
 /// `MAX_PARTICIPANTS` slots).
 #[inline(never)]
@@ -74,10 +101,10 @@ pub fn compute_settlement(
     {
         let (addr, slot) = item?;
         let reward = reward_for(task, &slot);
-        if slot.value.unwrap_or_default().is_zero() {
-            forfeited += slot.bond;
+        if bond_forfeited(&slot) {
+            forfeited = forfeited.checked_add(slot.bond)?;
         }
-        total_rewards += reward;
+        total_rewards = total_rewards.checked_add(reward)?;
         rewards.push((addr, reward));
     }
     let left = task
@@ -91,7 +118,7 @@ pub fn compute_settlement(
         Settlement {
             total_rewards,
             forfeited_bonds: forfeited,
-            sponsor_pool: left + forfeited,
+            sponsor_pool: left.checked_add(forfeited)?.checked_add(task.slashed)?,
             sponsor_paid: Uint128::zero(),
             sponsors_claimed: 0,
         },
@@ -107,39 +134,58 @@ pub fn participant_due(task: &Task, status: TaskStatus, slot: &Slot) -> (Uint128
     match status {
         TaskStatus::Settled => {
             let reward = slot.reward.unwrap_or_else(|| reward_for(task, slot));
-            let delivered = !slot.value.unwrap_or_default().is_zero();
-            (
-                reward,
-                if delivered {
-                    slot.bond
-                } else {
-                    Uint128::zero()
-                },
-            )
+            let bond = if bond_forfeited(slot) {
+                Uint128::zero()
+            } else {
+                slot.bond
+            };
+            (reward, bond)
         }
         s if s.refunds_sponsors() => (Uint128::zero(), slot.bond),
         _ => (Uint128::zero(), Uint128::zero()),
     }
 }
 
-/// What a sponsor who put in `amount` may take back in `status`.
+/// What a sponsor who put in `amount` may take back from a final task's
+/// pool: a pro-rata share, or what is left for the last sponsor.
 pub fn sponsor_due(
     task: &Task,
     status: TaskStatus,
     settlement: Option<&Settlement>,
     amount: Uint128,
-) -> Uint128 {
-    match status {
-        s if s.refunds_sponsors() => amount,
-        TaskStatus::Settled => match settlement {
-            Some(st) if st.sponsors_claimed + 1 >= task.sponsor_count => {
-                st.sponsor_pool - st.sponsor_paid
+) -> Result<Uint128, ContractError> {
+    match settlement {
+        Some(st) if status.is_final() => {
+            if st.sponsors_claimed + 1 >= task.sponsor_count {
+                Ok(st.sponsor_pool.checked_sub(st.sponsor_paid)?)
+            } else {
+                Ok(st.sponsor_pool.multiply_ratio(amount, task.funded))
             }
-            Some(st) => st.sponsor_pool.multiply_ratio(amount, task.funded),
-            None => Uint128::zero(),
-        },
-        _ => Uint128::zero(),
+        }
+        _ => Ok(Uint128::zero()),
     }
+}
+
+/// The pool a final task's sponsors share, as stored or, for a status the
+/// clock projects but no call recorded yet, as it would be recorded.
+fn projected_settlement(
+    store: &dyn Storage,
+    id: u64,
+    task: &Task,
+    status: TaskStatus,
+) -> Result<Option<Settlement>, ContractError> {
+    Ok(match (&task.settlement, status) {
+        (Some(s), _) => Some(s.clone()),
+        (None, TaskStatus::Settled) => Some(compute_settlement(store, id, task)?.0),
+        (None, s) if s.refunds_sponsors() => Some(refund_settlement(id, task)?),
+        _ => None,
+    })
+}
+
+/// A task stuck before execution: its first acceptance round is over and
+/// nobody has confirmed (the mark of throwaway offers, or of no interest).
+fn stuck(task: &Task) -> bool {
+    task.status == TaskStatus::Accepting && task.acceptance_round >= 1 && task.confirmed_count == 0
 }
 
 fn open(
@@ -163,7 +209,7 @@ pub fn claim(
     nonpayable(&info)?;
     let (mut task, prev) = open(deps.storage, &env, task_id)?;
     ensure!(
-        task.status == TaskStatus::Settled || task.status.refunds_sponsors(),
+        task.status.is_final(),
         ContractError::WrongStatus {
             task_id,
             status: task.status,
@@ -181,8 +227,8 @@ pub fn claim(
     ensure!(!slot.claimed && slot.confirmed, nothing());
     slot.claimed = true;
     SLOTS.save(deps.storage, (task_id, &info.sender), &slot)?;
-    let total = reward + bond;
-    task.paid_out += total;
+    let total = reward.checked_add(bond)?;
+    task.paid_out = task.paid_out.checked_add(total)?;
     save_task(deps.storage, task_id, prev, &task)?;
     let msgs = task
         .terms
@@ -207,31 +253,41 @@ pub fn refund(
 ) -> Result<Response, ContractError> {
     nonpayable(&info)?;
     let (mut task, prev) = open(deps.storage, &env, task_id)?;
+    let contribution = SPONSORS
+        .may_load(deps.storage, (task_id, &info.sender))?
+        .filter(|c| !c.refunded);
+    let mut cancelled = false;
+    if stuck(&task) && contribution.is_some() {
+        // The sponsor's way out: the task ends and everyone pulls their part.
+        finish(deps.storage, task_id, &mut task, TaskStatus::Cancelled)?;
+        cancelled = true;
+    }
     ensure!(
-        task.status == TaskStatus::Settled || task.status.refunds_sponsors(),
+        task.status.is_final(),
         ContractError::WrongStatus {
             task_id,
             status: task.status,
             action: "refund"
         }
     );
-    let mut c = SPONSORS
-        .may_load(deps.storage, (task_id, &info.sender))?
-        .filter(|c| !c.refunded)
-        .ok_or_else(|| ContractError::NothingToClaim {
+    let mut c = contribution.ok_or_else(|| ContractError::NothingToClaim {
+        task_id,
+        address: info.sender.to_string(),
+    })?;
+    let amount = sponsor_due(&task, task.status, task.settlement.as_ref(), c.amount)?;
+    let st = task
+        .settlement
+        .as_mut()
+        .ok_or(ContractError::Inconsistent {
             task_id,
-            address: info.sender.to_string(),
+            reason: "final task without a sponsor pool",
         })?;
-    let amount = sponsor_due(&task, task.status, task.settlement.as_ref(), c.amount);
-    let settled = task.status == TaskStatus::Settled;
-    if let Some(st) = task.settlement.as_mut().filter(|_| settled) {
-        // Zero shares are recorded too, so that the last sponsor's dust is reachable.
-        st.sponsor_paid += amount;
-        st.sponsors_claimed += 1;
-    }
+    // Zero shares are recorded too, so that the last sponsor's dust is reachable.
+    st.sponsor_paid = st.sponsor_paid.checked_add(amount)?;
+    st.sponsors_claimed += 1;
     c.refunded = true;
     SPONSORS.save(deps.storage, (task_id, &info.sender), &c)?;
-    task.paid_out += amount;
+    task.paid_out = task.paid_out.checked_add(amount)?;
     save_task(deps.storage, task_id, prev, &task)?;
     let msgs = task
         .terms
@@ -243,7 +299,8 @@ pub fn refund(
         .add_attribute("action", "refund")
         .add_attribute("task_id", task_id.to_string())
         .add_attribute("sponsor", info.sender)
-        .add_attribute("amount", amount))
+        .add_attribute("amount", amount)
+        .add_attribute("cancelled", cancelled.to_string()))
 }
 
 #[inline(never)]
@@ -269,7 +326,7 @@ pub fn void(
             action: "void"
         }
     );
-    task.status = TaskStatus::Voided;
+    finish(deps.storage, task_id, &mut task, TaskStatus::Voided)?;
     task.void_reason = Some(reason.clone());
     save_task(deps.storage, task_id, prev, &task)?;
     Ok(Response::new()
@@ -304,17 +361,13 @@ pub fn claimable(
 ) -> Result<(TaskStatus, Uint128, Uint128, Uint128), ContractError> {
     let task = load_task(deps.storage, task_id)?;
     let (status, _) = clock_status(&task, env.block.time);
-    let settlement = match (&task.settlement, status) {
-        (Some(s), _) => Some(s.clone()),
-        (None, TaskStatus::Settled) => Some(compute_settlement(deps.storage, task_id, &task)?.0),
-        _ => None,
-    };
+    let settlement = projected_settlement(deps.storage, task_id, &task, status)?;
     let (reward, bond) = match SLOTS.may_load(deps.storage, (task_id, address))? {
         Some(slot) if slot.confirmed => participant_due(&task, status, &slot),
         _ => (Uint128::zero(), Uint128::zero()),
     };
     let refund = match SPONSORS.may_load(deps.storage, (task_id, address))? {
-        Some(c) if !c.refunded => sponsor_due(&task, status, settlement.as_ref(), c.amount),
+        Some(c) if !c.refunded => sponsor_due(&task, status, settlement.as_ref(), c.amount)?,
         _ => Uint128::zero(),
     };
     Ok((status, reward, bond, refund))

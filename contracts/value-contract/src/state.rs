@@ -15,14 +15,18 @@
 //! | `offer_of` | (task, participant) | offer id (one live offer each) |
 //! | `proposals` | task | best [`Proposal`] |
 //! | `slots` | (task, participant) | [`Slot`] |
-//! | `released` | (task, participant) | `()`: slot released unconfirmed |
+//! | `released` | (task, participant) | `()`: slot lapsed unconfirmed, deposit slashed |
 //! | `attestations` | (task, participant ‖ config version, oracle) | [`Attestation`] |
+//! | `report_rounds` | (task, round) | `()`: report rounds used |
+//! | `quorums` | template `min_quorum` | running tasks that need it |
+//! | `noracles` | — | the oracle set's size |
 
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Binary, Timestamp, Uint128};
 use cw_storage_plus::{Item, Map};
 use wevalue_common::asset::AssetInfo;
 
+use crate::error::ContractError;
 use crate::msg::{Assignment, Durations, TaskTerms};
 
 /// Live offers per task: matching loads all of them, so this bounds it.
@@ -37,6 +41,9 @@ pub const MAX_REPORT_VALUES: u32 = 64;
 pub const ACCEPTANCE_ROUNDS: u32 = 3;
 /// Longest phase, one year.
 pub const MAX_DURATION: u64 = 366 * 24 * 3600;
+/// Largest agreement tolerance a template may set (10%): k − 1 faulty
+/// oracles can move an accepted value by at most this much (see `oracle`).
+pub const MAX_TOLERANCE_BPS: u32 = 1_000;
 
 #[cw_serde]
 #[derive(Copy, Eq)]
@@ -85,6 +92,9 @@ pub enum TaskStatus {
     Voided,
     /// Nobody matched or confirmed, or no value was ever accepted: refunds.
     Expired,
+    /// A sponsor ended a task stuck before execution (its first acceptance
+    /// round passed with nobody confirmed): refunds.
+    Cancelled,
 }
 
 impl TaskStatus {
@@ -92,12 +102,21 @@ impl TaskStatus {
         self as u8
     }
 
-    /// Whether sponsors get exactly their contribution back.
+    /// Whether sponsors get their contributions back (plus any slashed
+    /// offer deposits, pro rata) and participants their bonds.
     pub fn refunds_sponsors(self) -> bool {
         matches!(
             self,
-            TaskStatus::FundingFailed | TaskStatus::Voided | TaskStatus::Expired
+            TaskStatus::FundingFailed
+                | TaskStatus::Voided
+                | TaskStatus::Expired
+                | TaskStatus::Cancelled
         )
+    }
+
+    /// Whether nothing can change any more but claims and refunds.
+    pub fn is_final(self) -> bool {
+        self == TaskStatus::Settled || self.refunds_sponsors()
     }
 }
 
@@ -128,8 +147,12 @@ pub struct Template {
     pub min_quorum: u32,
     pub tolerance_bps: u32,
     pub max_participants: u32,
+    pub offer_deposit: Uint128,
 }
 
+/// What the sponsors share once a task is final. Settled: `funded − Σ
+/// rewards + forfeited bonds + slashed deposits`; refunded (failed,
+/// expired, cancelled, voided): `funded + slashed deposits`.
 #[cw_serde]
 pub struct Settlement {
     #[serde(rename = "r")]
@@ -161,6 +184,7 @@ fn unloaded_terms() -> TaskTerms {
         bond: Uint128::zero(),
         min_quorum: 0,
         tolerance_bps: 0,
+        offer_deposit: Uint128::zero(),
         funding_deadline: Timestamp::default(),
         matching_deadline: Timestamp::default(),
         acceptance_round_secs: 0,
@@ -207,6 +231,12 @@ pub struct Task {
     /// Bonds ever deposited (returns are counted in `paid_out`).
     #[serde(rename = "bi")]
     pub bonds_in: Uint128,
+    /// Offer deposits ever received (refunds are counted in `paid_out`).
+    #[serde(rename = "di")]
+    pub deposits_in: Uint128,
+    /// Deposits of matched offers that lapsed unconfirmed: the sponsors'.
+    #[serde(rename = "sl")]
+    pub slashed: Uint128,
     #[serde(rename = "lr")]
     pub last_report_round: u64,
     #[serde(rename = "ds")]
@@ -228,10 +258,17 @@ impl Task {
             .plus_seconds(self.terms.acceptance_round_secs * u64::from(round + 1))
     }
 
-    /// What the contract holds for this task: contributions and bonds in,
-    /// minus everything paid out.
-    pub fn held(&self) -> Uint128 {
-        (self.funded + self.bonds_in).saturating_sub(self.paid_out)
+    /// What the contract holds for this task: contributions, bonds and
+    /// deposits in, minus everything paid out. Paying out more than came in
+    /// is an accounting bug, reported as such rather than hidden.
+    pub fn held(&self, task_id: u64) -> Result<Uint128, ContractError> {
+        let inconsistent = |reason| ContractError::Inconsistent { task_id, reason };
+        self.funded
+            .checked_add(self.bonds_in)
+            .and_then(|x| x.checked_add(self.deposits_in))
+            .map_err(|_| inconsistent("deposits overflow"))?
+            .checked_sub(self.paid_out)
+            .map_err(|_| inconsistent("paid out more than it received"))
     }
 }
 
@@ -303,6 +340,9 @@ pub struct Attestation {
 }
 
 pub const ORACLES: Item<OracleConfig> = Item::new("oracles");
+/// The current set's size, kept apart so that template and task creation
+/// check quorums without reading every member's key.
+pub const ORACLE_COUNT: Item<u32> = Item::new("noracles");
 pub const TEMPLATE_COUNT: Item<u64> = Item::new("ntpl");
 pub const TASK_COUNT: Item<u64> = Item::new("ntask");
 pub const TEMPLATES: Map<u64, Template> = Map::new("templates");
@@ -318,6 +358,12 @@ pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
 pub const SLOTS: Map<(u64, &Addr), Slot> = Map::new("slots");
 /// Participants whose slot was released for want of confirmation.
 pub const RELEASED: Map<(u64, &Addr), ()> = Map::new("released");
+/// Report rounds a task has accepted (each round once, in any order).
+pub const REPORT_ROUNDS: Map<(u64, u64), ()> = Map::new("report_rounds");
+/// How many running (not final) tasks need each template `min_quorum`, so
+/// an oracle rotation can refuse a set too small for one of them without
+/// iterating over tasks (at most `MAX_ORACLES` entries).
+pub const QUORUMS: Map<u32, u32> = Map::new("quorums");
 /// Keyed by (task, [`attestation_group`] of participant and version, oracle).
 pub const ATTESTATIONS: Map<(u64, Vec<u8>, &Addr), Attestation> = Map::new("attestations");
 
@@ -328,4 +374,26 @@ pub fn attestation_group(participant: &Addr, version: u32) -> Vec<u8> {
     let mut k = participant.as_bytes().to_vec();
     k.extend_from_slice(&version.to_be_bytes());
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_reports_an_overpayment_instead_of_hiding_it() {
+        let mut task: Task = cosmwasm_std::from_json(
+            r#"{"s":"executing","f":"100","sc":1,"oc":0,"no":0,"md":true,"fp":false,"ar":0,"n":0,"cc":0,"fc":0,"vt":"0","cm":"0","bi":"5","di":"2","sl":"0","lr":0,"ds":null,"st":null,"vr":null,"po":"0"}"#,
+        )
+        .unwrap();
+        assert_eq!(task.held(1).unwrap(), Uint128::new(107));
+        task.paid_out = Uint128::new(108);
+        assert_eq!(
+            task.held(1).unwrap_err(),
+            ContractError::Inconsistent {
+                task_id: 1,
+                reason: "paid out more than it received"
+            }
+        );
+    }
 }

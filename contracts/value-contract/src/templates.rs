@@ -7,8 +7,8 @@ use crate::error::ContractError;
 use crate::lifecycle::save_new_task;
 use crate::msg::{Durations, TaskParams, TaskTerms, TemplateMsg};
 use crate::state::{
-    Task, TaskKind, TaskStatus, Template, MAX_DURATION, MAX_ORACLES, MAX_PARTICIPANTS, TASK_COUNT,
-    TEMPLATES, TEMPLATE_COUNT,
+    Task, TaskKind, TaskStatus, Template, MAX_DURATION, MAX_ORACLES, MAX_PARTICIPANTS,
+    MAX_TOLERANCE_BPS, ORACLE_COUNT, TASK_COUNT, TEMPLATES, TEMPLATE_COUNT,
 };
 
 #[inline(never)]
@@ -24,13 +24,25 @@ pub fn create_template(
     check_len("unit", &msg.unit, 1, 16)?;
     check_durations(&msg.durations)?;
     check_range("min_quorum", msg.min_quorum.into(), 1, MAX_ORACLES.into())?;
-    check_range("tolerance_bps", msg.tolerance_bps.into(), 0, 10_000)?;
+    check_quorum_reachable(deps.as_ref(), msg.min_quorum)?;
+    check_range(
+        "tolerance_bps",
+        msg.tolerance_bps.into(),
+        0,
+        MAX_TOLERANCE_BPS.into(),
+    )?;
     check_range(
         "max_participants",
         msg.max_participants.into(),
         1,
         MAX_PARTICIPANTS.into(),
     )?;
+    ensure!(
+        !msg.offer_deposit.is_zero(),
+        ContractError::ZeroAmount {
+            what: "offer_deposit"
+        }
+    );
     let asset = msg.asset.map(|a| a.check(deps.api)).transpose()?;
     let id = TEMPLATE_COUNT.may_load(deps.storage)?.unwrap_or_default() + 1;
     TEMPLATE_COUNT.save(deps.storage, &id)?;
@@ -48,6 +60,7 @@ pub fn create_template(
             min_quorum: msg.min_quorum,
             tolerance_bps: msg.tolerance_bps,
             max_participants: msg.max_participants,
+            offer_deposit: msg.offer_deposit,
         },
     )?;
     Ok(Response::new()
@@ -71,6 +84,21 @@ pub fn set_template_active(
         .add_attribute("action", "set_template_active")
         .add_attribute("template_id", id.to_string())
         .add_attribute("active", active.to_string()))
+}
+
+/// A template's quorum must be reachable by the current oracle set (the
+/// effective quorum is the larger of it and the set's threshold, which is
+/// never above the set's size).
+fn check_quorum_reachable(deps: Deps, min_quorum: u32) -> Result<(), ContractError> {
+    let members = ORACLE_COUNT.may_load(deps.storage)?.unwrap_or_default();
+    ensure!(
+        min_quorum <= members,
+        ContractError::QuorumUnreachable {
+            min_quorum,
+            members
+        }
+    );
+    Ok(())
 }
 
 pub fn load_template(deps: Deps, id: u64) -> Result<Template, ContractError> {
@@ -117,6 +145,8 @@ pub fn build_task(
         template.active,
         ContractError::TemplateInactive { id: template_id }
     );
+    // The set may have shrunk since the template was registered.
+    check_quorum_reachable(deps, template.min_quorum)?;
     check_len("title", &params.title, 1, 100)?;
     check_cid(&params.description_cid)?;
     let asset = params.asset.check(deps.api)?;
@@ -195,6 +225,7 @@ pub fn build_task(
             bond: params.bond,
             min_quorum: template.min_quorum,
             tolerance_bps: template.tolerance_bps,
+            offer_deposit: template.offer_deposit,
             funding_deadline,
             matching_deadline,
             acceptance_round_secs: d.acceptance,
@@ -217,6 +248,8 @@ pub fn build_task(
         value_total: Uint128::zero(),
         committed: Uint128::zero(),
         bonds_in: Uint128::zero(),
+        deposits_in: Uint128::zero(),
+        slashed: Uint128::zero(),
         last_report_round: 0,
         dispute_start: None,
         settlement: None,

@@ -12,7 +12,7 @@ use wevalue_vm_harness::{VmContract, CHAIN_ID};
 
 #[path = "vmkit/mod.rs"]
 mod vmkit;
-use vmkit::{Kit, CID, DENOM, PHASE};
+use vmkit::{Kit, CID, DENOM, DEPOSIT, PHASE};
 
 fn task(vm: &mut VmContract, id: u64) -> TaskResponse {
     vm.query(&QueryMsg::Task { id }).unwrap().0
@@ -62,7 +62,9 @@ fn energy_competition_on_the_wasm_artifact() {
 
     kit.wait(2 * PHASE);
     for h in &houses {
-        kit.exec(h, &[], &ExecuteMsg::Confirm { task_id: id });
+        // Confirming returns the offer deposit.
+        let out = kit.exec(h, &[], &ExecuteMsg::Confirm { task_id: id });
+        assert_eq!(paid(&out), vec![(h.to_string(), DEPOSIT)]);
     }
     assert_eq!(task(&mut kit.vm, id).status, TaskStatus::Executing);
     let (m, _): (MatchingResponse, _) = kit
@@ -188,20 +190,22 @@ fn single_attestations_and_sign_bytes_on_the_wasm_artifact() {
     assert_eq!(&bytes[..32], b"wevalue/value-contract/report/v1");
     assert_eq!(&bytes[34..34 + CHAIN_ID.len()], CHAIN_ID.as_bytes());
 
-    let oracle0 = kit.oracles[0].0.clone();
-    let oracle1 = kit.oracles[1].0.clone();
     let attest = ExecuteMsg::Attest {
         task_id: id,
         values: Kit::values(&[(painter.clone(), 1)]),
         evidence_cid: CID.to_string(),
     };
-    let first = kit.exec(&oracle0, &[], &attest);
+    // k = 2 of 3: a value settles when three agree (2k − 1), or all attested.
+    let oracles: Vec<Addr> = kit.oracles.iter().map(|o| o.0.clone()).collect();
+    let first = kit.exec(&oracles[0], &[], &attest);
     assert_eq!(first.attr("accepted"), Some("0"));
-    let err = kit.vm.execute(&oracle0, &[], &attest).unwrap_err();
+    let err = kit.vm.execute(&oracles[0], &[], &attest).unwrap_err();
     assert!(err.contains("already attested"), "{err}");
-    let second = kit.exec(&oracle1, &[], &attest);
-    assert_eq!(second.attr("accepted"), Some("1"));
-    assert_eq!(second.attr("status"), Some("Disputable"));
+    let second = kit.exec(&oracles[1], &[], &attest);
+    assert_eq!(second.attr("accepted"), Some("0"));
+    let third = kit.exec(&oracles[2], &[], &attest);
+    assert_eq!(third.attr("accepted"), Some("1"));
+    assert_eq!(third.attr("status"), Some("Disputable"));
     kit.wait(PHASE);
     let out = kit.exec(&painter, &[], &ExecuteMsg::Claim { task_id: id });
     assert_eq!(paid(&out), vec![(painter.to_string(), 450)]);

@@ -20,14 +20,16 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 use cosmwasm_std::{
-    Addr, Binary, BlockInfo, Coin, ContractInfo, ContractResult, Empty, Env, Event, MessageInfo,
-    Order, QuerierResult, Record, Response, Timestamp, TransactionInfo, WasmQuery,
+    Addr, Attribute, Binary, BlockInfo, Coin, ContractInfo, ContractResult, Empty, Env, Event,
+    IbcBasicResponse, IbcDestinationCallbackMsg, IbcSourceCallbackMsg, MessageInfo, Order,
+    QuerierResult, Record, Reply, Response, Timestamp, TransactionInfo, WasmQuery,
 };
 use cosmwasm_vm::internals::{check_wasm, Logger};
 use cosmwasm_vm::testing::{MockApi, MockQuerier};
 use cosmwasm_vm::{
-    call_execute, call_instantiate, call_migrate, call_query, capabilities_from_csv, Backend,
-    BackendError, BackendResult, GasInfo, Instance, InstanceOptions, Size, Storage, WasmLimits,
+    call_execute, call_ibc_destination_callback, call_ibc_source_callback, call_instantiate,
+    call_migrate, call_query, call_reply, capabilities_from_csv, Backend, BackendError,
+    BackendResult, GasInfo, Instance, InstanceOptions, Size, Storage, WasmLimits,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -196,6 +198,15 @@ impl Storage for WasmdStorage {
 /// wasmd's event charge in SDK gas: 10 per attribute and 20 per custom event,
 /// plus 1 per byte of attribute data beyond a free tier of 100 bytes.
 pub fn event_gas(response: &Response) -> u64 {
+    events_gas(&response.attributes, &response.events)
+}
+
+/// [`event_gas`] of an IBC entry point's response.
+pub fn ibc_event_gas(response: &IbcBasicResponse) -> u64 {
+    events_gas(&response.attributes, &response.events)
+}
+
+fn events_gas(attributes: &[Attribute], events: &[Event]) -> u64 {
     const PER_ATTRIBUTE: u64 = 10;
     const PER_EVENT: u64 = 20;
     const FREE_BYTES: u64 = 100;
@@ -206,15 +217,15 @@ pub fn event_gas(response: &Response) -> u64 {
             .sum();
         (attrs.len() as u64, bytes)
     };
-    let (mut count, mut bytes) = attr_bytes(&response.attributes);
-    let mut events = 0;
-    for Event { attributes, .. } in &response.events {
+    let (mut count, mut bytes) = attr_bytes(attributes);
+    let mut custom = 0;
+    for Event { attributes, .. } in events {
         let (c, b) = attr_bytes(attributes);
         count += c;
         bytes += b;
-        events += 1;
+        custom += 1;
     }
-    count * PER_ATTRIBUTE + events * PER_EVENT + bytes.saturating_sub(FREE_BYTES)
+    count * PER_ATTRIBUTE + custom * PER_EVENT + bytes.saturating_sub(FREE_BYTES)
 }
 
 /// Gas one call used.
@@ -262,6 +273,24 @@ impl Outcome {
                     .iter()
                     .flat_map(|e| e.attributes.iter()),
             )
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
+    }
+}
+
+/// A successful IBC entry point call: its response and the gas it used.
+#[derive(Clone, Debug)]
+pub struct IbcOutcome {
+    pub response: IbcBasicResponse,
+    pub gas: Gas,
+}
+
+impl IbcOutcome {
+    /// The value of the first attribute named `key`.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.response
+            .attributes
+            .iter()
             .find(|a| a.key == key)
             .map(|a| a.value.as_str())
     }
@@ -483,6 +512,52 @@ impl VmContract {
         let msg = serde_json::to_vec(msg).expect("message serializes");
         let (res, i, e) = self.measure(|inst, env| call_migrate(inst, env, &msg));
         self.finish(res, i, e)
+    }
+
+    /// Runs the contract's `reply` entry point (what wasmd calls after a
+    /// submessage).
+    pub fn reply(&mut self, msg: &Reply) -> Result<Outcome, String> {
+        let (res, i, e) = self.measure(|inst, env| call_reply(inst, env, msg));
+        self.finish(res, i, e)
+    }
+
+    /// Runs `ibc_source_callback` (the ibc-go callbacks middleware after an
+    /// acknowledgement or a timeout).
+    pub fn ibc_source_callback(
+        &mut self,
+        msg: &IbcSourceCallbackMsg,
+    ) -> Result<IbcOutcome, String> {
+        let (res, i, e) = self.measure(|inst, env| call_ibc_source_callback(inst, env, msg));
+        self.finish_ibc(res, i, e)
+    }
+
+    /// Runs `ibc_destination_callback` (the middleware after a receive).
+    pub fn ibc_destination_callback(
+        &mut self,
+        msg: &IbcDestinationCallbackMsg,
+    ) -> Result<IbcOutcome, String> {
+        let (res, i, e) = self.measure(|inst, env| call_ibc_destination_callback(inst, env, msg));
+        self.finish_ibc(res, i, e)
+    }
+
+    fn finish_ibc(
+        &mut self,
+        result: cosmwasm_vm::VmResult<ContractResult<IbcBasicResponse<Empty>>>,
+        vm_internal: u64,
+        vm_external: u64,
+    ) -> Result<IbcOutcome, String> {
+        match result {
+            Ok(ContractResult::Ok(response)) => {
+                let gas = Gas {
+                    vm_internal,
+                    vm_external,
+                    events: ibc_event_gas(&response),
+                };
+                Ok(IbcOutcome { response, gas })
+            }
+            Ok(ContractResult::Err(err)) => Err(err),
+            Err(vm_err) => panic!("{}: VM error: {vm_err}", self.name),
+        }
     }
 
     /// Runs a smart query and decodes its answer.

@@ -2,10 +2,10 @@
 //! per second (criterion reports elements/s). Target: >= 20,000 ed25519
 //! verifications per second.
 
-use cosmwasm_std::{HexBinary, Uint128};
+use cosmwasm_std::Uint128;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use wevalue_voucher::sign::{verify, verify_ed25519_batch, Ed25519Verifier, VoucherSigner};
-use wevalue_voucher::{sha256, Voucher, VoucherScheme};
+use wevalue_voucher::{Hashlock, Voucher, VoucherScheme};
 
 fn voucher(amount: u128) -> Voucher {
     Voucher {
@@ -13,7 +13,7 @@ fn voucher(amount: u128) -> Voucher {
         contract: "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d".into(),
         channel_id: 12,
         amount: Uint128::new(amount),
-        hashlock: Some(HexBinary::from(sha256(b"secret"))),
+        hashlock: Some(Hashlock::of_preimage(b"secret")),
         expiry: Some(1_700_000_000),
     }
 }

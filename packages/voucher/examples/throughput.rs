@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{HexBinary, Uint128};
+use cosmwasm_std::Uint128;
 use wevalue_voucher::sign::{verify, verify_ed25519_batch, Ed25519Verifier, VoucherSigner};
-use wevalue_voucher::{sha256, Voucher, VoucherScheme};
+use wevalue_voucher::{Hashlock, Voucher, VoucherScheme};
 
 fn cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -24,7 +24,7 @@ fn voucher(amount: u128) -> Voucher {
         contract: "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d".into(),
         channel_id: 12,
         amount: Uint128::new(amount),
-        hashlock: Some(HexBinary::from(sha256(b"secret"))),
+        hashlock: Some(Hashlock::of_preimage(b"secret")),
         expiry: Some(1_700_000_000),
     }
 }

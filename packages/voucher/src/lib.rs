@@ -1,12 +1,15 @@
 #![doc = include_str!("../README.md")]
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Binary, HexBinary, Uint128};
+use cosmwasm_std::{Binary, Uint128};
 use ripemd::Ripemd160;
 use sha2::{Digest, Sha256};
 
+mod hashlock;
 #[cfg(feature = "sign")]
 pub mod sign;
+
+pub use hashlock::{Hashlock, HashlockError};
 
 /// Domain tag every voucher's sign bytes start with. It names the protocol,
 /// the message type and the encoding version, so a voucher signature can
@@ -93,8 +96,9 @@ pub struct Voucher {
     pub channel_id: u64,
     /// Cumulative amount owed to the payee, in the channel asset's smallest unit.
     pub amount: Uint128,
-    /// Optional sha256 hashlock (32 bytes): the voucher pays only with the preimage.
-    pub hashlock: Option<HexBinary>,
+    /// Optional sha256 hashlock (exactly 32 bytes, 64 hex digits): the
+    /// voucher pays only with the preimage.
+    pub hashlock: Option<Hashlock>,
     /// Optional expiry, unix seconds: the voucher pays only in a block before it.
     pub expiry: Option<u64>,
 }
@@ -112,8 +116,10 @@ impl Voucher {
     /// expiry         0x00, or 0x01 followed by u64 BE unix seconds
     /// ```
     ///
-    /// Variable fields are length-prefixed and optional ones tagged, so two
-    /// different vouchers can never encode to the same bytes.
+    /// Variable fields are length-prefixed, optional ones tagged and the
+    /// hashlock is a [`Hashlock`] (always 32 bytes, so a voucher with a
+    /// hashlock of another length cannot even be built), so two different
+    /// vouchers can never encode to the same bytes.
     pub fn sign_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
             DOMAIN.len() + 4 + self.chain_id.len() + self.contract.len() + 8 + 16 + 33 + 9,
@@ -126,7 +132,7 @@ impl Voucher {
         match &self.hashlock {
             Some(lock) => {
                 out.push(1);
-                out.extend_from_slice(lock.as_slice());
+                out.extend_from_slice(lock.as_bytes());
             }
             None => out.push(0),
         }
@@ -249,7 +255,7 @@ mod tests {
                 ..voucher()
             },
             Voucher {
-                hashlock: Some(HexBinary::from([0u8; 32])),
+                hashlock: Some(Hashlock::new([0u8; 32])),
                 ..voucher()
             },
             Voucher {
@@ -272,6 +278,31 @@ mod tests {
             ..voucher()
         };
         assert_ne!(a.sign_bytes(), b.sign_bytes());
+    }
+
+    #[test]
+    fn a_hashlock_cannot_absorb_the_expiry() {
+        // With a variable-length hashlock, a 33-byte "hashlock" ending in
+        // 0x01 and no expiry could collide with a 32-byte one and an expiry
+        // tag. A Hashlock is always 32 bytes: every locked voucher's encoding
+        // has the same length up to the expiry tag.
+        let locked = |expiry| Voucher {
+            hashlock: Some(Hashlock::new([7; 32])),
+            expiry,
+            ..voucher()
+        };
+        let without = locked(None).sign_bytes();
+        let with = locked(Some(1)).sign_bytes();
+        assert_eq!(with.len(), without.len() + 8);
+        assert_eq!(without[without.len() - 34], 1);
+        assert_eq!(&without[without.len() - 33..without.len() - 1], &[7; 32]);
+        assert_eq!(*without.last().unwrap(), 0);
+        // JSON longer or shorter than 64 hex digits is not a Voucher.
+        let mut json = serde_json::to_value(locked(None)).unwrap();
+        json["hashlock"] = serde_json::json!("07".repeat(33));
+        assert!(serde_json::from_value::<Voucher>(json.clone()).is_err());
+        json["hashlock"] = serde_json::json!("07".repeat(31));
+        assert!(serde_json::from_value::<Voucher>(json).is_err());
     }
 
     #[test]

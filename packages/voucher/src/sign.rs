@@ -233,7 +233,7 @@ pub fn verify_ed25519_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cosmwasm_std::{HexBinary, Uint128};
+    use cosmwasm_std::Uint128;
 
     fn voucher(amount: u128) -> Voucher {
         Voucher {
@@ -241,7 +241,7 @@ mod tests {
             contract: "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d".into(),
             channel_id: 1,
             amount: Uint128::new(amount),
-            hashlock: Some(HexBinary::from(crate::sha256(b"secret"))),
+            hashlock: Some(crate::Hashlock::of_preimage(b"secret")),
             expiry: Some(1_700_000_000),
         }
     }

@@ -12,6 +12,14 @@ use wevalue_voucher::{adr036_sign_doc, sha256, Voucher, VoucherScheme, DOMAIN};
 struct File {
     domain: String,
     vectors: Vec<Vector>,
+    invalid_vouchers: Vec<Invalid>,
+}
+
+#[derive(Deserialize)]
+struct Invalid {
+    name: String,
+    voucher: serde_json::Value,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -21,6 +29,7 @@ struct Vector {
     scheme: VoucherScheme,
     secret_key: String,
     public_key: String,
+    hashlock_preimage: Option<String>,
     bech32_prefix: String,
     signer_address: String,
     voucher: Voucher,
@@ -55,6 +64,34 @@ fn vectors_cover_every_scheme_with_and_without_options() {
         assert!(of_scheme
             .iter()
             .any(|v| v.voucher.hashlock.is_some() && v.voucher.expiry.is_some()));
+    }
+}
+
+#[test]
+fn hashlocks_of_other_lengths_are_not_vouchers() {
+    let file = load();
+    assert_eq!(file.invalid_vouchers.len(), 3);
+    for bad in file.invalid_vouchers {
+        let e = serde_json::from_value::<Voucher>(bad.voucher).unwrap_err();
+        assert!(e.to_string().contains(&bad.reason), "{}: {e}", bad.name);
+    }
+}
+
+#[test]
+fn preimages_open_the_hashlocks() {
+    for v in load().vectors {
+        match (&v.voucher.hashlock, &v.hashlock_preimage) {
+            (Some(lock), Some(preimage)) => {
+                assert!(lock.is_opened_by(&unhex(preimage)), "{}", v.name);
+                // The encoding carries the 32 lock bytes right after its tag.
+                let bytes = v.voucher.sign_bytes();
+                let at = bytes.len() - 9 - 32;
+                assert_eq!(bytes[at - 1], 1, "{}", v.name);
+                assert_eq!(&bytes[at..at + 32], lock.as_bytes(), "{}", v.name);
+            }
+            (None, None) => {}
+            _ => panic!("{}: a preimage goes with a hashlock", v.name),
+        }
     }
 }
 

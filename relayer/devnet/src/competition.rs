@@ -21,6 +21,8 @@ const VERIFICATION: u64 = 24 * 3_600;
 const DISPUTE: u64 = 24 * 3_600;
 const GOAL: u128 = 9_000_000;
 const BOND: u128 = 50_000;
+/// Refundable deposit per offer (back on confirmation).
+const OFFER_DEPOSIT: u128 = 10_000;
 
 /// A task's computed status, as a string (`matching`, `verifying`, ...).
 async fn status(net: &Net, task: u64) -> Result<String, DevnetError> {
@@ -102,7 +104,8 @@ pub(super) async fn run(
                 },
                 "min_quorum": 2,
                 "tolerance_bps": 500,
-                "max_participants": 16
+                "max_participants": 16,
+                "offer_deposit": OFFER_DEPOSIT.to_string()
             } }),
             vec![],
         )
@@ -164,7 +167,7 @@ pub(super) async fn run(
             &json!({ "submit_offer": {
                 "task_id": task, "price": "0", "capacity": 1, "min_units": 1, "reputation_ref": null
             } }),
-            vec![],
+            coins(OFFER_DEPOSIT),
         )
         .await?;
     }

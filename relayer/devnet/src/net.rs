@@ -9,6 +9,7 @@ use std::time::Duration;
 use cosmwasm_std::Coin;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 
 use super::report::{Balance, Step};
 use super::DevnetError;
@@ -66,7 +67,14 @@ impl Net {
             service_seen: (0, 0),
         };
         let deployer = net.actor("deployer").await?;
-        let spec = DeploySpec::parse(SPEC, "deploy.example.toml")?;
+        let mut spec = DeploySpec::parse(SPEC, "deploy.example.toml")?;
+        // The devnet's SDPP endpoints are hosts of this machine and network;
+        // a public deployment keeps the registry's default (refused).
+        for instance in &mut spec.instances {
+            if instance.code == "data-registry" {
+                instance.msg["allow_private_endpoints"] = Value::Bool(true);
+            }
+        }
         let client = net.chain.client(deployer);
         let (deployment, _) = deploy(&client, &spec, artifacts_dir, None, false).await?;
         net.deployment = deployment;

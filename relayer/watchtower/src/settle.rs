@@ -36,7 +36,7 @@ impl Candidate {
 fn signed_voucher(row: &VoucherRow) -> SignedVoucher {
     SignedVoucher {
         amount: Uint128::new(row.amount),
-        hashlock: row.hashlock.clone().map(HexBinary::from),
+        hashlock: row.hashlock,
         expiry: row.expiry,
         signature: Binary::from(row.signature.clone()),
     }
@@ -144,7 +144,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         let preimage = match &row.hashlock {
             None => None,
             Some(lock) => {
-                let p = self.db.preimage(lock)?;
+                let p = self.db.preimage(lock.as_ref())?;
                 match p {
                     Some(p) => Some(p),
                     None => return Ok(None),

@@ -10,6 +10,7 @@ use relayer_core::store::{Component, Store};
 use relayer_core::StoreError;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
+use wevalue_voucher::Hashlock;
 
 /// Migrations of the `watchtower` component (index + 1 = version).
 const MIGRATIONS: &[&str] = &[r#"
@@ -75,7 +76,7 @@ pub struct VoucherRow {
     /// Cumulative amount.
     pub amount: u128,
     /// sha256 hashlock, if conditional.
-    pub hashlock: Option<Vec<u8>>,
+    pub hashlock: Option<Hashlock>,
     /// Expiry (unix seconds), if any.
     pub expiry: Option<u64>,
     /// The payer's signature.
@@ -134,7 +135,17 @@ fn voucher_row(r: &Row<'_>) -> rusqlite::Result<VoucherRow> {
         channel_id: r.get::<_, i64>(0)? as u64,
         payee: r.get(1)?,
         amount: parse_u128(&amount)?,
-        hashlock: r.get(3)?,
+        hashlock: r
+            .get::<_, Option<Vec<u8>>>(3)?
+            .map(|h| Hashlock::try_from(h.as_slice()))
+            .transpose()
+            .map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    3,
+                    rusqlite::types::Type::Blob,
+                    Box::new(e),
+                )
+            })?,
         expiry: r.get::<_, Option<i64>>(4)?.map(|e| e as u64),
         signature: r.get(5)?,
         received_at: r.get::<_, i64>(6)? as u64,
@@ -523,7 +534,7 @@ fn store_best(
             && best.expiry == row.expiry;
         if same {
             if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-                put_preimage(&tx, lock, p, now)?;
+                put_preimage(&tx, lock.as_ref(), p, now)?;
             }
             tx.commit()?;
             return Ok(Stored::Best(best.clone()));
@@ -557,7 +568,7 @@ fn store_best(
             row.channel_id as i64,
             row.payee,
             row.amount.to_string(),
-            row.hashlock,
+            row.hashlock.as_ref().map(|h| h.as_bytes().as_slice()),
             row.expiry.map(|e| e as i64),
             row.signature,
             row.received_at as i64,
@@ -568,7 +579,7 @@ fn store_best(
         ],
     )?;
     if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-        put_preimage(&tx, lock, p, now)?;
+        put_preimage(&tx, lock.as_ref(), p, now)?;
     }
     let stored = load_voucher(&tx, chain_id, contract, row.channel_id)?;
     tx.commit()?;

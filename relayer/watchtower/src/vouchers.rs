@@ -5,7 +5,7 @@ use cosmwasm_std::{HexBinary, Uint128};
 use payment_channel::msg::ChannelStatus;
 use relayer_core::chain::{BlockEventSource, ChainStatus, SmartQuery};
 use relayer_core::StoreError;
-use wevalue_voucher::Voucher;
+use wevalue_voucher::{Hashlock, Voucher};
 
 use crate::http;
 use crate::store::{SettlementRow, Stored, VoucherRow};
@@ -30,11 +30,13 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
                 req.signature.len()
             )));
         }
-        if let Some(lock) = &req.hashlock {
-            if lock.len() != 32 {
-                return Err(E::malformed("hashlock must be 32 bytes (sha256)"));
-            }
-        }
+        let hashlock = match &req.hashlock {
+            Some(lock) => Some(
+                Hashlock::try_from(lock.as_slice())
+                    .map_err(|_| E::malformed("hashlock must be 32 bytes (sha256)"))?,
+            ),
+            None => None,
+        };
         match (&req.hashlock, &req.preimage) {
             (None, Some(_)) => return Err(E::malformed("a preimage needs a hashlock")),
             (Some(lock), Some(p)) => check_preimage(lock, p)?,
@@ -76,7 +78,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             contract: self.contract.clone(),
             channel_id: id,
             amount: req.amount,
-            hashlock: req.hashlock.clone(),
+            hashlock,
             expiry: req.expiry,
         };
         wevalue_voucher::sign::verify(
@@ -92,7 +94,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             channel_id: id,
             payee: view.payee.clone(),
             amount,
-            hashlock: req.hashlock.as_ref().map(|h| h.to_vec()),
+            hashlock,
             expiry: req.expiry,
             signature: req.signature.to_vec(),
             received_at: self.now(),

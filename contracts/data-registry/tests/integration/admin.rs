@@ -1,10 +1,12 @@
 //! Owner-only configuration, two-step ownership and migrations.
 
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
-use cosmwasm_std::{coin, Empty};
+use cosmwasm_std::{coin, from_json, Empty, Storage};
 use cw_multi_test::Executor;
 use cw_ownable::{Action, OwnershipError};
-use data_registry::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg};
+use data_registry::msg::{
+    ConfigResponse, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, DEFAULT_MIN_RATING_UNITS,
+};
 use data_registry::ContractError;
 use wevalue_common::migration::MigrationError;
 
@@ -20,6 +22,8 @@ fn only_the_owner_configures() {
         },
         ExecuteMsg::SetCurationRegistry { address: None },
         ExecuteMsg::SetPurchaseVerifier { address: None },
+        ExecuteMsg::SetMinRatingUnits { units: 5 },
+        ExecuteMsg::SetAllowPrivateEndpoints { allow: true },
     ] {
         assert_eq!(
             suite.execute("mallory", &msg, &[]).unwrap_err(),
@@ -153,6 +157,8 @@ fn instantiate_refuses_funds_and_bad_config() {
         listing_deposit: None,
         curation_registry: None,
         purchase_verifier: None,
+        min_rating_units: None,
+        allow_private_endpoints: None,
     };
     let e = data_registry::contract::instantiate(
         deps.as_mut(),
@@ -176,6 +182,17 @@ fn instantiate_refuses_funds_and_bad_config() {
     )
     .unwrap_err();
     assert!(matches!(e, ContractError::Asset(_)));
+    let e = data_registry::contract::instantiate(
+        deps.as_mut(),
+        mock_env(),
+        message_info(&creator, &[]),
+        InstantiateMsg {
+            min_rating_units: Some(0),
+            ..msg.clone()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e, ContractError::ZeroRatingUnits);
     let e = data_registry::contract::instantiate(
         deps.as_mut(),
         mock_env(),
@@ -205,6 +222,8 @@ fn migrate_refuses_downgrades_and_other_contracts() {
             listing_deposit: None,
             curation_registry: None,
             purchase_verifier: None,
+            min_rating_units: None,
+            allow_private_endpoints: None,
         },
     )
     .unwrap();
@@ -228,6 +247,66 @@ fn migrate_refuses_downgrades_and_other_contracts() {
         data_registry::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
         ContractError::Migration(MigrationError::WrongContract { .. })
     ));
+}
+
+#[test]
+fn defaults_and_configs_stored_before_the_new_fields() {
+    let suite = SuiteBuilder::new().build();
+    let config = suite.config();
+    assert_eq!(config.min_rating_units, DEFAULT_MIN_RATING_UNITS);
+    assert_eq!(DEFAULT_MIN_RATING_UNITS, 100);
+    assert!(!config.allow_private_endpoints);
+    // Defaults are not written: create and update read the config.
+    let raw = |suite: &crate::suite::Suite| {
+        let bytes = suite
+            .app
+            .wrap()
+            .query_wasm_raw(&suite.registry, b"config".as_slice())
+            .unwrap()
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    assert_eq!(
+        raw(&suite),
+        r#"{"listing_deposit":null,"curation_registry":null,"purchase_verifier":null}"#
+    );
+    let custom = SuiteBuilder::new()
+        .with_min_rating_units(3)
+        .allow_private_endpoints()
+        .build();
+    assert!(raw(&custom).ends_with(r#""min_rating_units":3,"allow_private_endpoints":true}"#));
+    assert_eq!(custom.config().min_rating_units, 3);
+
+    // A config written before `min_rating_units` and
+    // `allow_private_endpoints` existed loads with their defaults.
+    let mut deps = mock_dependencies();
+    let creator = deps.api.addr_make("creator");
+    data_registry::contract::instantiate(
+        deps.as_mut(),
+        mock_env(),
+        message_info(&creator, &[]),
+        InstantiateMsg {
+            owner: None,
+            listing_deposit: Some(coin(5, DENOM)),
+            curation_registry: None,
+            purchase_verifier: None,
+            min_rating_units: Some(7),
+            allow_private_endpoints: Some(true),
+        },
+    )
+    .unwrap();
+    deps.storage.set(
+        b"config",
+        br#"{"listing_deposit":{"denom":"ucity","amount":"5"},"curation_registry":null,"purchase_verifier":null}"#,
+    );
+    data_registry::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    let config: ConfigResponse = from_json(
+        data_registry::contract::query(deps.as_ref(), mock_env(), QueryMsg::Config {}).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config.listing_deposit, Some(coin(5, DENOM)));
+    assert_eq!(config.min_rating_units, DEFAULT_MIN_RATING_UNITS);
+    assert!(!config.allow_private_endpoints);
 }
 
 #[test]

@@ -2,11 +2,11 @@
 //! listings of a seller the registry removed.
 
 use cw_multi_test::Executor;
-use data_registry::msg::ExecuteMsg;
+use data_registry::msg::{ExecuteMsg, ListingUpdate};
 use data_registry::state::ListingStatus;
 use data_registry::ContractError;
 
-use crate::suite::{err, new_listing, SuiteBuilder};
+use crate::suite::{err, new_listing, price, SuiteBuilder};
 
 #[test]
 fn only_listed_sellers_create() {
@@ -59,6 +59,88 @@ fn delisted_sellers_are_suspended_by_anyone_and_cannot_resume() {
     suite.set_listed("seller", true);
     suite.resume("seller", id).unwrap();
     suite.assert_status(id, ListingStatus::Active);
+}
+
+#[test]
+fn a_delisted_seller_may_pause_and_retire_but_not_edit() {
+    let mut suite = SuiteBuilder::new()
+        .with_curation()
+        .with_deposit(1_000)
+        .with_funded(&["seller"])
+        .build();
+    suite.set_listed("seller", true);
+    let deposit = [cosmwasm_std::coin(1_000, crate::suite::DENOM)];
+    let id = suite
+        .create_with("seller", new_listing(1), &deposit)
+        .unwrap();
+    let other = suite
+        .create_with("seller", new_listing(2), &deposit)
+        .unwrap();
+    suite.set_listed("seller", false);
+    let not_listed = ContractError::SellerNotListed {
+        seller: suite.addr("seller").to_string(),
+    };
+    // The review's attack: removed from the registry, the seller rewrites
+    // its still-active listing (a new endpoint, a bait title).
+    for update in [
+        ListingUpdate {
+            title: Some("Free data, click here".into()),
+            ..Default::default()
+        },
+        ListingUpdate {
+            endpoint: Some("wss://phish.example/s".into()),
+            ..Default::default()
+        },
+        ListingUpdate {
+            price: Some(price(crate::suite::DENOM, 1)),
+            ..Default::default()
+        },
+    ] {
+        assert_eq!(suite.update("seller", id, update).unwrap_err(), not_listed);
+    }
+    assert_eq!(suite.listing(id).title, "Air quality sensor 1");
+    // Hiding and withdrawing stay possible, with the deposit back.
+    suite.pause("seller", id).unwrap();
+    suite.assert_status(id, ListingStatus::Paused);
+    // A paused (or suspended) listing cannot be edited either.
+    assert_eq!(
+        suite
+            .update(
+                "seller",
+                id,
+                ListingUpdate {
+                    title: Some("x".into()),
+                    ..Default::default()
+                }
+            )
+            .unwrap_err(),
+        not_listed
+    );
+    assert_eq!(suite.resume("seller", id).unwrap_err(), not_listed);
+    let before = suite.balance(&suite.addr("seller"), crate::suite::DENOM);
+    suite.retire("seller", id).unwrap();
+    suite.retire("seller", other).unwrap();
+    assert_eq!(
+        suite.balance(&suite.addr("seller"), crate::suite::DENOM),
+        before + 2_000
+    );
+    assert_eq!(suite.registry_balance(), 0);
+    // Listed again, the seller edits as before.
+    suite.set_listed("seller", true);
+    let fresh = suite
+        .create_with("seller", new_listing(3), &deposit)
+        .unwrap();
+    suite
+        .update(
+            "seller",
+            fresh,
+            ListingUpdate {
+                title: Some("Renamed".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(suite.listing(fresh).title, "Renamed");
 }
 
 #[test]
@@ -117,7 +199,7 @@ fn registry_and_verifier_must_answer_their_interface() {
         matches!(
             e,
             ContractError::InterfaceProbeFailed {
-                interface: "total_paid",
+                interface: "paid_for_listing",
                 ..
             }
         ),

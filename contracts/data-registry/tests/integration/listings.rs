@@ -1,12 +1,13 @@
 //! Creating, updating, pausing, resuming and retiring listings.
 
 use cosmwasm_std::{coin, HexBinary, SignedDecimal, Uint128};
+use cw_multi_test::Executor;
 use cw_utils::PaymentError;
-use data_registry::msg::{DataTerms, ListingUpdate, Price};
+use data_registry::msg::{ListingUpdate, Price};
 use data_registry::state::{ListingStatus, PricingModel};
 use data_registry::ContractError;
 use std::str::FromStr;
-use wevalue_common::asset::{AssetError, AssetInfo, AssetInfoUnchecked};
+use wevalue_common::asset::AssetInfo;
 
 use crate::suite::{loc, new_listing, price, SuiteBuilder, DENOM, FEE_DENOM};
 
@@ -146,153 +147,6 @@ fn free_registry_refuses_funds_everywhere() {
             "{msg:?}"
         );
     }
-}
-
-type Mutation = Box<dyn Fn(&mut data_registry::msg::NewListing)>;
-
-#[test]
-fn invalid_fields_are_refused_with_typed_errors() {
-    let mut suite = SuiteBuilder::new().build();
-    let base = new_listing(1);
-    let cases: Vec<(Mutation, ContractError)> = vec![
-        (
-            Box::new(|l| l.title = String::new()),
-            ContractError::FieldLength {
-                field: "title",
-                min: 1,
-                max: 100,
-                actual: 0,
-            },
-        ),
-        (
-            Box::new(|l| l.title = "t".repeat(101)),
-            ContractError::FieldLength {
-                field: "title",
-                min: 1,
-                max: 100,
-                actual: 101,
-            },
-        ),
-        (
-            Box::new(|l| l.description = "d".repeat(1_001)),
-            ContractError::FieldLength {
-                field: "description",
-                min: 0,
-                max: 1_000,
-                actual: 1_001,
-            },
-        ),
-        (
-            Box::new(|l| l.category = "Air Quality".into()),
-            ContractError::InvalidField {
-                field: "category",
-                value: "Air Quality".into(),
-                reason: "only a-z, 0-9 and - are allowed",
-            },
-        ),
-        (
-            Box::new(|l| l.sensor_type = String::new()),
-            ContractError::FieldLength {
-                field: "sensor_type",
-                min: 1,
-                max: 64,
-                actual: 0,
-            },
-        ),
-        (
-            Box::new(|l| l.unit = "kilowatt hours per day".into()),
-            ContractError::FieldLength {
-                field: "unit",
-                min: 1,
-                max: 16,
-                actual: 22,
-            },
-        ),
-        (
-            Box::new(|l| l.location = loc("91", "0")),
-            ContractError::InvalidCoordinates {
-                reason: "latitude must be between -90 and 90",
-            },
-        ),
-        (
-            Box::new(|l| l.location = loc("0", "-180.0000001")),
-            ContractError::InvalidCoordinates {
-                reason: "longitude must be between -180 and 180",
-            },
-        ),
-        (
-            Box::new(|l| l.price = price(DENOM, 0)),
-            ContractError::ZeroPrice,
-        ),
-        (
-            Box::new(|l| l.price = price("u", 1)),
-            ContractError::Asset(AssetError::InvalidDenom {
-                denom: "u".into(),
-                reason: "length must be 3 to 128 characters",
-            }),
-        ),
-        (
-            Box::new(|l| l.metadata_cid = "QmNotACid".into()),
-            ContractError::InvalidCid {
-                cid: "QmNotACid".into(),
-                reason: "expected a CIDv0 (Qm…) or a CIDv1 in base32 (b…) or base58btc (z…)",
-            },
-        ),
-        (
-            Box::new(|l| l.endpoint = "https://sensors.example".into()),
-            ContractError::InvalidEndpoint {
-                endpoint: "https://sensors.example".into(),
-                reason: "scheme must be ws:// or wss://",
-            },
-        ),
-        (
-            Box::new(|l| {
-                l.terms = DataTerms {
-                    license: "ODbL-1.0".into(),
-                    terms_hash: HexBinary::from([1u8; 31]),
-                }
-            }),
-            ContractError::InvalidField {
-                field: "terms_hash",
-                value: "01".repeat(31),
-                reason: "must be a 32-byte sha256 digest",
-            },
-        ),
-        (
-            Box::new(|l| l.terms.license = "CC BY".into()),
-            ContractError::InvalidField {
-                field: "license",
-                value: "CC BY".into(),
-                reason: "only letters, digits and . - + _ are allowed",
-            },
-        ),
-    ];
-    for (i, (mutate, expected)) in cases.into_iter().enumerate() {
-        let mut listing = base.clone();
-        mutate(&mut listing);
-        assert_eq!(suite.create_err("seller", listing), expected, "case {i}");
-    }
-    assert_eq!(suite.config().listing_count, 0, "nothing was stored");
-}
-
-#[test]
-fn cw20_prices_need_a_valid_lowercase_address() {
-    let mut suite = SuiteBuilder::new().build();
-    let token = suite.addr("token");
-    let mut listing = new_listing(1);
-    listing.price.asset = AssetInfoUnchecked::Cw20(token.as_str().to_uppercase());
-    assert!(matches!(
-        suite.create_err("seller", listing.clone()),
-        ContractError::Asset(AssetError::InvalidCw20 { .. })
-    ));
-    listing.price.asset = AssetInfoUnchecked::Cw20("not-an-address".into());
-    assert!(matches!(
-        suite.create_err("seller", listing.clone()),
-        ContractError::Asset(AssetError::InvalidCw20 { .. })
-    ));
-    listing.price.asset = AssetInfoUnchecked::Cw20(token.to_string());
-    let id = suite.create("seller", listing);
-    assert_eq!(suite.listing(id).price.asset, AssetInfo::Cw20(token));
 }
 
 #[test]
@@ -518,5 +372,3 @@ fn retire_refunds_the_deposit_the_listing_paid() {
     assert_eq!(suite.balance(&seller, DENOM), before + 6_000);
     assert_eq!(suite.registry_balance(), 0);
 }
-
-use cw_multi_test::Executor;

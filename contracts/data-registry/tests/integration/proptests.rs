@@ -1,20 +1,36 @@
 //! Random sequences of create / update / pause / resume / retire / deposit
-//! changes, valid and invalid, checked against a model after every step:
-//! the registry holds exactly the deposits of unretired listings, and every
-//! index (seller, category/price, place) agrees with the primary store.
+//! changes, curation removals and suspensions, purchases and ratings,
+//! endpoint allowance changes, valid and invalid, checked against a model
+//! after every step. The model alone decides whether an action must succeed
+//! (never the contract's answer); after each step the registry holds exactly
+//! the deposits of unretired listings, every index (seller, category/price,
+//! place) agrees with the primary store, and each listing's rating count and
+//! sum are those of the distinct buyers the model let rate it. Paging while
+//! listings move is in `paging.rs`.
+
+use std::collections::BTreeMap;
 
 use cosmwasm_std::{coin, Coin};
 use cw_multi_test::Executor;
-use data_registry::msg::{ExecuteMsg, ListingUpdate};
+use data_registry::msg::{ExecuteMsg, ListingInfo, ListingUpdate};
 use data_registry::state::ListingStatus;
 use proptest::prelude::*;
 
 use crate::suite::{loc, new_listing, price, Suite, SuiteBuilder, DENOM};
 
 const SELLERS: [&str; 3] = ["alice", "bob", "carol"];
+/// Who rates: the three sellers (rating each other) and two plain buyers.
+const RATERS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+/// (endpoint, public): a public host, then non-public ones.
+const ENDPOINTS: [(&str, bool); 4] = [
+    ("wss://sensors.turin.example/air", true),
+    ("ws://127.0.0.1:9000/sdpp", false),
+    ("ws://10.1.2.3/sdpp", false),
+    ("wss://meter.local/sdpp", false),
+];
 const CATEGORIES: [&str; 3] = ["air-quality", "energy", "mobility"];
 /// (latitude, longitude, geohash): Turin, a point 10 m east of it, Berlin, Paris.
-const PLACES: [(&str, &str, &str); 4] = [
+pub(crate) const PLACES: [(&str, &str, &str); 4] = [
     ("45.0703", "7.6869", "u0j2quv3t"),
     ("45.0704", "7.6870", "u0j2quvd0"),
     ("52.52", "13.405", "u33dc0cpp"),
@@ -29,6 +45,7 @@ enum Action {
         place: usize,
         price: u128,
         pay: bool,
+        endpoint: usize,
     },
     Update {
         listing: usize,
@@ -36,6 +53,7 @@ enum Action {
         category: Option<usize>,
         place: Option<usize>,
         price: Option<u128>,
+        endpoint: Option<usize>,
     },
     Pause {
         listing: usize,
@@ -51,18 +69,55 @@ enum Action {
     SetDeposit {
         amount: Option<u128>,
     },
+    SetListed {
+        seller: usize,
+        listed: bool,
+    },
+    Suspend {
+        listing: usize,
+    },
+    /// The verifier now reports `amount` paid by `rater` for `listing`.
+    Pay {
+        rater: usize,
+        listing: usize,
+        amount: u128,
+        other_asset: bool,
+    },
+    Rate {
+        rater: usize,
+        listing: usize,
+        score: u8,
+    },
+    SetMinUnits {
+        units: u64,
+    },
+    AllowPrivate {
+        allow: bool,
+    },
+}
+
+/// Mostly public endpoints, sometimes a private one.
+fn endpoint_choice() -> impl Strategy<Value = usize> {
+    prop_oneof![4 => Just(0usize), 1 => 1..4usize]
 }
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
-        4 => (0..3usize, 0..3usize, 0..4usize, 0..4u128, prop::bool::weighted(0.9))
-            .prop_map(|(seller, category, place, price, pay)| Action::Create { seller, category, place, price: price * 10, pay }),
-        2 => (0..12usize, prop::bool::weighted(0.85), prop::option::of(0..3usize), prop::option::of(0..4usize), prop::option::of(0..4u128))
-            .prop_map(|(listing, by_seller, category, place, price)| Action::Update { listing, by_seller, category, place, price: price.map(|p| p * 10) }),
+        4 => (0..3usize, 0..3usize, 0..4usize, 0..4u128, prop::bool::weighted(0.9), endpoint_choice())
+            .prop_map(|(seller, category, place, price, pay, endpoint)| Action::Create { seller, category, place, price: price * 10, pay, endpoint }),
+        2 => (0..12usize, prop::bool::weighted(0.85), prop::option::of(0..3usize), prop::option::of(0..4usize), prop::option::of(0..4u128), prop::option::weighted(0.2, endpoint_choice()))
+            .prop_map(|(listing, by_seller, category, place, price, endpoint)| Action::Update { listing, by_seller, category, place, price: price.map(|p| p * 10), endpoint }),
         1 => (0..12usize, prop::bool::weighted(0.85)).prop_map(|(listing, by_seller)| Action::Pause { listing, by_seller }),
         1 => (0..12usize).prop_map(|listing| Action::Resume { listing }),
         1 => (0..12usize, prop::bool::weighted(0.85)).prop_map(|(listing, by_seller)| Action::Retire { listing, by_seller }),
         1 => prop::option::of(1..2_000u128).prop_map(|amount| Action::SetDeposit { amount }),
+        1 => (0..3usize, prop::bool::weighted(0.6)).prop_map(|(seller, listed)| Action::SetListed { seller, listed }),
+        1 => (0..12usize).prop_map(|listing| Action::Suspend { listing }),
+        2 => (0..5usize, 0..12usize, prop_oneof![Just(0u128), 1..200u128, 100..2_000u128], prop::bool::weighted(0.15))
+            .prop_map(|(rater, listing, amount, other_asset)| Action::Pay { rater, listing, amount, other_asset }),
+        3 => (0..5usize, 0..12usize, 0..=6u8).prop_map(|(rater, listing, score)| Action::Rate { rater, listing, score }),
+        1 => (0..=12u64).prop_map(|units| Action::SetMinUnits { units }),
+        1 => prop::bool::ANY.prop_map(|allow| Action::AllowPrivate { allow }),
     ]
 }
 
@@ -80,6 +135,15 @@ struct World {
     suite: Suite,
     listings: Vec<Model>,
     deposit: Option<u128>,
+    /// Sellers the curation registry lists.
+    listed: [bool; 3],
+    /// What the verifier reports paid for a listing in the listing's asset,
+    /// by (rater, listing index).
+    paid: BTreeMap<(usize, usize), u128>,
+    /// Scores given, by (listing index, rater).
+    ratings: BTreeMap<(usize, usize), u8>,
+    min_units: u64,
+    allow_private: bool,
 }
 
 impl World {
@@ -91,11 +155,13 @@ impl World {
                 place,
                 price: p,
                 pay,
+                endpoint,
             } => {
                 let mut l = new_listing(self.listings.len() as u32);
                 l.category = CATEGORIES[category].into();
                 l.location = loc(PLACES[place].0, PLACES[place].1);
                 l.price = price(DENOM, p);
+                l.endpoint = ENDPOINTS[endpoint].0.into();
                 let funds: Vec<Coin> = match (self.deposit, pay) {
                     (Some(d), true) => vec![coin(d, DENOM)],
                     (Some(d), false) => vec![coin(d + 1, DENOM)],
@@ -103,7 +169,7 @@ impl World {
                     (None, false) => vec![coin(1, DENOM)],
                 };
                 let res = self.suite.create_with(SELLERS[seller], l, &funds);
-                let valid = pay && p > 0;
+                let valid = pay && p > 0 && self.listed[seller] && self.endpoint_ok(endpoint);
                 assert_eq!(res.is_ok(), valid, "{action:?}: {res:?}");
                 if let Ok(id) = res {
                     assert_eq!(id as usize, self.listings.len() + 1);
@@ -123,6 +189,7 @@ impl World {
                 category,
                 place,
                 price: p,
+                endpoint,
             } => {
                 let Some((id, m)) = self.pick(listing) else {
                     return;
@@ -136,13 +203,16 @@ impl World {
                     category: category.map(|c| CATEGORIES[c].to_string()),
                     location: place.map(|pl| loc(PLACES[pl].0, PLACES[pl].1)),
                     price: p.map(|p| price(DENOM, p)),
+                    endpoint: endpoint.map(|e| ENDPOINTS[e].0.to_string()),
                     ..Default::default()
                 };
                 let res = self.suite.update(sender, id, update);
                 let valid = by_seller
                     && m.status != ListingStatus::Retired
-                    && (category.is_some() || place.is_some() || p.is_some())
-                    && p != Some(0);
+                    && (category.is_some() || place.is_some() || p.is_some() || endpoint.is_some())
+                    && self.listed[m.seller]
+                    && p != Some(0)
+                    && endpoint.is_none_or(|e| self.endpoint_ok(e));
                 assert_eq!(res.is_ok(), valid, "{action:?}: {res:?}");
                 if valid {
                     let m = self.model_mut(listing);
@@ -172,7 +242,7 @@ impl World {
                     return;
                 };
                 let res = self.suite.resume(SELLERS[m.seller], id);
-                let valid = m.status == ListingStatus::Paused;
+                let valid = m.status == ListingStatus::Paused && self.listed[m.seller];
                 assert_eq!(res.is_ok(), valid, "{action:?}: {res:?}");
                 if valid {
                     self.model_mut(listing).status = ListingStatus::Active;
@@ -210,8 +280,87 @@ impl World {
                     .unwrap();
                 self.deposit = amount;
             }
+            Action::SetListed { seller, listed } => {
+                self.suite.set_listed(SELLERS[seller], listed);
+                self.listed[seller] = listed;
+            }
+            Action::Suspend { listing } => {
+                let Some((id, m)) = self.pick(listing) else {
+                    return;
+                };
+                let res = self
+                    .suite
+                    .execute("watcher", &ExecuteMsg::SuspendUncurated { id }, &[]);
+                let valid = m.status == ListingStatus::Active && !self.listed[m.seller];
+                assert_eq!(res.is_ok(), valid, "{action:?}: {res:?}");
+                if valid {
+                    self.model_mut(listing).status = ListingStatus::Paused;
+                }
+            }
+            Action::Pay {
+                rater,
+                listing,
+                amount,
+                other_asset,
+            } => {
+                let Some((id, m)) = self.pick(listing) else {
+                    return;
+                };
+                let denom = if other_asset { "uother" } else { DENOM };
+                self.suite
+                    .set_paid_for(RATERS[rater], SELLERS[m.seller], id, denom, amount);
+                if !other_asset {
+                    self.paid.insert((rater, self.index(listing)), amount);
+                }
+            }
+            Action::Rate {
+                rater,
+                listing,
+                score,
+            } => {
+                let Some((id, m)) = self.pick(listing) else {
+                    return;
+                };
+                let i = self.index(listing);
+                let res = self.suite.rate(RATERS[rater], id, score, None);
+                let paid = self.paid.get(&(rater, i)).copied().unwrap_or(0);
+                let first_ok = paid > 0 && paid >= m.price * self.min_units as u128;
+                let valid = RATERS[rater] != SELLERS[m.seller]
+                    && (1..=5).contains(&score)
+                    && (self.ratings.contains_key(&(i, rater)) || first_ok);
+                assert_eq!(res.is_ok(), valid, "{action:?} paid {paid}: {res:?}");
+                if valid {
+                    self.ratings.insert((i, rater), score);
+                }
+            }
+            Action::SetMinUnits { units } => {
+                let res = self.owner_exec(&ExecuteMsg::SetMinRatingUnits { units });
+                assert_eq!(res.is_ok(), units >= 1, "{action:?}: {res:?}");
+                if units >= 1 {
+                    self.min_units = units;
+                }
+            }
+            Action::AllowPrivate { allow } => {
+                self.owner_exec(&ExecuteMsg::SetAllowPrivateEndpoints { allow })
+                    .unwrap();
+                self.allow_private = allow;
+            }
         }
         self.suite.next_block();
+    }
+
+    fn endpoint_ok(&self, endpoint: usize) -> bool {
+        ENDPOINTS[endpoint].1 || self.allow_private
+    }
+
+    fn owner_exec(&mut self, msg: &ExecuteMsg) -> anyhow::Result<cw_multi_test::AppResponse> {
+        let owner = self.suite.owner.clone();
+        let registry = self.suite.registry.clone();
+        self.suite.app.execute_contract(owner, registry, msg, &[])
+    }
+
+    fn index(&self, n: usize) -> usize {
+        n % self.listings.len()
     }
 
     fn pick(&self, n: usize) -> Option<(u64, Model)> {
@@ -261,7 +410,7 @@ impl World {
         }
         let active = |m: &Model| m.status == ListingStatus::Active;
         for (seller_idx, seller) in SELLERS.iter().enumerate() {
-            let got = s.all_pages(|after| s.by_seller(seller, after, Some(3)));
+            let got = s.all_pages(|after| s.seller_page(seller, after.map(|l| l.id), Some(3)));
             assert_eq!(
                 got,
                 self.expected(|m| m.seller == seller_idx),
@@ -269,7 +418,9 @@ impl World {
             );
         }
         for (c, category) in CATEGORIES.iter().enumerate() {
-            let got = s.all_pages(|after| s.by_category(category, after, Some(3)));
+            let got = s.all_pages(|after| {
+                s.category_page(category, after.map(ListingInfo::category_cursor), Some(3))
+            });
             let mut want: Vec<(u128, u64)> = self
                 .listings
                 .iter()
@@ -282,7 +433,9 @@ impl World {
             assert_eq!(got, want, "category {category}");
         }
         for (p, place) in PLACES.iter().enumerate() {
-            let got = s.all_pages(|after| s.near(place.2, after, Some(2)));
+            let got = s.all_pages(|after| {
+                s.near_page(place.2, after.map(ListingInfo::place_cursor), Some(2))
+            });
             assert_eq!(
                 got,
                 self.expected(|m| active(m) && m.place == p),
@@ -292,7 +445,9 @@ impl World {
         }
         // The two Turin points share a 7-character cell; pages sort by
         // geohash, then id.
-        let got = s.all_pages(|after| s.near("u0j2quv", after, Some(2)));
+        let got = s.all_pages(|after| {
+            s.near_page("u0j2quv", after.map(ListingInfo::place_cursor), Some(2))
+        });
         let mut want: Vec<(&str, u64)> = self
             .listings
             .iter()
@@ -303,6 +458,27 @@ impl World {
         want.sort();
         assert_eq!(got, want.into_iter().map(|(_, id)| id).collect::<Vec<_>>());
         assert_eq!(s.config().listing_count, self.listings.len() as u64);
+
+        // Ratings: one per (listing, rater) the model accepted, with the
+        // last score given.
+        for i in 0..self.listings.len() {
+            let scores: Vec<u8> = self
+                .ratings
+                .iter()
+                .filter(|((l, _), _)| *l == i)
+                .map(|(_, &score)| score)
+                .collect();
+            let summary = s.rating_summary(i as u64 + 1);
+            assert_eq!(
+                (summary.count, summary.sum),
+                (
+                    scores.len() as u32,
+                    scores.iter().map(|&x| x as u64).sum::<u64>()
+                ),
+                "ratings of listing {}",
+                i + 1
+            );
+        }
     }
 }
 
@@ -310,15 +486,33 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn indexes_and_deposits_stay_consistent(
+    fn indexes_deposits_and_ratings_stay_consistent(
         start_deposit in prop::option::of(1..2_000u128),
-        actions in prop::collection::vec(action(), 1..30),
+        min_units in 1..=10u64,
+        actions in prop::collection::vec(action(), 1..40),
     ) {
-        let mut builder = SuiteBuilder::new().with_funded(&SELLERS);
+        let mut builder = SuiteBuilder::new()
+            .with_funded(&SELLERS)
+            .with_curation()
+            .with_verifier()
+            .with_min_rating_units(min_units);
         if let Some(d) = start_deposit {
             builder = builder.with_deposit(d);
         }
-        let mut world = World { suite: builder.build(), listings: vec![], deposit: start_deposit };
+        let mut suite = builder.build();
+        for seller in SELLERS {
+            suite.set_listed(seller, true);
+        }
+        let mut world = World {
+            suite,
+            listings: vec![],
+            deposit: start_deposit,
+            listed: [true; 3],
+            paid: BTreeMap::new(),
+            ratings: BTreeMap::new(),
+            min_units,
+            allow_private: false,
+        };
         for action in &actions {
             world.apply(action);
             world.check_invariants();

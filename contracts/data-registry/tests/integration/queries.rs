@@ -1,7 +1,9 @@
 //! Pagination and the discovery indexes.
 
 use cosmwasm_std::Uint128;
-use data_registry::msg::{ListingsResponse, QueryMsg};
+use data_registry::msg::{
+    CategoryCursor, ListingInfo, ListingUpdate, ListingsResponse, PlaceCursor, QueryMsg,
+};
 use data_registry::state::PricingModel;
 use data_registry::ContractError;
 use wevalue_common::asset::AssetInfoUnchecked;
@@ -34,7 +36,7 @@ fn pages_default_to_10_and_cap_at_30() {
     assert_eq!(suite.listings(None, Some(0)).len(), 1);
     assert_eq!(suite.by_category("air-quality", None, None).len(), 10);
     assert_eq!(suite.near("u0j2", None, Some(31)).len(), 30);
-    let alice = suite.all_pages(|after| suite.by_seller("alice", after, Some(4)));
+    let alice = suite.all_pages(|after| suite.seller_page("alice", after.map(|l| l.id), Some(4)));
     assert_eq!(alice, (1..=35).step_by(2).collect::<Vec<_>>());
     assert_eq!(suite.by_seller("alice", Some(33), None), vec![35]);
     assert!(suite.by_seller("carol", None, None).is_empty());
@@ -97,7 +99,11 @@ fn category_pages_are_cheapest_first_within_asset_and_model() {
     let per_second_id = suite.create("s", per_second);
     // Groups sort by asset key then model: native:ucity (m, s), native:uother.
     assert_eq!(
-        suite.all_pages(|after| suite.by_category("air-quality", after, Some(2))),
+        suite.all_pages(|after| suite.category_page(
+            "air-quality",
+            after.map(ListingInfo::category_cursor),
+            Some(2)
+        )),
         vec![5, 2, 4, 3, 1, per_second_id, other_id]
     );
     assert_eq!(
@@ -159,15 +165,155 @@ fn a_cursor_from_another_place_never_leaves_the_asked_range() {
     assert!(suite.near("u0j", Some(berlin), None).is_empty());
     // A cursor sorting before the cell starts at the cell's beginning.
     assert_eq!(suite.near("u33", Some(turin), None), vec![berlin]);
-    assert!(query_err(
+    // A cursor names a place in the index, not a listing: it need not exist.
+    let nowhere = PlaceCursor {
+        geohash: "u0j2quv3s".into(),
+        id: 77,
+    };
+    assert_eq!(
+        Suite::ids(&suite.near_page("u0j", Some(nowhere), None)),
+        vec![turin]
+    );
+    for (geohash, error) in [
+        (
+            "u0j",
+            "a place cursor carries a listing's 9-character geohash",
+        ),
+        ("u0j2quv3a", "invalid geohash cell \"u0j2quv3a\""),
+    ] {
+        let e = query_err(
+            &suite,
+            QueryMsg::ListingsNear {
+                cell: "u".into(),
+                start_after: Some(PlaceCursor {
+                    geohash: geohash.into(),
+                    id: 1,
+                }),
+                limit: None,
+            },
+        );
+        assert!(e.contains(error), "{e}");
+    }
+    let e = query_err(
         &suite,
-        QueryMsg::ListingsNear {
-            cell: "u".into(),
-            start_after: Some(77),
-            limit: None
+        QueryMsg::ListingsByCategory {
+            category: "air-quality".into(),
+            start_after: Some(CategoryCursor {
+                asset: AssetInfoUnchecked::Native("u".into()),
+                model: PricingModel::PerMessage,
+                price: Uint128::new(1),
+                id: 1,
+            }),
+            limit: None,
+        },
+    );
+    assert!(e.contains("invalid native denom \"u\""), "{e}");
+}
+
+/// Six listings priced 10, 20, …, 60 (ids 1 to 6) in `air-quality`.
+fn six_priced() -> Suite {
+    let mut suite = SuiteBuilder::new().build();
+    for n in 1..=6u32 {
+        let mut l = new_listing(n);
+        l.price = price(DENOM, n as u128 * 10);
+        suite.create("s", l);
+    }
+    suite
+}
+
+fn reprice(suite: &mut Suite, id: u64, amount: u128) {
+    let update = ListingUpdate {
+        price: Some(price(DENOM, amount)),
+        ..Default::default()
+    };
+    suite.update("s", id, update).unwrap();
+}
+
+/// Ids of every page after `first`, each page following the previous one.
+fn rest_of_category(suite: &Suite, first: &[ListingInfo]) -> Vec<u64> {
+    let mut seen = Suite::ids(first);
+    let mut cursor = first.last().map(ListingInfo::category_cursor);
+    for _ in 0..100 {
+        let page = suite.category_page("air-quality", cursor, Some(3));
+        if page.is_empty() {
+            return seen;
         }
-    )
-    .contains("listing 77 not found"));
+        seen.extend(Suite::ids(&page));
+        cursor = page.last().map(ListingInfo::category_cursor);
+    }
+    panic!("paging did not end");
+}
+
+#[test]
+fn repricing_the_cursor_listing_down_repeats_nothing() {
+    let mut suite = six_priced();
+    let first = suite.category_page("air-quality", None, Some(3));
+    assert_eq!(Suite::ids(&first), vec![1, 2, 3]);
+    // Listing 3 (the cursor) drops from 30 to 5, before everything seen.
+    // A cursor rebuilt from the listing's new price would start the next
+    // page after (5, #3) and show 1 and 2 again.
+    reprice(&mut suite, 3, 5);
+    assert_eq!(rest_of_category(&suite, &first), vec![1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn repricing_the_cursor_listing_up_skips_nothing() {
+    let mut suite = six_priced();
+    let first = suite.category_page("air-quality", None, Some(3));
+    // Listing 3 jumps from 30 to 1,000, after everything unseen. A cursor
+    // rebuilt from the new price would skip 4, 5 and 6; this one continues
+    // after (30, #3), and shows listing 3 again at its new place.
+    reprice(&mut suite, 3, 1_000);
+    assert_eq!(rest_of_category(&suite, &first), vec![1, 2, 3, 4, 5, 6, 3]);
+}
+
+#[test]
+fn listings_repriced_between_pages_shift_no_other_listing() {
+    let mut suite = six_priced();
+    let first = suite.category_page("air-quality", None, Some(3));
+    // Seen listings move up among the unseen, unseen ones move down among
+    // the seen: each moved listing shows up where it is now (1 again, 5 not
+    // at all), every listing that stayed shows up exactly once.
+    reprice(&mut suite, 1, 45);
+    reprice(&mut suite, 5, 15);
+    reprice(&mut suite, 2, 25);
+    assert_eq!(rest_of_category(&suite, &first), vec![1, 2, 3, 4, 1, 6]);
+}
+
+#[test]
+fn price_and_place_pages_follow_their_cursor_too() {
+    let mut suite = six_priced();
+    let first = suite.price_page("air-quality", DENOM, (Some(20), None), None, Some(2));
+    assert_eq!(Suite::ids(&first), vec![2, 3]);
+    reprice(&mut suite, 3, 12);
+    let cursor = first.last().map(ListingInfo::price_cursor);
+    let rest = suite.price_page("air-quality", DENOM, (Some(20), None), cursor, None);
+    assert_eq!(Suite::ids(&rest), vec![4, 5, 6]);
+
+    // Listings 1..=6 sit in Turin; 7 and 8 in Berlin share the cell u.
+    for n in 7..=8 {
+        let mut l = new_listing(n);
+        l.location = loc("52.52", &format!("13.40{n}"));
+        suite.create("s", l);
+    }
+    let first = suite.near_page("u", None, Some(4));
+    assert_eq!(Suite::ids(&first), vec![1, 2, 3, 4]);
+    // The cursor listing moves to Berlin, after every Turin listing.
+    let update = ListingUpdate {
+        location: Some(loc("52.52", "13.409")),
+        ..Default::default()
+    };
+    suite.update("s", 4, update).unwrap();
+    let cursor = first.last().map(ListingInfo::place_cursor);
+    // Then the Berlin listings in (geohash, id) order, 4 among them.
+    let mut berlin: Vec<(String, u64)> = [4, 7, 8]
+        .into_iter()
+        .map(|id| (suite.listing(id).location.geohash, id))
+        .collect();
+    berlin.sort();
+    let mut want = vec![5, 6];
+    want.extend(berlin.into_iter().map(|(_, id)| id));
+    assert_eq!(Suite::ids(&suite.near_page("u", cursor, None)), want);
 }
 
 #[test]

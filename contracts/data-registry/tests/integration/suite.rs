@@ -7,9 +7,9 @@ use std::str::FromStr;
 use cosmwasm_std::{coin, Addr, Coin, Empty, HexBinary, SignedDecimal, StdResult, Uint128};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use data_registry::msg::{
-    ConfigResponse, DataTerms, ExecuteMsg, InstantiateMsg, ListingInfo, ListingUpdate,
-    ListingsResponse, Location, NewListing, PriceMsg, QueryMsg, RatingResponse,
-    RatingSummaryResponse, RatingsResponse,
+    CategoryCursor, ConfigResponse, DataTerms, ExecuteMsg, InstantiateMsg, ListingInfo,
+    ListingUpdate, ListingsResponse, Location, NewListing, PlaceCursor, PriceCursor, PriceMsg,
+    QueryMsg, RatingResponse, RatingSummaryResponse, RatingsResponse,
 };
 use data_registry::state::{ListingStatus, PricingModel};
 use data_registry::ContractError;
@@ -70,6 +70,8 @@ pub struct SuiteBuilder {
     deposit: Option<Coin>,
     curation: bool,
     verifier: bool,
+    min_rating_units: Option<u64>,
+    allow_private_endpoints: Option<bool>,
     funded: Vec<&'static str>,
 }
 
@@ -93,6 +95,18 @@ impl SuiteBuilder {
     /// Deploys a mock purchase verifier and configures it.
     pub fn with_verifier(mut self) -> Self {
         self.verifier = true;
+        self
+    }
+
+    /// Sets how many units of a listing a first rating needs paid for.
+    pub fn with_min_rating_units(mut self, units: u64) -> Self {
+        self.min_rating_units = Some(units);
+        self
+    }
+
+    /// Accepts endpoints on private, loopback and local hosts.
+    pub fn allow_private_endpoints(mut self) -> Self {
+        self.allow_private_endpoints = Some(true);
         self
     }
 
@@ -145,6 +159,8 @@ impl SuiteBuilder {
                     listing_deposit: self.deposit,
                     curation_registry: curation.as_ref().map(Addr::to_string),
                     purchase_verifier: verifier.as_ref().map(Addr::to_string),
+                    min_rating_units: self.min_rating_units,
+                    allow_private_endpoints: self.allow_private_endpoints,
                 },
                 &[],
                 "data-registry",
@@ -275,16 +291,48 @@ impl Suite {
             .execute_contract(
                 self.owner.clone(),
                 registry,
-                &MockExecuteMsg::SetListed { subject, listed },
+                &MockExecuteMsg::Listed { subject, listed },
                 &[],
             )
             .unwrap();
     }
 
-    /// Sets what the mock verifier reports `payer` paid `payee` in `denom`.
+    /// Sets what the mock verifier's `paid_for_listing` reports `payer` paid
+    /// `payee` in `denom` for listing `id` of this registry.
+    pub fn set_paid_for(&mut self, payer: &str, payee: &str, id: u64, denom: &str, amount: u128) {
+        let registry = self.registry.to_string();
+        self.set_paid_for_in(payer, payee, &registry, id, denom, amount);
+    }
+
+    /// As [`Self::set_paid_for`], for a listing of any `registry`.
+    pub fn set_paid_for_in(
+        &mut self,
+        payer: &str,
+        payee: &str,
+        registry: &str,
+        id: u64,
+        denom: &str,
+        amount: u128,
+    ) {
+        let verifier = self.verifier.clone().expect("suite built with verifier");
+        let msg = MockExecuteMsg::PaidForListing {
+            payer: self.addr(payer).to_string(),
+            payee: self.addr(payee).to_string(),
+            registry: registry.to_string(),
+            listing_id: id,
+            asset: AssetInfo::Native(denom.to_string()),
+            amount: Uint128::new(amount),
+        };
+        self.app
+            .execute_contract(self.owner.clone(), verifier, &msg, &[])
+            .unwrap();
+    }
+
+    /// Sets what the mock verifier's `total_paid` reports `payer` paid `payee`
+    /// in `denom` over all channels.
     pub fn set_paid(&mut self, payer: &str, payee: &str, denom: &str, total: u128) {
         let verifier = self.verifier.clone().expect("suite built with verifier");
-        let msg = MockExecuteMsg::SetPaid {
+        let msg = MockExecuteMsg::Paid {
             payer: self.addr(payer).to_string(),
             payee: self.addr(payee).to_string(),
             asset: AssetInfo::Native(denom.to_string()),
@@ -320,9 +368,9 @@ impl Suite {
         listings.iter().map(|l| l.id).collect()
     }
 
-    fn page(&self, msg: QueryMsg) -> Vec<u64> {
+    fn page(&self, msg: QueryMsg) -> Vec<ListingInfo> {
         let r: ListingsResponse = self.query(&msg).unwrap();
-        Self::ids(&r.listings)
+        r.listings
     }
 
     pub fn by_seller(
@@ -331,6 +379,15 @@ impl Suite {
         start_after: Option<u64>,
         limit: Option<u32>,
     ) -> Vec<u64> {
+        Self::ids(&self.seller_page(seller, start_after, limit))
+    }
+
+    pub fn seller_page(
+        &self,
+        seller: &str,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    ) -> Vec<ListingInfo> {
         self.page(QueryMsg::ListingsBySeller {
             seller: self.addr(seller).to_string(),
             start_after,
@@ -338,12 +395,18 @@ impl Suite {
         })
     }
 
-    pub fn by_category(
+    /// Ids of a category page after listing `after` as it is stored now.
+    pub fn by_category(&self, category: &str, after: Option<u64>, limit: Option<u32>) -> Vec<u64> {
+        let cursor = after.map(|id| self.listing(id).category_cursor());
+        Self::ids(&self.category_page(category, cursor, limit))
+    }
+
+    pub fn category_page(
         &self,
         category: &str,
-        start_after: Option<u64>,
+        start_after: Option<CategoryCursor>,
         limit: Option<u32>,
-    ) -> Vec<u64> {
+    ) -> Vec<ListingInfo> {
         self.page(QueryMsg::ListingsByCategory {
             category: category.to_string(),
             start_after,
@@ -351,7 +414,18 @@ impl Suite {
         })
     }
 
-    pub fn near(&self, cell: &str, start_after: Option<u64>, limit: Option<u32>) -> Vec<u64> {
+    /// Ids of a place page after listing `after` as it is stored now.
+    pub fn near(&self, cell: &str, after: Option<u64>, limit: Option<u32>) -> Vec<u64> {
+        let cursor = after.map(|id| self.listing(id).place_cursor());
+        Self::ids(&self.near_page(cell, cursor, limit))
+    }
+
+    pub fn near_page(
+        &self,
+        cell: &str,
+        start_after: Option<PlaceCursor>,
+        limit: Option<u32>,
+    ) -> Vec<ListingInfo> {
         self.page(QueryMsg::ListingsNear {
             cell: cell.to_string(),
             start_after,
@@ -359,14 +433,27 @@ impl Suite {
         })
     }
 
+    /// Ids of a price-range page after listing `after` as it is stored now.
     pub fn by_price(
         &self,
         category: &str,
         denom: &str,
         min: Option<u128>,
         max: Option<u128>,
-        start_after: Option<u64>,
+        after: Option<u64>,
     ) -> Vec<u64> {
+        let cursor = after.map(|id| self.listing(id).price_cursor());
+        Self::ids(&self.price_page(category, denom, (min, max), cursor, None))
+    }
+
+    pub fn price_page(
+        &self,
+        category: &str,
+        denom: &str,
+        (min, max): (Option<u128>, Option<u128>),
+        start_after: Option<PriceCursor>,
+        limit: Option<u32>,
+    ) -> Vec<ListingInfo> {
         self.page(QueryMsg::ListingsByPrice {
             category: category.to_string(),
             asset: AssetInfoUnchecked::Native(denom.to_string()),
@@ -374,20 +461,25 @@ impl Suite {
             min_price: min.map(Uint128::new),
             max_price: max.map(Uint128::new),
             start_after,
-            limit: None,
+            limit,
         })
     }
 
-    /// Every page of a list query, following `start_after` to the end.
-    pub fn all_pages(&self, mut page: impl FnMut(Option<u64>) -> Vec<u64>) -> Vec<u64> {
-        let mut out: Vec<u64> = vec![];
-        loop {
-            let ids = page(out.last().copied());
-            if ids.is_empty() {
-                return out;
+    /// Every page of a list query, each started after the last listing of
+    /// the previous page as that page showed it; the ids in order.
+    pub fn all_pages(
+        &self,
+        mut page: impl FnMut(Option<&ListingInfo>) -> Vec<ListingInfo>,
+    ) -> Vec<u64> {
+        let mut out: Vec<ListingInfo> = vec![];
+        for _ in 0..1_000 {
+            let listings = page(out.last());
+            if listings.is_empty() {
+                return Self::ids(&out);
             }
-            out.extend(ids);
+            out.extend(listings);
         }
+        panic!("paging did not end after 1,000 pages");
     }
 
     pub fn rating_summary(&self, id: u64) -> RatingSummaryResponse {

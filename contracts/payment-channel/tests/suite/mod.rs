@@ -9,12 +9,12 @@ use cosmwasm_std::{
 use cw20::{Cw20Coin, Cw20ExecuteMsg};
 use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
 use payment_channel::msg::{
-    BatchClaim, ChannelResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, OpenChannel, Payout,
-    QueryMsg, ReceiveMsg, SignBytesResponse, SignedVoucher,
+    BatchClaim, ChannelResponse, ConfigResponse, ExecuteMsg, Hashlock, InstantiateMsg, ListingRef,
+    OpenChannel, Payout, QueryMsg, ReceiveMsg, ReservesResponse, SignBytesResponse, SignedVoucher,
 };
 use payment_channel::ContractError;
 use wevalue_common::asset::AssetInfo;
-use wevalue_common::purchase::TotalPaidResponse;
+use wevalue_common::purchase::{PaidForListingResponse, TotalPaidResponse};
 use wevalue_voucher::sign::VoucherSigner;
 use wevalue_voucher::{Voucher, VoucherScheme};
 
@@ -29,7 +29,8 @@ pub fn channel_contract() -> Box<dyn Contract<Empty>> {
             payment_channel::contract::instantiate,
             payment_channel::contract::query,
         )
-        .with_migrate(payment_channel::contract::migrate),
+        .with_migrate(payment_channel::contract::migrate)
+        .with_reply(payment_channel::contract::reply),
     )
 }
 
@@ -145,6 +146,19 @@ impl SuiteBuilder {
                 None,
             )
             .expect("cw20 instantiates");
+        // The owner accepts the city token for channels.
+        app.execute_contract(
+            owner.clone(),
+            contract.clone(),
+            &ExecuteMsg::UpdateAllowlists {
+                add_cw20s: vec![token.to_string()],
+                remove_cw20s: vec![],
+                add_ibc_channels: vec![],
+                remove_ibc_channels: vec![],
+            },
+            &[],
+        )
+        .expect("accepts the cw20");
         Suite {
             app,
             contract,
@@ -186,6 +200,7 @@ pub fn open_msg(
         pubkey: signer.public_key().into(),
         scheme: signer.scheme(),
         challenge_period,
+        listing: None,
     }
 }
 
@@ -248,6 +263,28 @@ impl Suite {
     ) -> u64 {
         self.open_native_err(payer, payee, signer, &[coin(amount, DENOM)])
             .expect("opens")
+    }
+
+    /// Opens a native channel buying `listing_id` of `registry`.
+    pub fn open_for_listing(
+        &mut self,
+        payer: &str,
+        payee: &str,
+        signer: &VoucherSigner,
+        funds: &[Coin],
+        registry: &str,
+        listing_id: u64,
+    ) -> Result<u64, ContractError> {
+        let mut open = open_msg(&self.addr(payee), signer, None);
+        open.listing = Some(ListingRef {
+            registry: self.addr(registry).to_string(),
+            listing_id,
+        });
+        let res = self.exec(payer, &ExecuteMsg::Open(open), funds)?;
+        Ok(attr(&res, "channel_id")
+            .expect("channel id")
+            .parse()
+            .unwrap())
     }
 
     pub fn open_cw20_err(
@@ -327,7 +364,7 @@ impl Suite {
         signer: &VoucherSigner,
         id: u64,
         amount: u128,
-        hashlock: Option<HexBinary>,
+        hashlock: Option<Hashlock>,
         expiry: Option<u64>,
     ) -> SignedVoucher {
         let fields = Voucher {
@@ -335,7 +372,7 @@ impl Suite {
             contract: self.contract.to_string(),
             channel_id: id,
             amount: Uint128::new(amount),
-            hashlock: hashlock.clone(),
+            hashlock,
             expiry,
         };
         SignedVoucher {
@@ -390,6 +427,22 @@ impl Suite {
         payout: Option<Payout>,
     ) -> Result<AppResponse, ContractError> {
         self.exec(sender, &ExecuteMsg::ClaimBatch { claims, payout }, &[])
+    }
+
+    pub fn lodge(
+        &mut self,
+        sender: &str,
+        id: u64,
+        voucher: SignedVoucher,
+    ) -> Result<AppResponse, ContractError> {
+        self.exec(
+            sender,
+            &ExecuteMsg::LodgeVoucher {
+                channel_id: id,
+                voucher,
+            },
+            &[],
+        )
     }
 
     pub fn close(
@@ -474,6 +527,28 @@ impl Suite {
         r.total.u128()
     }
 
+    /// What `payee` redeemed on `payer`'s channels for `listing_id` of `registry`.
+    pub fn paid_for_listing(
+        &self,
+        payer: &str,
+        payee: &str,
+        registry: &str,
+        listing_id: u64,
+    ) -> Vec<(AssetInfo, u128)> {
+        let r: PaidForListingResponse = self
+            .query(&QueryMsg::PaidForListing {
+                payer: self.addr(payer).to_string(),
+                payee: self.addr(payee).to_string(),
+                registry: self.addr(registry).to_string(),
+                listing_id,
+            })
+            .unwrap();
+        r.paid
+            .into_iter()
+            .map(|a| (a.info, a.amount.u128()))
+            .collect()
+    }
+
     /// The channel record as stored (with its claim page and slot).
     pub fn stored_channel(&self, id: u64) -> payment_channel::state::Channel {
         let key = payment_channel::state::CHANNELS.key(id);
@@ -534,15 +609,37 @@ impl Suite {
     // ------------------------------------------------------------ assertions
 
     /// The contract holds exactly what its open channels still owe, per
-    /// asset: sum over channels of (deposit - claimed).
+    /// asset: sum over channels of (deposit - claimed); and it reserves the
+    /// deposits of the channels not closed (no IBC credits here).
     pub fn assert_conserved(&self, channels: u64) {
         let (mut native, mut cw20) = (0u128, 0u128);
+        let (mut native_reserved, mut cw20_reserved) = (0u128, 0u128);
         for id in 1..=channels {
             let c = self.channel(id);
+            let reserved = if c.status == payment_channel::msg::ChannelStatus::Closed {
+                0
+            } else {
+                c.deposit.u128()
+            };
             match c.asset {
-                AssetInfo::Native(_) => native += c.balance.u128(),
-                AssetInfo::Cw20(_) => cw20 += c.balance.u128(),
+                AssetInfo::Native(_) => {
+                    native += c.balance.u128();
+                    native_reserved += reserved;
+                }
+                AssetInfo::Cw20(_) => {
+                    cw20 += c.balance.u128();
+                    cw20_reserved += reserved;
+                }
             }
+        }
+        for (asset, reserved, held) in [
+            (self.native(), native_reserved, native),
+            (self.cw20(), cw20_reserved, cw20),
+        ] {
+            let r: ReservesResponse = self.query(&QueryMsg::Reserves { asset }).unwrap();
+            assert_eq!(r.reserved.u128(), reserved, "reserved vs open deposits");
+            assert_eq!(r.balance.u128(), held);
+            assert_eq!(r.sweepable.u128(), 0);
         }
         assert_eq!(
             self.balance(&self.contract),

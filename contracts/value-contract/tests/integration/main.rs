@@ -2,7 +2,9 @@
 //! module per feature.
 
 mod lifecycle;
+mod model;
 mod oracles;
 mod proptests;
+mod security;
 mod suite;
 mod templates;

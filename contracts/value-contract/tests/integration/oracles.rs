@@ -29,7 +29,7 @@ fn verifying(s: &mut Suite, households: &[&str]) -> u64 {
 fn suite(n: usize, k: u32) -> Suite {
     SuiteBuilder::new()
         .with_oracles(n, k)
-        .with_funded(&["city"])
+        .with_funded(&["city", "h1", "h2", "h3"])
         .build()
 }
 
@@ -81,7 +81,7 @@ fn oracle_set_rules_and_rotation() {
 }
 
 #[test]
-fn singles_accept_the_median_of_k_agreeing_values() {
+fn singles_settle_when_the_set_is_complete_or_at_the_deadline() {
     let mut s = suite(4, 3);
     let task = verifying(&mut s, &["h1", "h2"]);
     assert_eq!(
@@ -108,6 +108,8 @@ fn singles_accept_the_median_of_k_agreeing_values() {
             version: 1
         }
     );
+    // k = 3 of 4: early acceptance would need 5 agreeing values, so a
+    // value settles once all four attested, or at the deadline.
     // Disagreement: 100, 200 and 300 are more than 5% apart.
     s.attest(0, task, &[("h1", 100), ("h2", 10)]);
     assert_eq!(
@@ -124,14 +126,22 @@ fn singles_accept_the_median_of_k_agreeing_values() {
     assert_eq!(s.attestations(task, "h1").attestations.len(), 3);
     // h2 needs a third value; it arrives with h1's fourth.
     s.attest(3, task, &[("h1", 204), ("h2", 10)]);
-    // Sorted 100, 200, 204, 300: the window 200..=204 has only 2 values.
+    // All four attested h1: sorted 100, 200, 204, 300, the largest agreeing
+    // window 200..=204 has only 2 values. h2 has three of four, not final yet.
     assert_eq!(s.attestations(task, "h1").accepted, None);
-    assert_eq!(s.attestations(task, "h2").accepted, Some(Uint128::new(10)));
+    assert_eq!(s.attestations(task, "h2").accepted, None);
     assert_eq!(s.status(task), TaskStatus::Verifying);
-    // The verification deadline passes: h1 has no value, h2 takes the pool.
+    // At the verification deadline the open values settle on what agrees
+    // (a storage step: the query says an advance is due).
     s.wait(PHASE);
+    let t = s.task(task);
+    assert_eq!((t.status, t.advance_due), (TaskStatus::Verifying, true));
+    s.advance(task);
+    assert_eq!(s.attestations(task, "h2").accepted, Some(Uint128::new(10)));
+    assert_eq!(s.attestations(task, "h1").accepted, None);
     assert_eq!(s.status(task), TaskStatus::Disputable);
     s.wait(PHASE);
+    // h1 has no value: no reward, no bond to lose; h2 takes the pool.
     assert_eq!(s.claim("h2", task), 1_000);
     assert_eq!(s.claim("h1", task), 0);
 }
@@ -172,6 +182,8 @@ fn rotation_makes_old_attestations_stale() {
     s.attest(1, task, &[("h1", 100)]);
     assert_eq!(s.attestations(task, "h1").accepted, None);
     s.attest(0, task, &[("h1", 101)]);
+    assert_eq!(s.attestations(task, "h1").accepted, None);
+    s.attest(2, task, &[("h1", 100)]);
     assert_eq!(s.attestations(task, "h1").accepted, Some(Uint128::new(100)));
 }
 
@@ -240,7 +252,10 @@ fn aggregated_reports_are_bound_and_replay_safe() {
     assert_eq!(s.attestations(task, "h1").accepted, Some(Uint128::new(7)));
     assert_eq!(
         s.submit_report_err(task, r.clone(), sigs).unwrap_err(),
-        ContractError::ReplayedRound { round: 1, last: 1 }
+        ContractError::ReplayedRound {
+            task_id: task,
+            round: 1
+        }
     );
     // A later round for a participant already accepted is refused.
     let r2 = s.report(task, &[("h1", 8)]);
@@ -295,7 +310,7 @@ fn ed25519_oracles_report_in_one_batch() {
     let mut s = SuiteBuilder::new()
         .with_oracles(5, 3)
         .with_ed25519()
-        .with_funded(&["city"])
+        .with_funded(&["city", "h1", "h2", "h3"])
         .build();
     let task = verifying(&mut s, &["h1", "h2", "h3"]);
     let r = s.report(task, &[("h1", 5), ("h2", 6), ("h3", 0)]);

@@ -15,10 +15,12 @@ use value_contract::msg::{
 };
 use value_contract::state::{KeyScheme, TaskKind, TaskStatus};
 use value_contract::ContractError;
-use wevalue_common::asset::AssetInfoUnchecked;
+use wevalue_common::asset::{AssetInfo, AssetInfoUnchecked};
 
 pub const DENOM: &str = "ucity";
 pub const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+/// The offer deposit of the suite's templates.
+pub const DEPOSIT: u128 = 10;
 /// Every phase lasts this long in the suite's templates.
 pub const PHASE: u64 = 100;
 
@@ -118,6 +120,7 @@ pub fn template(kind: TaskKind) -> TemplateMsg {
         min_quorum: 1,
         tolerance_bps: 500,
         max_participants: 64,
+        offer_deposit: Uint128::new(DEPOSIT),
     }
 }
 
@@ -354,6 +357,8 @@ impl Suite {
             .map_err(err)
     }
 
+    /// Submits an offer with the task's deposit (natively, or through the
+    /// cw20 hook for a cw20 task).
     pub fn offer_err(
         &mut self,
         participant: &str,
@@ -362,19 +367,48 @@ impl Suite {
         capacity: u32,
         min_units: u32,
     ) -> Result<u64, ContractError> {
-        let p = self.addr(participant);
-        let res = self.execute(
-            &p,
-            &ExecuteMsg::SubmitOffer {
-                task_id,
-                price: Uint128::new(price),
-                capacity,
-                min_units,
-                reputation_ref: None,
-            },
-            &[],
-        )?;
+        let terms = self.task(task_id).terms;
+        let deposit = terms.offer_deposit.u128();
+        let price = Uint128::new(price);
+        let res = match terms.asset {
+            AssetInfo::Native(denom) => {
+                let p = self.addr(participant);
+                self.execute(
+                    &p,
+                    &ExecuteMsg::SubmitOffer {
+                        task_id,
+                        price,
+                        capacity,
+                        min_units,
+                        reputation_ref: None,
+                    },
+                    &[coin(deposit, denom)],
+                )?
+            }
+            AssetInfo::Cw20(_) => self.send_cw20(
+                participant,
+                deposit,
+                &ReceiveMsg::SubmitOffer {
+                    task_id,
+                    price,
+                    capacity,
+                    min_units,
+                    reputation_ref: None,
+                },
+            )?,
+        };
         Ok(attr(&res, "offer_id").parse().unwrap())
+    }
+
+    /// Withdraws `participant`'s offer; returns the deposit paid back.
+    pub fn withdraw_err(&mut self, participant: &str, task_id: u64) -> Result<u128, ContractError> {
+        let p = self.addr(participant);
+        let res = self.execute(&p, &ExecuteMsg::WithdrawOffer { task_id }, &[])?;
+        Ok(attr(&res, "deposit_returned").parse().unwrap())
+    }
+
+    pub fn withdraw(&mut self, participant: &str, task_id: u64) -> u128 {
+        self.withdraw_err(participant, task_id).unwrap()
     }
 
     pub fn offer(

@@ -186,7 +186,10 @@ fn preview_shows_the_terms_create_would_store() {
 
 #[test]
 fn offers_follow_the_kind_and_the_caps() {
-    let mut s = SuiteBuilder::new().with_funded(&["city"]).build();
+    let names: Vec<String> = (0..63).map(|i| format!("p{i}")).collect();
+    let mut funded: Vec<&str> = names.iter().map(String::as_str).collect();
+    funded.extend(["city", "h", "late", "x"]);
+    let mut s = SuiteBuilder::new().with_funded(&funded).build();
     let competition = s.create_template(template(TaskKind::Competition));
     let per_unit = s.create_template(template(TaskKind::PerUnit));
     let c = s.create_task(competition, params(100, 0, 64));
@@ -218,8 +221,8 @@ fn offers_follow_the_kind_and_the_caps() {
             offer_id: first
         }
     );
-    for i in 0..63 {
-        s.offer(&format!("p{i}"), c, 0, 1, 1);
+    for n in &names {
+        s.offer(n, c, 0, 1, 1);
     }
     s.offer("h", c, 0, 1, 1);
     assert_eq!(
@@ -229,10 +232,9 @@ fn offers_follow_the_kind_and_the_caps() {
             max: 64
         }
     );
-    // Withdrawing frees a place; the next offer gets a new id.
+    // Withdrawing frees a place (and returns the deposit); the next offer gets a new id.
     let h = s.addr("h");
-    s.execute(&h, &ExecuteMsg::WithdrawOffer { task_id: c }, &[])
-        .unwrap();
+    assert_eq!(s.withdraw("h", c), crate::suite::DEPOSIT);
     assert_eq!(s.offer("late", c, 0, 1, 1), 65);
     assert_eq!(
         s.execute(&h, &ExecuteMsg::WithdrawOffer { task_id: c }, &[])

@@ -1,8 +1,11 @@
+//! Messages: instantiate, execute (with the cw20 hooks), query and migrate,
+//! and the parts they carry. Query answers are in `responses`.
+
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, Timestamp, Uint128};
+use cosmwasm_std::{Binary, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw_ownable::{cw_ownable_execute, cw_ownable_query};
-use wevalue_common::asset::{AssetInfo, AssetInfoUnchecked};
+use wevalue_common::asset::AssetInfoUnchecked;
 
 use crate::state::{KeyScheme, TaskKind, TaskStatus};
 
@@ -92,10 +95,17 @@ pub struct TemplateMsg {
     /// of this and the oracle set's threshold. 1 to 16.
     pub min_quorum: u32,
     /// How far apart (in basis points of the larger value) attested values may
-    /// be and still agree, 0 to 10,000.
+    /// be and still agree, 0 to 1,000 (10%): k − 1 faulty oracles can move
+    /// an accepted value by up to this much.
     pub tolerance_bps: u32,
     /// Most participants a task of this template may match, 1 to 64.
     pub max_participants: u32,
+    /// Deposit every offer carries, in base units of the task's asset (above
+    /// zero). It comes back when the offer is withdrawn unmatched, when its
+    /// participant confirms, or after acceptance if it was never matched; it
+    /// goes to the sponsors when the offer is matched and lets its
+    /// acceptance round pass unconfirmed.
+    pub offer_deposit: Uint128,
 }
 
 /// The parameters a task creator chooses.
@@ -143,7 +153,8 @@ pub struct Report {
     pub task_id: u64,
     /// Oracle configuration version the signers belong to (must be current).
     pub config_version: u32,
-    /// Report round: must be above the task's last accepted round.
+    /// Report round, a nonce: any number the task has not accepted a report
+    /// for yet (rounds may arrive in any order).
     pub round: u64,
     /// IPFS CID of the evidence bundle.
     pub evidence_cid: String,
@@ -178,6 +189,20 @@ pub enum ReceiveMsg {
     Contribute {
         /// Task to fund.
         task_id: u64,
+    },
+    /// Submit an offer; the received tokens are its deposit (exactly the
+    /// task's `offer_deposit`).
+    SubmitOffer {
+        /// Task.
+        task_id: u64,
+        /// Asked reward (bounty, crowdfunding), price per unit (per-unit) or 0 (competition).
+        price: Uint128,
+        /// Most units the participant will deliver (1 except for per-unit tasks).
+        capacity: u32,
+        /// Fewest units worth doing (1 except for per-unit tasks).
+        min_units: u32,
+        /// Optional reputation reference (a DID, a registry id), up to 128 characters.
+        reputation_ref: Option<String>,
     },
     /// Confirm an assignment, depositing the received tokens as bond.
     Confirm {
@@ -218,7 +243,8 @@ pub enum ExecuteMsg {
     /// cw20 hook: contributions and bonds in a cw20 asset.
     Receive(Cw20ReceiveMsg),
     /// Participant: submits an offer (one live offer per participant and task)
-    /// until the matching deadline.
+    /// until the matching deadline, attaching exactly the task's
+    /// `offer_deposit` in its native denom (cw20 tasks: the `submit_offer` hook).
     SubmitOffer {
         /// Task.
         task_id: u64,
@@ -231,7 +257,8 @@ pub enum ExecuteMsg {
         /// Optional reputation reference (a DID, a registry id), up to 128 characters.
         reputation_ref: Option<String>,
     },
-    /// Participant: revises their offer (bumps its revision) until the matching deadline.
+    /// Participant: revises their offer (bumps its revision) until the
+    /// matching deadline; a revision that changes nothing is refused.
     ReviseOffer {
         /// Task.
         task_id: u64,
@@ -242,7 +269,9 @@ pub enum ExecuteMsg {
         /// New minimum.
         min_units: u32,
     },
-    /// Participant: withdraws their offer until the matching deadline.
+    /// Participant: withdraws their offer and takes its deposit back, at any
+    /// time while the offer holds no slot (a slot pending confirmation binds
+    /// it; a confirmed one already returned the deposit; a lapsed one lost it).
     WithdrawOffer {
         /// Task.
         task_id: u64,
@@ -256,12 +285,16 @@ pub enum ExecuteMsg {
         #[serde(deserialize_with = "deserialize_out_of_line")]
         assignments: Vec<Assignment>,
     },
-    /// Matched participant: confirms their assignment, attaching the bond if any.
+    /// Matched participant: confirms their assignment, attaching the bond if
+    /// any; the offer deposit comes back in the same transaction.
     Confirm {
         /// Task.
         task_id: u64,
     },
-    /// Oracle: attests values from its own account.
+    /// Oracle: attests values from its own account. Items for participants
+    /// that are not confirmed, already have a value, or this oracle already
+    /// attested are skipped (a `skipped` attribute each); if every item is
+    /// skipped, the first one's error is returned.
     Attest {
         /// Task.
         task_id: u64,
@@ -271,7 +304,8 @@ pub enum ExecuteMsg {
         /// IPFS CID of the evidence.
         evidence_cid: String,
     },
-    /// Anyone: submits a report signed by at least k oracles of the current set.
+    /// Anyone: submits a report signed by at least k oracles of the current
+    /// set. Participants already final are skipped, as in `attest`.
     SubmitReport {
         /// Task.
         task_id: u64,
@@ -300,8 +334,11 @@ pub enum ExecuteMsg {
         /// Task.
         task_id: u64,
     },
-    /// Sponsor: takes back their contribution (failed, expired or voided
-    /// task) or their pro-rata share of the leftover (settled task).
+    /// Sponsor: takes back their share of the pool: the contribution plus a
+    /// pro-rata part of slashed deposits (failed, expired, cancelled or
+    /// voided task), or of the leftover (settled task). On a task stuck
+    /// before execution — its first acceptance round over and nobody
+    /// confirmed — it first cancels the task.
     Refund {
         /// Task.
         task_id: u64,
@@ -433,125 +470,6 @@ pub enum QueryMsg {
 #[cw_serde]
 pub struct MigrateMsg {}
 
-#[cw_serde]
-pub struct ConfigResponse {
-    /// Templates registered.
-    pub template_count: u64,
-    /// Tasks created.
-    pub task_count: u64,
-    /// Live offers per task (`max_offers_per_task`).
-    pub max_offers_per_task: u32,
-    /// Participants per task.
-    pub max_participants: u32,
-    /// Oracle set size.
-    pub max_oracles: u32,
-    /// Values per attestation or report.
-    pub max_report_values: u32,
-    /// Acceptance rounds (the first plus refills).
-    pub acceptance_rounds: u32,
-}
-
-#[cw_serde]
-pub struct OracleMemberResponse {
-    /// Position used in report signatures.
-    pub index: u32,
-    /// Account.
-    pub address: Addr,
-    /// Public key.
-    pub pubkey: Binary,
-    /// Scheme.
-    pub scheme: KeyScheme,
-}
-
-#[cw_serde]
-pub struct OraclesResponse {
-    /// Config version (0 = never set); bumps on every `set_oracles`.
-    pub version: u32,
-    /// k.
-    pub threshold: u32,
-    /// Members.
-    pub members: Vec<OracleMemberResponse>,
-}
-
-#[cw_serde]
-pub struct TemplateResponse {
-    /// Id.
-    pub id: u64,
-    /// Whether new tasks may use it.
-    pub active: bool,
-    /// Name.
-    pub name: String,
-    /// Kind.
-    pub kind: TaskKind,
-    /// Metric.
-    pub metric: String,
-    /// Unit.
-    pub unit: String,
-    /// Asset restriction.
-    pub asset: Option<AssetInfo>,
-    /// Default durations.
-    pub durations: Durations,
-    /// Minimum quorum.
-    pub min_quorum: u32,
-    /// Agreement tolerance (basis points).
-    pub tolerance_bps: u32,
-    /// Participant cap.
-    pub max_participants: u32,
-}
-
-#[cw_serde]
-pub struct TemplatesResponse {
-    /// Templates.
-    pub templates: Vec<TemplateResponse>,
-}
-
-/// The terms of a task, fixed at creation.
-#[cw_serde]
-pub struct TaskTerms {
-    /// Template it came from.
-    pub template_id: u64,
-    /// Who created it.
-    pub creator: Addr,
-    /// Title.
-    pub title: String,
-    /// Description CID.
-    pub description_cid: String,
-    /// Kind (reward rule).
-    pub kind: TaskKind,
-    /// Metric.
-    pub metric: String,
-    /// Unit.
-    pub unit: String,
-    /// Asset.
-    pub asset: AssetInfo,
-    /// Funding goal.
-    pub funding_goal: Uint128,
-    /// Target (bounty and crowdfunding).
-    pub target: Uint128,
-    /// Participant cap.
-    pub max_participants: u32,
-    /// Bond.
-    pub bond: Uint128,
-    /// Minimum quorum.
-    pub min_quorum: u32,
-    /// Tolerance (bps).
-    pub tolerance_bps: u32,
-    /// Contributions close.
-    pub funding_deadline: Timestamp,
-    /// Offers and proposals close; the first acceptance round starts.
-    pub matching_deadline: Timestamp,
-    /// Length of one acceptance round.
-    pub acceptance_round_secs: u64,
-    /// The last acceptance round ends; execution starts (or earlier when all confirmed).
-    pub acceptance_deadline: Timestamp,
-    /// Execution ends; oracles attest from here.
-    pub execution_deadline: Timestamp,
-    /// Attestations close.
-    pub verification_deadline: Timestamp,
-    /// Length of the dispute window.
-    pub dispute_secs: u64,
-}
-
 /// Deserializes a large message part in its own function: inlined into the
 /// message's visitor, every part together would pass Wasm's 100-locals limit.
 #[inline(never)]
@@ -561,202 +479,5 @@ fn deserialize_out_of_line<'de, T: serde::Deserialize<'de>, D: serde::Deserializ
     T::deserialize(deserializer)
 }
 
-/// Serializes a nested record in its own function: inlined into its parent,
-/// a large response's serializer would pass Wasm's 100-locals limit.
-#[inline(never)]
-fn serialize_out_of_line<T: serde::Serialize, S: serde::Serializer>(
-    value: &T,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    value.serialize(serializer)
-}
-
-#[cw_serde]
-pub struct TaskResponse {
-    /// Task id.
-    pub id: u64,
-    /// Status after every transition due at this block.
-    pub status: TaskStatus,
-    /// Status as last recorded in storage (`tasks_by_status` indexes this one).
-    pub stored_status: TaskStatus,
-    /// Whether an `advance` (or any call on the task) would record a transition.
-    pub advance_due: bool,
-    /// Terms.
-    #[serde(serialize_with = "serialize_out_of_line")]
-    pub terms: TaskTerms,
-    /// Total contributed.
-    pub funded: Uint128,
-    /// Distinct sponsors.
-    pub sponsor_count: u32,
-    /// Live offers.
-    pub offer_count: u32,
-    /// Current acceptance round (0-based).
-    pub acceptance_round: u32,
-    /// Slots pending confirmation or confirmed.
-    pub slot_count: u32,
-    /// Confirmed participants.
-    pub confirmed_count: u32,
-    /// Participants with an accepted value.
-    pub final_count: u32,
-    /// Sum of accepted values.
-    pub value_total: Uint128,
-    /// Budget committed to slots (price × units).
-    pub committed: Uint128,
-    /// Bonds ever deposited.
-    pub bonds_in: Uint128,
-    /// Last accepted report round.
-    pub last_report_round: u64,
-    /// When the dispute window started (all values known or verification deadline).
-    pub dispute_start: Option<Timestamp>,
-    /// Settlement totals, once settled.
-    #[serde(serialize_with = "serialize_out_of_line")]
-    pub settlement: Option<SettlementResponse>,
-    /// Why the owner voided it.
-    pub void_reason: Option<String>,
-    /// What the contract still holds for this task.
-    pub held: Uint128,
-}
-
-#[cw_serde]
-pub struct SettlementResponse {
-    /// Rewards owed to participants.
-    pub total_rewards: Uint128,
-    /// Bonds given to sponsors.
-    pub forfeited_bonds: Uint128,
-    /// What sponsors share: funded − rewards + forfeited bonds.
-    pub sponsor_pool: Uint128,
-    /// Already paid to sponsors from the pool.
-    pub sponsor_paid: Uint128,
-    /// Sponsors who claimed their share.
-    pub sponsors_claimed: u32,
-}
-
-#[cw_serde]
-pub struct TasksResponse {
-    /// Tasks.
-    pub tasks: Vec<TaskResponse>,
-}
-
-#[cw_serde]
-pub struct OfferResponse {
-    /// Offer id (submission order).
-    pub offer_id: u64,
-    /// Participant.
-    pub participant: Addr,
-    /// Price.
-    pub price: Uint128,
-    /// Capacity.
-    pub capacity: u32,
-    /// Minimum units.
-    pub min_units: u32,
-    /// Revision (0 = as submitted).
-    pub revision: u32,
-    /// Reputation reference.
-    pub reputation_ref: Option<String>,
-    /// Whether it holds a slot.
-    pub matched: bool,
-}
-
-#[cw_serde]
-pub struct OffersResponse {
-    /// Offers.
-    pub offers: Vec<OfferResponse>,
-}
-
-#[cw_serde]
-pub struct ProposalResponse {
-    /// Who proposed it.
-    pub proposer: Addr,
-    /// Assignments.
-    pub assignments: Vec<Assignment>,
-    /// Objective: total units (maximised first).
-    pub total_units: u64,
-    /// Objective: total cost (minimised second).
-    pub total_cost: Uint128,
-}
-
-#[cw_serde]
-pub struct SlotResponse {
-    /// Participant.
-    pub participant: Addr,
-    /// Offer.
-    pub offer_id: u64,
-    /// Units.
-    pub units: u32,
-    /// Price (per unit, or the whole ask).
-    pub price: Uint128,
-    /// Acceptance round it was offered in.
-    pub round: u32,
-    /// Whether confirmed.
-    pub confirmed: bool,
-    /// Bond deposited.
-    pub bond: Uint128,
-    /// Accepted value.
-    pub value: Option<Uint128>,
-    /// Reward, once settled.
-    pub reward: Option<Uint128>,
-    /// Whether claimed.
-    pub claimed: bool,
-}
-
-#[cw_serde]
-pub struct MatchingResponse {
-    /// Stored status.
-    pub status: TaskStatus,
-    /// Whether the matching has been decided.
-    pub decided: bool,
-    /// Whether the decided matching came from a solver proposal.
-    pub from_proposal: bool,
-    /// Best feasible proposal so far (kept after deciding, for audit).
-    pub best_proposal: Option<ProposalResponse>,
-    /// Slots.
-    pub slots: Vec<SlotResponse>,
-}
-
-#[cw_serde]
-pub struct AttestationResponse {
-    /// Oracle.
-    pub oracle: Addr,
-    /// Value.
-    pub value: Uint128,
-    /// Evidence.
-    pub evidence_cid: String,
-}
-
-#[cw_serde]
-pub struct AttestationsResponse {
-    /// Current config version.
-    pub config_version: u32,
-    /// Accepted value, once k agree.
-    pub accepted: Option<Uint128>,
-    /// Attestations.
-    pub attestations: Vec<AttestationResponse>,
-}
-
-#[cw_serde]
-pub struct ClaimableResponse {
-    /// Status used for the computation.
-    pub status: TaskStatus,
-    /// Reward the address can claim as participant.
-    pub reward: Uint128,
-    /// Bond returned to it.
-    pub bond: Uint128,
-    /// Refund or leftover share as sponsor.
-    pub refund: Uint128,
-}
-
-#[cw_serde]
-pub struct ContributionResponse {
-    /// Amount contributed.
-    pub amount: Uint128,
-    /// Whether refunded or paid its leftover share.
-    pub refunded: bool,
-}
-
-#[cw_serde]
-pub struct SignBytesResponse {
-    /// The canonical bytes.
-    pub bytes: Binary,
-    /// sha256 of `bytes`: what is signed.
-    pub digest: Binary,
-}
+mod responses;
+pub use responses::*;
