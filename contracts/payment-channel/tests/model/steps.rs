@@ -394,7 +394,7 @@ fn step(r: &mut Run, op: &Op) -> Result<(), TestCaseError> {
                 .iter()
                 .copied()
                 .filter(|(ch, _, _)| {
-                    *mixed || r.m.channels.get(*ch).map_or(true, |c| c.payee == payee)
+                    *mixed || r.m.channels.get(*ch).is_none_or(|c| c.payee == payee)
                 })
                 .collect();
             let claims: Vec<BatchClaim> = items
