@@ -6,20 +6,21 @@ use std::sync::mpsc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use cosmwasm_std::{
-    to_json_vec, Addr, Api, BlockInfo, Coin, ContractResult, CosmosMsg, Empty, Querier,
-    QueryRequest, SystemResult, Timestamp, WasmMsg, WasmQuery,
+    to_json_vec, Addr, Api, BlockInfo, Coin, ContractResult, Empty, Querier, QueryRequest,
+    SystemResult, Timestamp, WasmQuery,
 };
 use cw_multi_test::{App, AppBuilder, MockApiBech32};
 use relayer_core::chain::{
-    tx_hash, Attribute, BlockEvents, BlockRef, ChainMsg, ChainResult, CodeInfo, ContractInfo,
-    Event, TxEvents, TxOutcome,
+    tx_hash, Attribute, BlockEvents, BlockRef, ChainResult, CodeInfo, ContractInfo, Event,
+    TxEvents, TxOutcome,
 };
 use relayer_core::contracts;
-use relayer_core::error::{SDK_CODESPACE, SDK_TX_IN_MEMPOOL_CACHE};
 use relayer_core::ChainError;
 
 use crate::faults::{take, Fault, Faults};
 use crate::{BlockMode, Command, EmbeddedOptions, EmbeddedTx, Reply};
+
+mod blocks;
 
 type NodeApp = App<cw_multi_test::BankKeeper, MockApiBech32>;
 
@@ -52,37 +53,6 @@ fn now_nanos() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or_default()
-}
-
-fn convert_events(events: &[cosmwasm_std::Event]) -> Vec<Event> {
-    events
-        .iter()
-        .map(|e| Event {
-            ty: e.ty.clone(),
-            attributes: e
-                .attributes
-                .iter()
-                .map(|a| Attribute {
-                    key: a.key.clone(),
-                    value: a.value.clone(),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// wasmd-like gas estimate (module docs): a base per tx and per message,
-/// message bytes and emitted attributes.
-fn estimate_gas(tx: &EmbeddedTx, events: &[Event]) -> u64 {
-    let msg_bytes: usize = tx
-        .msgs
-        .iter()
-        .map(|m| match m {
-            ChainMsg::Execute { msg, .. } | ChainMsg::Instantiate { msg, .. } => msg.len(),
-        })
-        .sum();
-    let attrs: usize = events.iter().map(|e| e.attributes.len()).sum();
-    60_000 + 20_000 * tx.msgs.len() as u64 + 30 * msg_bytes as u64 + 10 * attrs as u64
 }
 
 impl Node {
@@ -349,185 +319,6 @@ impl Node {
         self.app
             .init_modules(|router, _, storage| router.bank.init_balance(storage, &addr, balances))
             .map_err(|e| ChainError::Rpc(format!("funding {address}: {e}")))
-    }
-
-    /// CheckTx: decode, chain id, sequence against the mempool state, duplicates.
-    fn check_tx(&mut self, bytes: &[u8]) -> ChainResult<()> {
-        let hash = tx_hash(bytes);
-        let tx: EmbeddedTx = serde_json::from_slice(bytes).map_err(|e| ChainError::Rejected {
-            hash: hash.clone(),
-            codespace: SDK_CODESPACE.into(),
-            code: 2,
-            log: format!("tx parse error: {e}"),
-        })?;
-        if self.txs.contains_key(&hash) || self.mempool.iter().any(|(h, _, _)| *h == hash) {
-            return Err(ChainError::Rejected {
-                hash,
-                codespace: SDK_CODESPACE.into(),
-                code: SDK_TX_IN_MEMPOOL_CACHE,
-                log: "tx already exists in cache".into(),
-            });
-        }
-        if tx.chain_id != self.options.chain_id {
-            return Err(ChainError::Rejected {
-                hash,
-                codespace: SDK_CODESPACE.into(),
-                code: 4,
-                log: format!(
-                    "signature verification failed: chain-id {} is not {}",
-                    tx.chain_id, self.options.chain_id
-                ),
-            });
-        }
-        self.validate(&tx.sender)?;
-        let expected = self.check_sequences.get(&tx.sender).copied().unwrap_or(0);
-        if tx.sequence != expected {
-            return Err(ChainError::SequenceMismatch {
-                expected,
-                got: tx.sequence,
-            });
-        }
-        self.check_sequences.insert(tx.sender.clone(), expected + 1);
-        let mut not_before = self.height + 1;
-        if take(&mut self.faults.delay_count) {
-            self.faults.counts.delayed_txs += 1;
-            not_before += self.faults.delay_blocks;
-        }
-        self.mempool.push((hash, tx, not_before));
-        Ok(())
-    }
-
-    fn commit_block(&mut self) {
-        let height = self.height + 1;
-        self.time_nanos = now_nanos()
-            .saturating_add(self.time_offset_nanos)
-            .max(self.time_nanos + 1_000_000)
-            .max(self.min_next_time);
-        self.app.set_block(BlockInfo {
-            height,
-            time: Timestamp::from_nanos(self.time_nanos),
-            chain_id: self.options.chain_id.clone(),
-        });
-        let mut txs = Vec::new();
-        // A delayed tx holds back every later tx of its sender.
-        let mut held = Vec::new();
-        let mut blocked: std::collections::HashSet<String> = Default::default();
-        let mut ready = Vec::new();
-        for (hash, tx, not_before) in std::mem::take(&mut self.mempool) {
-            if not_before > height || blocked.contains(&tx.sender) {
-                blocked.insert(tx.sender.clone());
-                held.push((hash, tx, not_before));
-            } else {
-                ready.push((hash, tx));
-            }
-        }
-        self.mempool = held;
-        for (index, (hash, tx)) in ready.into_iter().enumerate() {
-            // The ante handler consumed the sequence whatever DeliverTx does.
-            let next = self.sequences.get(&tx.sender).copied().unwrap_or(0) + 1;
-            self.sequences.insert(tx.sender.clone(), next);
-            let outcome = self.deliver(height, &hash, &tx);
-            txs.push(TxEvents {
-                hash: hash.clone(),
-                index: index as u32,
-                code: outcome.code,
-                events: outcome.events.clone(),
-            });
-            if let Some(waiters) = self.waiters.remove(&hash) {
-                for w in waiters {
-                    let _ = w.send(Ok(outcome.clone()));
-                }
-            }
-            self.txs.insert(hash, outcome);
-        }
-        // CheckTx state restarts from the committed state plus what is still
-        // in the mempool, as after Commit and recheck.
-        self.check_sequences = self.sequences.clone();
-        for (_, tx, _) in &self.mempool {
-            self.check_sequences
-                .insert(tx.sender.clone(), tx.sequence + 1);
-        }
-        self.height = height;
-        self.blocks.push_back(BlockEvents {
-            height,
-            time_nanos: self.time_nanos,
-            txs,
-        });
-        while self.blocks.len() > self.options.retain_blocks.max(1) {
-            self.blocks.pop_front();
-        }
-    }
-
-    fn deliver(&mut self, height: u64, hash: &str, tx: &EmbeddedTx) -> TxOutcome {
-        let mut outcome = TxOutcome {
-            hash: hash.to_string(),
-            height,
-            code: 0,
-            log: String::new(),
-            gas_used: 0,
-            gas_wanted: tx.gas_limit,
-            events: vec![],
-        };
-        let msgs: Vec<CosmosMsg<Empty>> = tx
-            .msgs
-            .iter()
-            .map(|m| match m.clone() {
-                ChainMsg::Execute {
-                    contract,
-                    msg,
-                    funds,
-                } => CosmosMsg::Wasm(WasmMsg::Execute {
-                    contract_addr: contract,
-                    msg: msg.into_bytes().into(),
-                    funds,
-                }),
-                ChainMsg::Instantiate {
-                    code_id,
-                    msg,
-                    funds,
-                    label,
-                    admin,
-                } => CosmosMsg::Wasm(WasmMsg::Instantiate {
-                    admin,
-                    code_id,
-                    msg: msg.into_bytes().into(),
-                    funds,
-                    label,
-                }),
-            })
-            .collect();
-        // Refuse before running what the estimate already puts over the
-        // limit (the ante handler's job on a real chain).
-        let floor = estimate_gas(tx, &[]);
-        if floor > tx.gas_limit {
-            outcome.code = 11;
-            outcome.log = format!("out of gas: limit {}, needs at least {floor}", tx.gas_limit);
-            outcome.gas_used = tx.gas_limit;
-            return outcome;
-        }
-        let sender = Addr::unchecked(&tx.sender);
-        match self.app.execute_multi(sender, msgs) {
-            Ok(responses) => {
-                let mut events = vec![Event {
-                    ty: "tx".into(),
-                    attributes: vec![Attribute {
-                        key: "acc_seq".into(),
-                        value: format!("{}/{}", tx.sender, tx.sequence),
-                    }],
-                }];
-                for r in &responses {
-                    events.extend(convert_events(&r.events));
-                }
-                outcome.gas_used = estimate_gas(tx, &events);
-                outcome.events = events;
-            }
-            Err(e) => {
-                outcome.code = 5;
-                outcome.log = format!("{e:#}");
-                outcome.gas_used = floor;
-            }
-        }
-        outcome
     }
 
     fn query(&self, contract: String, msg: Vec<u8>) -> ChainResult<Vec<u8>> {
