@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use relayer::chain;
-use relayer::config::{Config, LogFormat};
+use relayer::config::{Config, LogFormat, DEFAULT_MNEMONIC_ENV};
 use relayer::daemon;
 use relayer::deploy::DeploySpec;
 use tracing_subscriber::EnvFilter;
@@ -176,9 +176,55 @@ async fn shutdown_signal() {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let cli = Cli::parse();
+    take_secrets(&cli.command)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run(cli))
+}
+
+/// Moves the mnemonic variable a command will read out of the environment
+/// while this process still has one thread (`keys::take_env_secret` says
+/// why); the command reads it from memory later, once.
+fn take_secrets(command: &Command) -> Result<()> {
+    // Validation errors are the command's to report; here only the name.
+    let configured = |path: &Path| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| Config::from_toml(&text, "").ok())
+            .map(|c| c.signer.mnemonic_env)
+            .unwrap_or_else(|| DEFAULT_MNEMONIC_ENV.to_string())
+    };
+    let var = match command {
+        Command::Run(arg) => Some(configured(&arg.config)),
+        Command::Deploy { config, .. }
+        | Command::Query { config, .. }
+        | Command::Execute { config, .. } => Some(configured(&config.config)),
+        Command::Keys {
+            command:
+                KeysCommand::Show {
+                    key: None,
+                    config,
+                    mnemonic_env,
+                    ..
+                },
+        } => Some(match (mnemonic_env, config) {
+            (Some(var), _) => var.clone(),
+            (None, Some(path)) => configured(path),
+            (None, None) => DEFAULT_MNEMONIC_ENV.to_string(),
+        }),
+        _ => None,
+    };
+    match var.filter(|v| !v.is_empty()) {
+        Some(var) => relayer::keys::take_env_secret(&var).map_err(anyhow::Error::msg),
+        None => Ok(()),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         #[cfg(feature = "embedded")]
         Command::Devnet(args) => devnet(args, &cli.log_format).await,

@@ -97,14 +97,15 @@ impl Signer {
 
 /// Refuses a key file that anyone but its owner can read or write (unix).
 pub fn check_key_file_mode(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    check_mode(path, &meta)
+}
+
+fn check_mode(path: &Path, meta: &std::fs::Metadata) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map_err(|e| format!("reading {}: {e}", path.display()))?
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(format!(
                 "{} has mode {mode:o}; a key file must be readable by its owner only (chmod 600)",
@@ -112,50 +113,102 @@ pub fn check_key_file_mode(path: &Path) -> Result<(), String> {
             ));
         }
     }
+    #[cfg(not(unix))]
+    let _ = (path, meta);
     Ok(())
 }
 
-/// Reads a key file after checking its mode.
+/// Reads a key file after checking its mode (on the opened file, so the
+/// file checked is the file read), into one buffer of the file's size.
 pub fn read_key_file(path: &Path) -> Result<Zeroizing<String>, String> {
-    check_key_file_mode(path)?;
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| format!("reading {}: {e}", path.display()))
+    use std::io::Read;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("reading {}: {e}", path.display()))?;
+    check_mode(path, &meta)?;
+    // Sized up front: a growing buffer would leave unwiped copies behind.
+    let mut text = Zeroizing::new(String::with_capacity(meta.len() as usize + 1));
+    file.read_to_string(&mut text)
+        .map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok(text)
 }
 
-/// Reads a mnemonic from `env_var` if set and non-empty (and removes the
-/// variable from the environment), else from `file` (mode 0600 only).
-/// `field` names the config field for errors.
+/// Secrets moved out of the environment by [`take_env_secret`], by variable
+/// name, until [`load_mnemonic`] asks for them (once).
+static TAKEN: std::sync::Mutex<Vec<(String, Zeroizing<String>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Reads a variable and removes it from the environment; `Err` if it is
+/// set but not UTF-8 (its bytes are wiped).
+fn read_and_remove(var: &str) -> Result<Option<Zeroizing<String>>, String> {
+    let Some(value) = std::env::var_os(var) else {
+        return Ok(None);
+    };
+    // Read once: child processes and crash dumps do not see it.
+    std::env::remove_var(var);
+    match value.into_string() {
+        Ok(text) => Ok(Some(Zeroizing::new(text))),
+        Err(raw) => {
+            drop(Zeroizing::new(raw.into_encoded_bytes()));
+            Err(format!("environment variable {var} is not UTF-8"))
+        }
+    }
+}
+
+/// Moves a secret out of the environment into this process's memory, for a
+/// later [`load_mnemonic`] with the same variable. The binary calls it
+/// before its async runtime starts any thread: removing a variable while
+/// another thread reads the environment is undefined behaviour in C's
+/// `getenv`/`setenv`, which libraries call freely.
+pub fn take_env_secret(var: &str) -> Result<(), String> {
+    if let Some(value) = read_and_remove(var)? {
+        let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+        taken.retain(|(name, _)| name != var);
+        taken.push((var.to_string(), value));
+    }
+    Ok(())
+}
+
+fn take_stashed(var: &str) -> Option<Zeroizing<String>> {
+    let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+    let i = taken.iter().position(|(name, _)| name == var)?;
+    Some(taken.swap_remove(i).1)
+}
+
+/// Reads a mnemonic from `env_var` if set and non-empty (taken earlier by
+/// [`take_env_secret`], or read now and removed from the environment), else
+/// from `file` (mode 0600 only). `field` names the config field for errors.
 pub fn load_mnemonic(
     env_var: Option<&str>,
     file: Option<&Path>,
     field: &str,
 ) -> Result<Zeroizing<String>, ConfigError> {
+    let secret = |reason: String| ConfigError::Secret {
+        field: field.to_string(),
+        reason,
+    };
     if let Some(var) = env_var {
-        if let Some(value) = std::env::var_os(var) {
-            // Read once: later children and crash dumps do not see it.
-            std::env::remove_var(var);
-            let value = Zeroizing::new(value.to_string_lossy().into_owned());
+        let value = match take_stashed(var) {
+            Some(value) => Some(value),
+            None => read_and_remove(var).map_err(secret)?,
+        };
+        if let Some(value) = value {
             if !value.trim().is_empty() {
                 return Ok(value);
             }
         }
     }
     if let Some(path) = file {
-        return read_key_file(path).map_err(|reason| ConfigError::Secret {
-            field: field.to_string(),
-            reason,
-        });
+        return read_key_file(path).map_err(secret);
     }
-    Err(ConfigError::Secret {
-        field: field.to_string(),
-        reason: match env_var {
-            Some(var) => {
-                format!("environment variable {var} is not set and no mnemonic_file is configured")
-            }
-            None => "neither mnemonic_env nor mnemonic_file is configured".into(),
-        },
-    })
+    Err(secret(match env_var {
+        Some(var) => {
+            format!("environment variable {var} is not set and no mnemonic_file is configured")
+        }
+        None => "neither mnemonic_env nor mnemonic_file is configured".into(),
+    }))
 }
 
 /// Named mnemonic files (`<dir>/<name>.mnemonic`, mode 0600) for

@@ -23,7 +23,9 @@ pub mod rpc;
 pub mod tx;
 
 pub use client::{CosmosClient, CosmosOptions};
-pub use keys::{generate_mnemonic, hd_path, load_mnemonic, parse_mnemonic, Keyring, Signer};
+pub use keys::{
+    generate_mnemonic, hd_path, load_mnemonic, parse_mnemonic, take_env_secret, Keyring, Signer,
+};
 pub use rpc::{
     block_error, block_events, convert_events, decode_abci, is_tx_not_found, node_error,
     parse_lowest_height, tx_outcome, RpcCompat,
