@@ -126,7 +126,7 @@ impl CosmosClient {
             .await?
             .map_err(|(code, log, codespace)| {
                 ChainError::Rpc(format!(
-                    "account query code {codespace}/{code}: {log} (is the account funded?)"
+                    "account query code {code} (codespace {codespace}): {log} (is the account funded?)"
                 ))
             })?;
         let any = resp.account.ok_or_else(|| ChainError::Decode {
@@ -235,7 +235,7 @@ impl SmartQuery for CosmosClient {
             .await?
             .map_err(|(code, log, codespace)| ChainError::Query {
                 contract: contract.to_string(),
-                reason: format!("code {codespace}/{code}: {log}"),
+                reason: format!("code {code} (codespace {codespace}): {log}"),
             })?;
         Ok(resp.data)
     }
@@ -270,7 +270,7 @@ impl ChainStatus for CosmosClient {
             )
             .await?
             .map_err(|(code, log, codespace)| {
-                ChainError::Rpc(format!("balance query code {codespace}/{code}: {log}"))
+                ChainError::Rpc(format!("balance query code {code} (codespace {codespace}): {log}"))
             })?;
         resp.balance
             .map(|c| {

@@ -33,7 +33,7 @@ pub enum ChainError {
         log: String,
     },
     /// The chain refused the transaction before running it (CheckTx).
-    #[error("tx {hash} rejected by the node with code {codespace}/{code}: {log}")]
+    #[error("tx {hash} rejected by the node with code {code} (codespace {codespace}): {log}")]
     Rejected {
         /// Transaction hash.
         hash: String,
