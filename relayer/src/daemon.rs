@@ -392,7 +392,8 @@ async fn run_connected(
                         metrics.event_lag_blocks.get_or_create(&chain_labels)
                             .set(batch.latest.saturating_sub(batch.cursor) as i64);
                         if batch.blocks > 0 {
-                            store.set_cursor(&chain_id, STREAM, batch.cursor)?;
+                            let (id, cursor) = (chain_id.clone(), batch.cursor);
+                            store.blocking(move |s| s.set_cursor(&id, STREAM, cursor)).await?;
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "event poll failed; retrying"),
@@ -422,7 +423,10 @@ async fn run_connected(
             Err(_) => tracing::warn!(service = name, "did not stop in 10 s"),
         }
     }
-    store.set_cursor(&chain_id, STREAM, follower.cursor())?;
+    let cursor = follower.cursor();
+    store
+        .blocking(move |s| s.set_cursor(&chain_id, STREAM, cursor))
+        .await?;
     if let Some(task) = server_task {
         let _ = task.await;
     }

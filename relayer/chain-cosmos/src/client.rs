@@ -270,7 +270,9 @@ impl ChainStatus for CosmosClient {
             )
             .await?
             .map_err(|(code, log, codespace)| {
-                ChainError::Rpc(format!("balance query code {code} (codespace {codespace}): {log}"))
+                ChainError::Rpc(format!(
+                    "balance query code {code} (codespace {codespace}): {log}"
+                ))
             })?;
         resp.balance
             .map(|c| {

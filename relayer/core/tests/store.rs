@@ -119,6 +119,19 @@ async fn blocking_work_runs_off_the_async_workers() {
         .unwrap();
     assert_ne!(on, here);
     assert_eq!(store.cursor("c", "s").unwrap(), Some(3));
+    // A service's store module reaches its tables the same way.
+    let component = store
+        .component("probe", &["CREATE TABLE probe_t (x INTEGER);"])
+        .unwrap();
+    let (on, rows) = component
+        .run("probing", |c| {
+            let rows = c.execute("INSERT INTO probe_t (x) VALUES (1)", [])?;
+            Ok((std::thread::current().id(), rows))
+        })
+        .await
+        .unwrap();
+    assert_ne!(on, here);
+    assert_eq!(rows, 1);
 }
 
 #[test]

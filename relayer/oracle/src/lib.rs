@@ -310,12 +310,12 @@ impl OracleService {
     }
 
     /// The attestation log of a task round (what this oracle signed and sent).
-    pub fn attestation_log(
+    pub async fn attestation_log(
         &self,
         task_id: u64,
         round: u64,
     ) -> Result<Vec<Attestation>, OracleError> {
-        Ok(self.shared.db.attestations(task_id, round)?)
+        Ok(self.shared.db.attestations(task_id, round).await?)
     }
 
     /// The account attestations are sent from.
@@ -333,17 +333,18 @@ impl OracleService {
     }
 
     /// What this oracle recorded about a task.
-    pub fn record(&self, task_id: u64) -> Result<Option<TaskRecord>, OracleError> {
-        Ok(self.shared.db.get(task_id)?)
+    pub async fn record(&self, task_id: u64) -> Result<Option<TaskRecord>, OracleError> {
+        Ok(self.shared.db.get(task_id).await?)
     }
 
     /// (task, latency in blocks from entering verification to the inclusion
     /// of this oracle's attestation or report) for every included task.
-    pub fn latencies(&self) -> Result<Vec<(u64, u64)>, OracleError> {
+    pub async fn latencies(&self) -> Result<Vec<(u64, u64)>, OracleError> {
         Ok(self
             .shared
             .db
-            .all()?
+            .all()
+            .await?
             .into_iter()
             .filter_map(|r| r.latency_blocks().map(|l| (r.task_id, l)))
             .collect())

@@ -80,7 +80,7 @@ impl Shared {
         let Some(key) = &self.key else {
             return Ok(None);
         };
-        let Some(rec) = self.db.get(task_id)? else {
+        let Some(rec) = self.db.get(task_id).await? else {
             return Ok(None);
         };
         let (Some(values), Some(evidence_cid)) = (rec.values_json, rec.evidence_cid) else {

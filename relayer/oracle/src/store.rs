@@ -160,9 +160,23 @@ impl OracleStore {
         })
     }
 
+    /// Runs `f` with this (chain, contract) on the blocking pool: SQLite
+    /// and its fsync never hold an async worker.
+    async fn run<T, F>(&self, context: &'static str, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection, &str, &str) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (chain_id, contract) = (self.chain_id.clone(), self.contract.clone());
+        self.db
+            .run(context, move |c| f(c, &chain_id, &contract))
+            .await
+    }
+
     /// Logs a submission; duplicates are ignored. Returns whether it was new.
-    pub fn put_attestation(&self, a: &Attestation) -> StoreResult<bool> {
-        self.db.with("storing attestation", |c| {
+    pub async fn put_attestation(&self, a: &Attestation) -> StoreResult<bool> {
+        let a = a.clone();
+        self.run("storing attestation", move |c, _, _| {
             c.execute(
                 "INSERT OR IGNORE INTO oracle_attestations
                  (chain_id, task_id, round, attester, payload, signature, created_at)
@@ -178,18 +192,19 @@ impl OracleStore {
             )
             .map(|n| n == 1)
         })
+        .await
     }
 
     /// The log of one task round, by attester.
-    pub fn attestations(&self, task_id: u64, round: u64) -> StoreResult<Vec<Attestation>> {
-        let task = format!("{}/{task_id}", self.contract);
-        self.db.with("reading attestations", |c| {
+    pub async fn attestations(&self, task_id: u64, round: u64) -> StoreResult<Vec<Attestation>> {
+        self.run("reading attestations", move |c, chain_id, contract| {
             let mut stmt = c.prepare(
                 "SELECT chain_id, task_id, round, attester, payload, signature
                  FROM oracle_attestations
                  WHERE chain_id = ?1 AND task_id = ?2 AND round = ?3 ORDER BY attester",
             )?;
-            let rows = stmt.query_map(params![self.chain_id, task, round as i64], |r| {
+            let task = format!("{contract}/{task_id}");
+            let rows = stmt.query_map(params![chain_id, task, round as i64], |r| {
                 Ok(Attestation {
                     chain_id: r.get(0)?,
                     task_id: r.get(1)?,
@@ -201,51 +216,54 @@ impl OracleStore {
             })?;
             rows.collect()
         })
+        .await
     }
 
     /// A task as recorded.
-    pub fn get(&self, task_id: u64) -> StoreResult<Option<TaskRecord>> {
-        self.db.with("reading oracle task", |c| {
+    pub async fn get(&self, task_id: u64) -> StoreResult<Option<TaskRecord>> {
+        self.run("reading oracle task", move |c, chain_id, contract| {
             c.query_row(
                 &format!(
                     "SELECT {COLUMNS} FROM oracle_tasks
                      WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3"
                 ),
-                params![self.chain_id, self.contract, task_id as i64],
+                params![chain_id, contract, task_id as i64],
                 row,
             )
             .optional()
         })
+        .await
     }
 
     /// Every task recorded.
-    pub fn all(&self) -> StoreResult<Vec<TaskRecord>> {
-        self.db.with("listing oracle tasks", |c| {
+    pub async fn all(&self) -> StoreResult<Vec<TaskRecord>> {
+        self.run("listing oracle tasks", |c, chain_id, contract| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS} FROM oracle_tasks
                  WHERE chain_id = ?1 AND contract = ?2 ORDER BY task_id"
             ))?;
-            let rows = stmt.query_map(params![self.chain_id, self.contract], row)?;
+            let rows = stmt.query_map(params![chain_id, contract], row)?;
             rows.collect()
         })
+        .await
     }
 
     /// Records a task the first time it is seen in verification.
-    pub fn insert_seen(
+    pub async fn insert_seen(
         &self,
         task_id: u64,
         template_id: u64,
         verifying_height: u64,
         seen_height: u64,
     ) -> StoreResult<()> {
-        self.db.with("recording oracle task", |c| {
+        self.run("recording oracle task", move |c, chain_id, contract| {
             c.execute(
                 "INSERT OR IGNORE INTO oracle_tasks
                  (chain_id, contract, task_id, template_id, status, verifying_height, seen_height)
                  VALUES (?1, ?2, ?3, ?4, 'seen', ?5, ?6)",
                 params![
-                    self.chain_id,
-                    self.contract,
+                    chain_id,
+                    contract,
                     task_id as i64,
                     template_id as i64,
                     verifying_height as i64,
@@ -254,23 +272,25 @@ impl OracleStore {
             )
             .map(|_| ())
         })
+        .await
     }
 
     /// Stores the measured values once; later calls keep the first ones.
-    pub fn set_values(
+    pub async fn set_values(
         &self,
         task_id: u64,
         values_json: &str,
         evidence_cid: &str,
     ) -> StoreResult<()> {
-        self.db.with("storing oracle values", |c| {
+        let (values_json, evidence_cid) = (values_json.to_string(), evidence_cid.to_string());
+        self.run("storing oracle values", move |c, chain_id, contract| {
             c.execute(
                 "UPDATE oracle_tasks SET values_json = ?4, evidence_cid = ?5, status = 'measured',
                  last_error = NULL
                  WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3 AND values_json IS NULL",
                 params![
-                    self.chain_id,
-                    self.contract,
+                    chain_id,
+                    contract,
                     task_id as i64,
                     values_json,
                     evidence_cid
@@ -278,49 +298,58 @@ impl OracleStore {
             )
             .map(|_| ())
         })
+        .await
     }
 
     /// Records the message before it goes to the outbox.
-    pub fn set_submission(
+    pub async fn set_submission(
         &self,
         task_id: u64,
         msg_json: &str,
         key: &str,
         round: u64,
     ) -> StoreResult<()> {
-        self.db.with("recording oracle submission", |c| {
-            c.execute(
-                "UPDATE oracle_tasks SET msg_json = ?4, outbox_key = ?5, round = ?6,
+        let (msg_json, key) = (msg_json.to_string(), key.to_string());
+        self.run(
+            "recording oracle submission",
+            move |c, chain_id, contract| {
+                c.execute(
+                    "UPDATE oracle_tasks SET msg_json = ?4, outbox_key = ?5, round = ?6,
                  status = 'submitted'
                  WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",
-                params![
-                    self.chain_id,
-                    self.contract,
-                    task_id as i64,
-                    msg_json,
-                    key,
-                    round as i64
-                ],
-            )
-            .map(|_| ())
-        })
+                    params![
+                        chain_id,
+                        contract,
+                        task_id as i64,
+                        msg_json,
+                        key,
+                        round as i64
+                    ],
+                )
+                .map(|_| ())
+            },
+        )
+        .await
     }
 
-    pub fn set_state(
+    /// Moves a task to `state`, with its inclusion height (kept if `None`)
+    /// and the error, if any.
+    pub async fn set_state(
         &self,
         task_id: u64,
         state: TaskState,
         included_height: Option<u64>,
         error: Option<&str>,
     ) -> StoreResult<()> {
-        self.db.with("updating oracle task", |c| {
+        let error = error.map(str::to_string);
+        self.run("updating oracle task", move |c, chain_id, contract| {
             c.execute(
                 "UPDATE oracle_tasks SET status = ?4,
                  included_height = coalesce(?5, included_height), last_error = ?6
                  WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",
                 params![
-                    self.chain_id,
-                    self.contract,
+                    chain_id,
+                    contract,
                     task_id as i64,
                     state.as_str(),
                     included_height.map(|h| h as i64),
@@ -329,16 +358,20 @@ impl OracleStore {
             )
             .map(|_| ())
         })
+        .await
     }
 
-    pub fn set_error(&self, task_id: u64, error: &str) -> StoreResult<()> {
-        self.db.with("recording oracle error", |c| {
+    /// Records why the last attempt at a task failed (the task stays where it is).
+    pub async fn set_error(&self, task_id: u64, error: &str) -> StoreResult<()> {
+        let error = error.to_string();
+        self.run("recording oracle error", move |c, chain_id, contract| {
             c.execute(
                 "UPDATE oracle_tasks SET last_error = ?4
                  WHERE chain_id = ?1 AND contract = ?2 AND task_id = ?3",
-                params![self.chain_id, self.contract, task_id as i64, error],
+                params![chain_id, contract, task_id as i64, error],
             )
             .map(|_| ())
         })
+        .await
     }
 }

@@ -73,7 +73,8 @@ impl OracleService {
             tracing::info!(task = task.id, "already attested on chain");
             self.shared
                 .db
-                .set_state(task.id, TaskState::Done, None, None)?;
+                .set_state(task.id, TaskState::Done, None, None)
+                .await?;
             return Ok(());
         }
         let msg = ExecuteMsg::Attest {
@@ -83,7 +84,8 @@ impl OracleService {
         };
         let msgs = vec![ChainMsg::execute(&self.shared.contract, &msg, vec![])?];
         let key = self.key(task.id, &format!("attest/v{}", oracles.version));
-        self.record_submission(task.id, &key, &msgs, u64::from(oracles.version), &msg, &[])?;
+        self.record_submission(task.id, &key, &msgs, u64::from(oracles.version), &msg, &[])
+            .await?;
         self.submit(task.id, &key, &msgs, rec, report).await
     }
 
@@ -104,7 +106,8 @@ impl OracleService {
             tracing::info!(task = task.id, "no open participants left");
             self.shared
                 .db
-                .set_state(task.id, TaskState::Done, None, None)?;
+                .set_state(task.id, TaskState::Done, None, None)
+                .await?;
             return Ok(());
         };
         let index_of = |obs: &SignedObservation| {
@@ -194,12 +197,13 @@ impl OracleService {
         };
         let msgs = vec![ChainMsg::execute(&self.shared.contract, &msg, vec![])?];
         let key = self.key(task.id, &format!("report/r{round}"));
-        self.record_submission(task.id, &key, &msgs, round, &own.report, &own.signature)?;
+        self.record_submission(task.id, &key, &msgs, round, &own.report, &own.signature)
+            .await?;
         self.submit(task.id, &key, &msgs, rec, report).await
     }
 
     /// Writes the submission (task row and attestation log) before the outbox sees it.
-    fn record_submission(
+    async fn record_submission(
         &self,
         task_id: u64,
         key: &str,
@@ -210,15 +214,19 @@ impl OracleService {
     ) -> Result<(), OracleError> {
         self.shared
             .db
-            .set_submission(task_id, &serde_json::to_string(msgs)?, key, round)?;
-        self.shared.db.put_attestation(&Attestation {
-            chain_id: self.shared.chain_id.clone(),
-            task_id: format!("{}/{}", self.shared.contract, task_id),
-            round,
-            attester: self.shared.account.clone(),
-            payload: serde_json::to_vec(payload)?,
-            signature: signature.to_vec(),
-        })?;
+            .set_submission(task_id, &serde_json::to_string(msgs)?, key, round)
+            .await?;
+        self.shared
+            .db
+            .put_attestation(&Attestation {
+                chain_id: self.shared.chain_id.clone(),
+                task_id: format!("{}/{}", self.shared.contract, task_id),
+                round,
+                attester: self.shared.account.clone(),
+                payload: serde_json::to_vec(payload)?,
+                signature: signature.to_vec(),
+            })
+            .await?;
         Ok(())
     }
 
@@ -235,7 +243,8 @@ impl OracleService {
         match entry.status {
             OutboxStatus::Done => {
                 let height = entry.height.unwrap_or_default();
-                db.set_state(task_id, TaskState::Done, Some(height), None)?;
+                db.set_state(task_id, TaskState::Done, Some(height), None)
+                    .await?;
                 report.included += 1;
                 tracing::info!(
                     task = task_id,
@@ -248,7 +257,8 @@ impl OracleService {
             }
             OutboxStatus::Failed => {
                 let reason = entry.last_error.unwrap_or_default();
-                db.set_state(task_id, TaskState::Failed, entry.height, Some(&reason))?;
+                db.set_state(task_id, TaskState::Failed, entry.height, Some(&reason))
+                    .await?;
                 Err(OracleError::SubmissionFailed { task_id, reason })
             }
             // Not final yet: left to the next tick (same key, same message).

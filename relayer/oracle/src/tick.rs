@@ -53,7 +53,7 @@ impl OracleService {
                 .process(&task, &oracles, latest.height, &mut report)
                 .await
             {
-                if let Err(e) = self.shared.db.set_error(id, &error.to_string()) {
+                if let Err(e) = self.shared.db.set_error(id, &error.to_string()).await {
                     tracing::warn!(task = id, error = %e, "recording oracle error");
                 }
                 report.failures.push(TaskFailure { task_id: id, error });
@@ -124,7 +124,7 @@ impl OracleService {
             );
             return Ok(());
         };
-        let mut rec = match db.get(task.id)? {
+        let mut rec = match db.get(task.id).await? {
             Some(r) => r,
             None => {
                 let entered = self
@@ -136,8 +136,9 @@ impl OracleService {
                     seen = height,
                     "task in verification"
                 );
-                db.insert_seen(task.id, task.terms.template_id, entered, height)?;
-                db.get(task.id)?.ok_or(StoreError::Corrupt {
+                db.insert_seen(task.id, task.terms.template_id, entered, height)
+                    .await?;
+                db.get(task.id).await?.ok_or(StoreError::Corrupt {
                     table: "oracle_tasks",
                     reason: format!("task {} vanished", task.id),
                 })?
@@ -148,9 +149,10 @@ impl OracleService {
         }
         if rec.values_json.is_none() {
             let (values, cid) = self.measure(task, &rule).await?;
-            db.set_values(task.id, &serde_json::to_string(&values)?, &cid)?;
+            db.set_values(task.id, &serde_json::to_string(&values)?, &cid)
+                .await?;
             report.measured += 1;
-            rec = db.get(task.id)?.unwrap_or(rec);
+            rec = db.get(task.id).await?.unwrap_or(rec);
         }
         // A submission recorded before a crash is resumed as recorded.
         if let (Some(msg_json), Some(key)) = (&rec.msg_json, &rec.outbox_key) {

@@ -61,12 +61,12 @@ async fn single_oracle_attests_exact_values_and_measures_latency_in_blocks() {
             config(OracleMode::Single, 0, vec![], rule(1, 0)),
         )
         .await;
-    let rec = svc.record(task_id).unwrap().unwrap();
+    let rec = svc.record(task_id).await.unwrap().unwrap();
     assert_eq!(rec.state, TaskState::Done);
     let latency = rec.latency_blocks().unwrap();
     assert!(rec.verifying_height <= rec.seen_height);
     assert!((1..=10).contains(&latency), "latency {latency} blocks");
-    assert_eq!(svc.latencies().unwrap(), vec![(task_id, latency)]);
+    assert_eq!(svc.latencies().await.unwrap(), vec![(task_id, latency)]);
     // The entry height really is the first block past the deadline.
     let entered = env
         .deployer
@@ -177,7 +177,7 @@ async fn aggregator_submits_one_two_of_three_report_ignoring_a_disagreeing_peer(
     assert_eq!(after.status, TaskStatus::Disputable);
 
     // Exactly the two agreeing signers; only the aggregator sent a tx.
-    let rec = a.record(task_id).unwrap().unwrap();
+    let rec = a.record(task_id).await.unwrap().unwrap();
     assert_eq!((rec.state, rec.round), (TaskState::Done, Some(1)));
     let entry = a_store
         .outbox_by_key(rec.outbox_key.as_deref().unwrap())

@@ -40,9 +40,9 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
         let r = svc.tick().await.unwrap();
         assert_eq!(r.failures.len(), 1);
         assert!(matches!(r.failures[0].error, OracleError::Outbox(_)));
-        let rec = svc.record(task_id).unwrap().unwrap();
+        let rec = svc.record(task_id).await.unwrap().unwrap();
         assert_eq!(rec.state, TaskState::Submitted);
-        assert_eq!(svc.attestation_log(task_id, 1).unwrap().len(), 1);
+        assert_eq!(svc.attestation_log(task_id, 1).await.unwrap().len(), 1);
     }
     // The chain includes it while the oracle is down.
     env.chain.produce_block().await.unwrap();
@@ -69,7 +69,7 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
             expected_sim("devnet", &task, h)
         );
     }
-    let rec = svc.record(task_id).unwrap().unwrap();
+    let rec = svc.record(task_id).await.unwrap().unwrap();
     assert_eq!(rec.state, TaskState::Done);
     assert!(rec.latency_blocks().unwrap() >= 1);
 
@@ -80,7 +80,7 @@ async fn restart_after_the_outbox_recorded_but_before_inclusion_attests_once() {
     let r = fresh.tick().await.unwrap();
     assert!(r.failures.is_empty(), "{:?}", r.failures);
     assert_eq!(
-        fresh.record(task_id).unwrap().unwrap().state,
+        fresh.record(task_id).await.unwrap().unwrap().state,
         TaskState::Done
     );
     assert_eq!(oracle.account_sequence().await.unwrap(), seq_before + 1);

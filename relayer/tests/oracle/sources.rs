@@ -252,7 +252,7 @@ async fn median_of_three_sources_drops_the_outlier_and_too_few_sources_attest_no
         e => panic!("unexpected {e:?}"),
     }
     assert!(env.attestations(task_id, h1).await.attestations.is_empty());
-    let rec = strict.record(task_id).unwrap().unwrap();
+    let rec = strict.record(task_id).await.unwrap().unwrap();
     assert_eq!(rec.state, TaskState::Seen);
     assert!(rec
         .last_error

@@ -42,7 +42,7 @@ async fn an_acknowledged_voucher_survives_a_restart() {
         &clk,
     )
     .await;
-    let best = wt.best_voucher(ch).unwrap().unwrap();
+    let best = wt.best_voucher(ch).await.unwrap().unwrap();
     assert_eq!(best.amount, 2_500);
     wt.recover().await.unwrap();
     let report = wt.settle().await.unwrap();
@@ -96,8 +96,8 @@ async fn a_stale_close_is_answered_with_the_best_voucher() {
     assert_eq!(balance(&env, &payee).await, 700);
     assert_eq!(balance(&env, p.sender()).await, 300);
     wt.step().await.unwrap();
-    assert_eq!(wt.best_voucher(ch).unwrap().unwrap().status, "closed");
-    assert_eq!(wt.settlements(Some(ch)).unwrap().len(), 1);
+    assert_eq!(wt.best_voucher(ch).await.unwrap().unwrap().status, "closed");
+    assert_eq!(wt.settlements(Some(ch)).await.unwrap().len(), 1);
 }
 
 /// splitmix64: deterministic scenarios without a dependency.

@@ -51,7 +51,11 @@ async fn batches_settle_by_amount_then_by_age() {
     for (i, want) in [900u128, 200, 800, 499, 1_000].iter().enumerate() {
         assert_eq!(channel(&env, ids[i]).await.claimed.u128(), *want);
         assert_eq!(
-            wt.best_voucher(ids[i]).unwrap().unwrap().unsettled_since,
+            wt.best_voucher(ids[i])
+                .await
+                .unwrap()
+                .unwrap()
+                .unsettled_since,
             None
         );
     }
@@ -108,6 +112,7 @@ async fn a_refused_voucher_is_set_aside_and_the_rest_of_the_batch_settles() {
     assert_eq!(balance(&env, &payee).await, 100 + 300);
     let failed: Vec<_> = wt
         .settlements(None)
+        .await
         .unwrap()
         .into_iter()
         .filter(|s| s.status == "failed")
@@ -144,8 +149,8 @@ async fn a_hashlocked_voucher_is_claimed_only_with_its_preimage() {
     .unwrap();
     assert_eq!(wt.settle().await.unwrap().txs, 0, "no preimage yet");
     assert_eq!(channel(&env, ch).await.claimed, Uint128::zero());
-    let (got_lock, channels) = wt.accept_preimage(b"the data was delivered").unwrap();
-    assert_eq!((got_lock, channels), (lock, vec![ch]));
+    let (got_lock, channels) = wt.accept_preimage(b"the data was delivered").await.unwrap();
+    assert_eq!((got_lock.as_bytes().to_vec(), channels), (lock, vec![ch]));
     let r = wt.settle().await.unwrap();
     assert_eq!((r.txs, r.settled), (1, 1));
     assert_eq!(channel(&env, ch).await.claimed, Uint128::new(400));
@@ -208,10 +213,13 @@ async fn a_crash_in_the_middle_of_settlement_does_not_claim_twice() {
     assert_eq!(r.txs, 0, "nothing left to send: {r:?}");
     for id in &ids {
         assert_eq!(channel(&env, *id).await.claimed, Uint128::new(250));
-        assert_eq!(wt.best_voucher(*id).unwrap().unwrap().unsettled_since, None);
+        assert_eq!(
+            wt.best_voucher(*id).await.unwrap().unwrap().unsettled_since,
+            None
+        );
     }
     assert_eq!(balance(&env, &payee).await, 750);
-    let settlements = wt.settlements(None).unwrap();
+    let settlements = wt.settlements(None).await.unwrap();
     assert_eq!(settlements.len(), 1);
     assert_eq!(settlements[0].status, "done");
     assert_eq!(settlements[0].items.len(), 3);

@@ -53,13 +53,13 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             }
             ("top_up" | "claim" | "finalize" | "close", Some(id)) => {
                 self.lock_cache().remove(&id);
-                if self.best_voucher(id)?.is_some() {
+                if self.best_voucher(id).await?.is_some() {
                     self.sync_row(id).await?;
                 }
             }
             ("start_close", Some(id)) => {
                 self.lock_cache().remove(&id);
-                if self.best_voucher(id)?.is_some() {
+                if self.best_voucher(id).await?.is_some() {
                     self.sync_row(id).await?;
                     return self.defend(id).await;
                 }
@@ -74,7 +74,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     /// next settlement round tries again.
     async fn defend(&self, id: u64) -> Result<bool, WatchtowerError> {
         let _guard = self.settling.lock().await;
-        let Some(row) = self.best_voucher(id)? else {
+        let Some(row) = self.best_voucher(id).await? else {
             return Ok(false);
         };
         if row.status == "closing" {
@@ -91,7 +91,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             }
         }
         let now = self.chain_now().await?;
-        let Some(candidate) = self.claimable(row, now)? else {
+        let Some(candidate) = self.claimable(row, now).await? else {
             return Ok(false);
         };
         let span = info_span!("watchtower_defend", channel = id, amount = %candidate.row.amount);
@@ -102,7 +102,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     /// Re-reads every stored open or closing channel from the contract
     /// (start-up, event gaps) and answers closes found there.
     pub async fn resync(&self) -> Result<u32, WatchtowerError> {
-        let ids = self.db.channel_ids(ChannelFilter::NotClosed)?;
+        let ids = self.db.channel_ids(ChannelFilter::NotClosed).await?;
         let mut defended = 0;
         for id in ids {
             if let Some(view) = self.sync_row(id).await? {

@@ -222,9 +222,9 @@ where
     C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
 {
     let p = read_json::<PreimageRequest>(body, wt.config().max_body_bytes)?;
-    let (lock, channels) = wt.accept_preimage(p.preimage.as_slice())?;
+    let (lock, channels) = wt.accept_preimage(p.preimage.as_slice()).await?;
     Ok(Json(
-        json!({ "hashlock": hex::encode(lock), "channels": channels }),
+        json!({ "hashlock": lock.to_hex(), "channels": channels }),
     ))
 }
 
@@ -245,23 +245,23 @@ where
     let id = id
         .parse::<u64>()
         .map_err(|_| ApiError::malformed("channel id must be a number"))?;
-    channel_status(&wt, id).map(Json)
+    channel_status(&wt, id).await.map(Json)
 }
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
-fn channel_status<C>(wt: &Watchtower<C>, id: u64) -> Result<serde_json::Value, ApiError>
+async fn channel_status<C>(wt: &Watchtower<C>, id: u64) -> Result<serde_json::Value, ApiError>
 where
     C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static,
 {
-    let row = match wt.best_voucher(id) {
+    let row = match wt.best_voucher(id).await {
         Ok(Some(row)) => row,
         Ok(None) => return Err(ApiError::unknown_channel(id)),
         Err(e) => return Err(ApiError::internal(e)),
     };
-    let settlements = wt.settlements(Some(id)).unwrap_or_default();
+    let settlements = wt.settlements(Some(id)).await.map_err(ApiError::internal)?;
     let last = settlements.first().map(|s| {
         json!({
             "key": s.key, "kind": s.kind, "status": s.status, "tx_hash": s.tx_hash,
@@ -273,7 +273,7 @@ where
         "payee": row.payee,
         "best": {
             "amount": row.amount.to_string(),
-            "hashlock": row.hashlock.map(hex::encode),
+            "hashlock": row.hashlock.map(|h| h.to_hex()),
             "expiry": row.expiry,
             "received_at": row.received_at,
         },

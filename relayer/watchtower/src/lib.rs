@@ -328,8 +328,9 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             _ => None,
         };
         self.db
-            .sync_channel(id, view.claimed, status_str(&view.status), finalize_after)?;
-        if let Some(row) = self.db.voucher(id)? {
+            .sync_channel(id, view.claimed, status_str(&view.status), finalize_after)
+            .await?;
+        if let Some(row) = self.db.voucher(id).await? {
             self.observe_voucher(&row);
         }
         Ok(Some(view))

@@ -55,7 +55,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             self.resume_pending().await?;
         }
         self.resync().await?;
-        for row in self.db.vouchers()? {
+        for row in self.db.vouchers().await? {
             self.observe_voucher(&row);
         }
         Ok(())
@@ -64,7 +64,8 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     /// Pending settlements: drive their outbox entries to a final state.
     async fn resume_pending(&self) -> Result<SettleReport, WatchtowerError> {
         let pending: Vec<SettlementRow> = self
-            .settlements(None)?
+            .settlements(None)
+            .await?
             .into_iter()
             .filter(|s| s.status == "pending")
             .collect();
@@ -72,7 +73,10 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         for s in pending {
             match self.outbox.entry_by_key(&s.key).await? {
                 // The outbox records before it broadcasts: nothing was sent.
-                None => self.finish_settlement(&s.key, "abandoned", None, None)?,
+                None => {
+                    self.finish_settlement(&s.key, "abandoned", None, None)
+                        .await?
+                }
                 Some(entry) => {
                     let entry = self
                         .outbox
@@ -93,7 +97,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         // A refused batch sets one voucher aside and the rest go again.
         for _ in 0..MAX_BATCH + 1 {
             let now = self.chain_now().await?;
-            let candidates = self.candidates(now)?;
+            let candidates = self.candidates(now).await?;
             if candidates.is_empty() {
                 break;
             }
@@ -120,7 +124,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     }
 
     /// The row as a claim if it can be claimed now.
-    pub(crate) fn claimable(
+    pub(crate) async fn claimable(
         &self,
         row: VoucherRow,
         now: u64,
@@ -144,7 +148,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         let preimage = match &row.hashlock {
             None => None,
             Some(lock) => {
-                let p = self.db.preimage(lock.as_ref())?;
+                let p = self.db.preimage(*lock).await?;
                 match p {
                     Some(p) => Some(p),
                     None => return Ok(None),
@@ -155,9 +159,9 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     }
 
     /// Channels due for settlement, by id.
-    fn candidates(&self, chain_now: u64) -> Result<Vec<Candidate>, StoreError> {
-        let rows = self.db.unsettled()?;
-        let busy = self.busy_channels()?;
+    async fn candidates(&self, chain_now: u64) -> Result<Vec<Candidate>, StoreError> {
+        let rows = self.db.unsettled().await?;
+        let busy = self.busy_channels().await?;
         let now = self.now();
         let mut out = vec![];
         for row in rows {
@@ -173,7 +177,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             if !due {
                 continue;
             }
-            if let Some(c) = self.claimable(row, chain_now)? {
+            if let Some(c) = self.claimable(row, chain_now).await? {
                 out.push(c);
             }
         }
@@ -181,9 +185,10 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     }
 
     /// Channels in a settlement still pending.
-    fn busy_channels(&self) -> Result<BTreeSet<u64>, StoreError> {
+    async fn busy_channels(&self) -> Result<BTreeSet<u64>, StoreError> {
         Ok(self
-            .settlements(None)?
+            .settlements(None)
+            .await?
             .into_iter()
             .filter(|s| s.status == "pending")
             .flat_map(|s| s.items.into_iter().map(|(c, _)| c))
@@ -248,7 +253,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             ("batch", ChainMsg::execute(&self.contract, &msg, vec![])?)
         };
         let base = self.base_key(kind, &items, payout.is_some());
-        let key = self.record_settlement(&base, kind, &items)?;
+        let key = self.record_settlement(&base, kind, &items).await?;
         let settlement = SettlementRow {
             key: key.clone(),
             kind: kind.into(),
@@ -287,7 +292,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         )
     }
 
-    fn record_settlement(
+    async fn record_settlement(
         &self,
         base: &str,
         kind: &str,
@@ -295,24 +300,27 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     ) -> Result<String, StoreError> {
         self.db
             .record_settlement(base, kind, items, self.now() as i64)
+            .await
     }
 
-    fn finish_settlement(
+    async fn finish_settlement(
         &self,
         key: &str,
         status: &str,
         entry: Option<&OutboxEntry>,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.db.finish_settlement(
-            key,
-            status,
-            entry.and_then(|e| e.tx.as_ref().map(|t| t.hash.clone())),
-            entry.and_then(|e| e.height),
-            entry.and_then(|e| e.gas_used),
-            error,
-            self.now() as i64,
-        )
+        self.db
+            .finish_settlement(
+                key,
+                status,
+                entry.and_then(|e| e.tx.as_ref().map(|t| t.hash.clone())),
+                entry.and_then(|e| e.height),
+                entry.and_then(|e| e.gas_used),
+                error,
+                self.now() as i64,
+            )
+            .await
     }
 
     /// Marks vouchers settled after a successful tx, or sets the refused
@@ -325,10 +333,11 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         let mut report = SettleReport::default();
         match entry.status {
             OutboxStatus::Done => {
-                self.finish_settlement(&s.key, "done", Some(entry), None)?;
-                self.mark_settled(&s.items)?;
+                self.finish_settlement(&s.key, "done", Some(entry), None)
+                    .await?;
+                self.db.mark_settled(&s.items).await?;
                 for (id, _) in &s.items {
-                    if let Some(row) = self.db.voucher(*id)? {
+                    if let Some(row) = self.db.voucher(*id).await? {
                         self.observe_voucher(&row);
                     }
                 }
@@ -353,7 +362,8 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             OutboxStatus::Failed => {
                 let error = entry.last_error.clone().unwrap_or_default();
                 warn!(key = s.key, error, "watchtower: claim refused");
-                self.finish_settlement(&s.key, "failed", Some(entry), Some(&error))?;
+                self.finish_settlement(&s.key, "failed", Some(entry), Some(&error))
+                    .await?;
                 report.failed = 1;
                 // Re-read the channels: a voucher may merely be outdated.
                 for (id, _) in &s.items {
@@ -365,9 +375,9 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
                     batch_index(&error)
                 };
                 if let Some((id, amount)) = culprit.and_then(|i| s.items.get(i).copied()) {
-                    if let Some(row) = self.best_voucher(id)? {
+                    if let Some(row) = self.best_voucher(id).await? {
                         if row.amount == amount && row.claimed < amount && row.status != "closed" {
-                            self.reject(id, amount, &error)?;
+                            self.db.reject(id, amount, &error).await?;
                             report.rejected = 1;
                         }
                     }
@@ -377,14 +387,6 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             _ => {}
         }
         Ok(report)
-    }
-
-    fn mark_settled(&self, items: &[(u64, u128)]) -> Result<(), StoreError> {
-        self.db.mark_settled(items)
-    }
-
-    fn reject(&self, id: u64, amount: u128, reason: &str) -> Result<(), StoreError> {
-        self.db.reject(id, amount, reason)
     }
 }
 

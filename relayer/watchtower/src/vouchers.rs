@@ -132,7 +132,10 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
 
     /// Stores a hashlock preimage; returns its hashlock and the channels
     /// whose best voucher it unlocks.
-    pub fn accept_preimage(&self, preimage: &[u8]) -> Result<(Vec<u8>, Vec<u64>), http::ApiError> {
+    pub async fn accept_preimage(
+        &self,
+        preimage: &[u8],
+    ) -> Result<(Hashlock, Vec<u64>), http::ApiError> {
         use http::ApiError as E;
         if preimage.is_empty() || preimage.len() > wevalue_voucher::MAX_PREIMAGE_LEN {
             return Err(E::bad_preimage(format!(
@@ -140,22 +143,26 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
                 wevalue_voucher::MAX_PREIMAGE_LEN
             )));
         }
-        let lock = wevalue_voucher::sha256(preimage).to_vec();
+        let lock = Hashlock::of_preimage(preimage);
         let channels = self
             .db
-            .put_preimage(&lock, preimage, self.now() as i64)
+            .put_preimage(lock, preimage.to_vec(), self.now() as i64)
+            .await
             .map_err(E::internal)?;
         Ok((lock, channels))
     }
 
     /// The stored best voucher of a channel.
-    pub fn best_voucher(&self, channel_id: u64) -> Result<Option<VoucherRow>, StoreError> {
-        self.db.voucher(channel_id)
+    pub async fn best_voucher(&self, channel_id: u64) -> Result<Option<VoucherRow>, StoreError> {
+        self.db.voucher(channel_id).await
     }
 
     /// Settlements that claimed from a channel, newest first.
-    pub fn settlements(&self, channel_id: Option<u64>) -> Result<Vec<SettlementRow>, StoreError> {
-        let rows = self.db.settlements()?;
+    pub async fn settlements(
+        &self,
+        channel_id: Option<u64>,
+    ) -> Result<Vec<SettlementRow>, StoreError> {
+        let rows = self.db.settlements().await?;
         Ok(match channel_id {
             None => rows,
             Some(id) => rows
