@@ -78,6 +78,11 @@ init_chain() { # chain
 start_chain() { # chain
   local c=$1 home; home=$(home_of "$c")
   if running "$c"; then log "$(chain_param "$c" id) already running (pid $(pid_of "$c"))"; return; fi
+  # Another node on our ports (a localnet from another state folder, say)
+  # would answer the readiness check in our place.
+  if [ -n "$(height "$c")" ]; then
+    die "port $(rpc_port "$c") already serves a chain this localnet did not start ($ROOT): stop it first (e.g. ci/localnet.sh down with its WEVALUE_LOCALNET_DIR)"
+  fi
   [ -f "$home/config/genesis.json" ] || init_chain "$c"
   log "starting $(chain_param "$c" id)"
   # setsid: its own session, so `down` (and CI) can stop it by pid alone.

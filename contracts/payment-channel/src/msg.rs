@@ -391,7 +391,7 @@ pub enum QueryMsg {
         limit: Option<u32>,
     },
     /// Accepted cw20 contracts.
-    #[returns(Cw20sResponse)]
+    #[returns(Cw20AllowlistResponse)]
     AcceptedCw20s {
         /// Return contracts after this address.
         start_after: Option<String>,

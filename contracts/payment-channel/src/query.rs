@@ -11,9 +11,9 @@ use wevalue_voucher::{adr036_sign_doc, sha256, Hashlock, SignedPayload, VoucherS
 use crate::error::ContractError;
 use crate::listing;
 use crate::msg::{
-    ChannelResponse, ChannelsResponse, ConfigResponse, CreditResponse, Cw20sResponse, HubSender,
-    HubSendersResponse, IbcChannelsResponse, PayoutResponse, ReservesResponse, SignBytesResponse,
-    SignedVoucher, WatchtowersResponse,
+    ChannelResponse, ChannelsResponse, ConfigResponse, CreditResponse, Cw20AllowlistResponse,
+    HubSender, HubSendersResponse, IbcChannelsResponse, PayoutResponse, ReservesResponse,
+    SignBytesResponse, SignedVoucher, WatchtowersResponse,
 };
 use crate::state::{
     claimed, load_page, slot_amount, Page, BY_PAYEE, BY_PAYER, CHANNELS, CONFIG, CREDITS, CW20S,
@@ -256,7 +256,7 @@ pub fn accepted_cw20s(
     deps: Deps,
     start_after: Option<String>,
     limit: Option<u32>,
-) -> Result<Cw20sResponse, ContractError> {
+) -> Result<Cw20AllowlistResponse, ContractError> {
     let start = start_after
         .map(|a| deps.api.addr_validate(&a))
         .transpose()?;
@@ -269,7 +269,7 @@ pub fn accepted_cw20s(
         )
         .take(page_limit(limit))
         .collect::<Result<_, _>>()?;
-    Ok(Cw20sResponse { cw20s })
+    Ok(Cw20AllowlistResponse { cw20s })
 }
 
 pub fn ibc_channels(

@@ -145,7 +145,7 @@ pub struct HubSendersResponse {
 }
 
 #[cw_serde]
-pub struct Cw20sResponse {
+pub struct Cw20AllowlistResponse {
     /// One page of accepted cw20 contracts.
     pub cw20s: Vec<Addr>,
 }

@@ -257,16 +257,6 @@ fn deposits_that_are_not_what_they_claim_are_refused() {
     let memo = open_memo(&sim, &payer, &payee);
     let is_deposit_error =
         |r: Result<_, ContractError>| matches!(r, Err(ContractError::HubDeposit { .. }));
-    // The transfer went to someone else, naming us as the callback.
-    let other = sim.addr("someone").to_string();
-    assert!(is_deposit_error(sim.hub_transfer(
-        IBC_CHANNEL,
-        HUB_SENDER,
-        &other,
-        "uhub",
-        5_000,
-        &memo
-    )));
     // A channel the owner did not allow.
     assert_eq!(
         sim.hub_transfer("channel-9", HUB_SENDER, &contract, "uhub", 5_000, &memo),
@@ -289,6 +279,26 @@ fn deposits_that_are_not_what_they_claim_are_refused() {
     // A top-up in another denom than the channel's.
     sim.hub_transfer(IBC_CHANNEL, HUB_SENDER, &contract, "uhub", 5_000, &memo)
         .unwrap();
+    // The transfer went to someone else, naming us as the callback, while
+    // the contract holds enough of the denom for its balance check to pass.
+    let other = sim.addr("someone").to_string();
+    let e = sim
+        .hub_transfer(
+            IBC_CHANNEL,
+            HUB_SENDER,
+            &other,
+            "uhub",
+            1_000,
+            &top_up_memo(&sim, 1),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e,
+        ContractError::HubDeposit {
+            reason: format!("the transfer went to {other}, not to this contract")
+        }
+    );
+    assert_eq!(sim.balance(&sim.addr("someone"), &uhub()), 0, "reverted");
     assert!(matches!(
         sim.hub_transfer(
             IBC_CHANNEL,

@@ -323,6 +323,26 @@ fn callbacks_for_unknown_packets_change_nothing() {
 }
 
 #[test]
+fn a_callback_whose_packet_data_is_not_what_we_sent_still_settles() {
+    // Matched by (channel, sequence) alone: packet data the contract cannot
+    // parse, or a memo naming another payout, cannot strand the payout.
+    let other_memo = br#"{"memo":"{\"wevalue_payout\":\"99\"}"}"#;
+    for data in [&b"not json"[..], b"{}", other_memo] {
+        let mut w = world();
+        w.claim_over(1, 400, IBC_CHANNEL).unwrap();
+        w.sim.in_flight[0].packet.data = cosmwasm_std::Binary::from(data.to_vec());
+        let res = w.sim.settle(0, Fate::ErrorAck).unwrap();
+        assert!(res
+            .attributes
+            .iter()
+            .any(|a| a.key == "outcome" && a.value == "error_ack"));
+        assert_eq!(w.credit(DENOM), 400);
+        assert_eq!(w.total_paid(DENOM), 400);
+        w.assert_conserved(1, DENOM, 0);
+    }
+}
+
+#[test]
 fn a_second_callback_for_a_settled_payout_changes_nothing() {
     let mut w = world();
     w.claim_over(1, 400, IBC_CHANNEL).unwrap();

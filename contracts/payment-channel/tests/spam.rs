@@ -8,7 +8,7 @@ use cosmwasm_std::{coins, to_json_binary, Uint128};
 use cw20::{Cw20Coin, Cw20ExecuteMsg, Cw20ReceiveMsg};
 use cw_multi_test::{BankSudo, Executor, SudoMsg};
 use payment_channel::msg::{
-    BatchClaim, ChannelsResponse, Cw20sResponse, ExecuteMsg, QueryMsg, ReceiveMsg,
+    BatchClaim, ChannelsResponse, Cw20AllowlistResponse, ExecuteMsg, QueryMsg, ReceiveMsg,
 };
 use payment_channel::state::PAGE_SLOTS;
 use payment_channel::ContractError;
@@ -159,7 +159,7 @@ fn only_accepted_cw20s_can_fund_channels() {
     assert_eq!(s.cw20_balance(&s.contract.clone()), 0);
     // The accepted one works; the list is public.
     let id = s.open_cw20("buyer", "seller", &key, 100);
-    let r: Cw20sResponse = s
+    let r: Cw20AllowlistResponse = s
         .query(&QueryMsg::AcceptedCw20s {
             start_after: None,
             limit: None,
