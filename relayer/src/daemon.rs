@@ -315,7 +315,6 @@ async fn run_connected(
     let services = start_services(
         config,
         &deployment,
-        &chain,
         &connected.reader,
         &store,
         &outbox,
@@ -434,11 +433,12 @@ async fn run_connected(
 }
 
 /// Starts the configured services (watchtower, oracle, solver) on the
-/// daemon's chain, store and shutdown signal; returns their tasks.
+/// daemon's store and shutdown signal; returns their tasks. Each reads the
+/// chain through the read-only capabilities and sends only through the
+/// signer's outbox: no service holds a client that can sign.
 async fn start_services(
     config: &Config,
     deployment: &Deployment,
-    chain: &Arc<dyn Chain>,
     reader: &Arc<dyn ChainReader>,
     store: &Arc<Store>,
     outbox: &Arc<Outbox>,
@@ -463,7 +463,7 @@ async fn start_services(
             Watchtower::new(
                 config.watchtower.clone(),
                 contract,
-                chain.clone(),
+                reader.clone(),
                 store.clone(),
                 outbox.clone(),
             )
@@ -504,7 +504,7 @@ async fn start_services(
     }
     if let Some(solver) = config.solver.as_ref().filter(|s| s.enabled) {
         let contract = resolve_contract(deployment, "value-contract")?;
-        let svc = SolverService::new(chain.clone(), outbox.clone(), contract, solver.clone());
+        let svc = SolverService::new(reader.clone(), outbox.clone(), contract, solver.clone());
         tasks.push(("solver", tokio::spawn(svc.run(stop.clone()))));
     }
     for (name, _) in &tasks {

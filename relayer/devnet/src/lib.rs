@@ -98,9 +98,9 @@ pub enum DevnetError {
         actor: String,
         /// To which contract.
         contract: String,
-        /// The failure.
+        /// The failure (boxed: it keeps every `Result` of the devnet small).
         #[source]
-        source: ChainError,
+        source: Box<ChainError>,
     },
     /// Deployment failed.
     #[error(transparent)]

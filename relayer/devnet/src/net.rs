@@ -191,7 +191,7 @@ impl Net {
             .map_err(|source| DevnetError::Tx {
                 actor: actor.to_string(),
                 contract: contract.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         self.count_txs(1, outcome.gas_used);
         Ok(outcome)

@@ -317,8 +317,6 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     }
 
     /// Brings a stored row's claimed/status in line with the chain.
-
-    /// Brings a stored row's claimed/status in line with the chain.
     async fn sync_row(&self, id: u64) -> Result<Option<ChannelView>, WatchtowerError> {
         let Some(view) = self.channel(id, true).await? else {
             return Ok(None);

@@ -116,7 +116,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             .await
             .map_err(E::internal)?
         {
-            Stored::Best(row) => row,
+            Stored::Best(row) => *row,
             Stored::Stale(best) => {
                 return Err(E::stale(amount, best, "the stored best voucher"));
             }

@@ -30,7 +30,7 @@ pub enum ChannelFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stored {
     /// The voucher is (now, or already was) the stored best.
-    Best(VoucherRow),
+    Best(Box<VoucherRow>),
     /// A better voucher is stored; its amount.
     Stale(u128),
 }

@@ -248,7 +248,7 @@ pub(super) fn store_best(
                 put_preimage(&tx, lock.as_ref(), p, now)?;
             }
             tx.commit()?;
-            return Ok(Stored::Best(best.clone()));
+            return Ok(Stored::Best(Box::new(best.clone())));
         }
         if row.amount <= best.amount {
             return Ok(Stored::Stale(best.amount));
@@ -295,7 +295,7 @@ pub(super) fn store_best(
     let stored = load_voucher(&tx, chain_id, contract, row.channel_id)?;
     tx.commit()?;
     Ok(match stored {
-        Some(row) => Stored::Best(row),
+        Some(row) => Stored::Best(Box::new(row)),
         None => Stored::Stale(row.amount),
     })
 }
