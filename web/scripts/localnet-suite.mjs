@@ -54,7 +54,8 @@ async function actor(name) {
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: "wasm" });
   const [account] = await wallet.getAccounts();
   eq(account.address, a.address, `${name}'s derived address`);
-  const client = await SigningCosmWasmClient.connectWithSigner(city.rpc, wallet, { gasPrice });
+  // Poll for inclusion every 300 ms (CosmJS's default is 3 s; blocks come every ~300 ms).
+  const client = await SigningCosmWasmClient.connectWithSigner(city.rpc, wallet, { gasPrice, broadcastPollIntervalMs: 300 });
   const me = { name, address: account.address, pubkey: account.pubkey, client };
   wallets.set(name, me);
   return me;
@@ -68,14 +69,16 @@ function execMsg(sender, contract, msg, funds = []) {
 }
 
 /**
- * Executes with an explicit fee (simulated gas × 1.3), so balance checks can
+ * Executes with an explicit fee (simulated gas × 1.5), so balance checks can
  * subtract exactly what the sender paid. Contract errors surface at the
  * simulation, as a thrown Error whose message carries the contract's text.
  */
 async function exec(who, contract, msg, funds = [], label = null) {
   const m = execMsg(who.address, contract, msg, funds);
   const simulated = await who.client.simulate(who.address, [m], "");
-  const fee = calculateFee(Math.ceil(simulated * 1.3), gasPrice);
+  // 1.5×: lazy transitions make a tx cost more when a deadline passes between
+  // the simulation and the block that includes it.
+  const fee = calculateFee(Math.ceil(simulated * 1.5), gasPrice);
   const res = await who.client.signAndBroadcast(who.address, [m], fee, "");
   check(res.code === 0, `${label ?? Object.keys(msg)[0]} failed on chain: code ${res.code} ${res.rawLog ?? ""}`);
   if (label) gas.push([label, res.gasUsed]);
@@ -107,15 +110,17 @@ function attr(res, key) {
 }
 /** Waits until the chain's latest block time is past `unixSecs`. */
 async function waitChainTime(who, unixSecs) {
-  for (let i = 0; i < 400; i++) {
+  const giveUp = Date.now() + (Math.max(0, unixSecs - Date.now() / 1000) + 60) * 1000;
+  while (Date.now() < giveUp) {
     const b = await who.client.getBlock();
     if (Date.parse(b.header.time) / 1000 > unixSecs) return;
     await sleep(250);
   }
   throw new CheckFailed(`the chain's clock did not pass ${unixSecs}`);
 }
-/** A cosmwasm Timestamp (nanoseconds, as a string) in unix seconds. */
-const secs = (ts) => Number(BigInt(ts) / 1_000_000_000n);
+/** A cosmwasm Timestamp (nanoseconds, as a string) in unix seconds, to the
+ * millisecond: a deadline at .71 s has not passed at .20 s of that second. */
+const secs = (ts) => Number(BigInt(ts) / 1_000_000n) / 1000;
 const chainNow = async (who) => Date.parse((await who.client.getBlock()).header.time) / 1000;
 
 // ---------------------------------------------------------------- the run
@@ -273,7 +278,8 @@ await exec(deployer, vc, {
   set_oracles: { members: oracles.map((o) => ({ address: o.address, pubkey: toBase64(o.pubkey), scheme: "secp256k1" })), threshold: 2 },
 }, [], "value-contract set_oracles (3)");
 // Generous windows: each tx waits for its block (~0.5 s) on a loaded machine.
-const D = { funding: 15, matching: 15, acceptance: 20, execution: 3, verification: 60, dispute: 3 };
+// (The acceptance window counts three rounds before execution starts.)
+const D = { funding: 30, matching: 20, acceptance: 15, execution: 3, verification: 60, dispute: 3 };
 const tpl = await exec(deployer, vc, {
   create_template: {
     name: "Energy saving", kind: "competition", metric: "kwh_saved", unit: "Wh", asset: null, durations: D,
@@ -308,6 +314,11 @@ let t = await query(deployer, vc, { task: { id: task } });
 await waitChainTime(deployer, secs(t.terms.matching_deadline));
 await exec(deployer, vc, { advance: { task_id: task } }, [], "value-contract advance (decide matching)");
 const matching = await query(deployer, vc, { matching: { task_id: task, start_after: null, limit: 30 } });
+if (matching.slots.length !== 3) {
+  const offers = await query(deployer, vc, { offers: { task_id: task, start_after: null, limit: 30 } });
+  log(`task: ${JSON.stringify(await query(deployer, vc, { task: { id: task } }))}`);
+  log(`offers: ${JSON.stringify(offers)}\nmatching: ${JSON.stringify(matching)}`);
+}
 eq(matching.slots.length, 3, "matched households");
 for (const [i, h] of houses.entries()) {
   const r = await exec(h, vc, { confirm: { task_id: task } }, [{ denom: DENOM, amount: BOND.toString() }], i === 0 ? "value-contract confirm" : null);
