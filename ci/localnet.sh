@@ -10,7 +10,7 @@
 # With both chains up, `up` also creates (once) the ICS-20 transfer channel
 # between them with Hermes.
 #
-# Chains (ports on 127.0.0.1):
+# Chains (ports on 127.0.0.1, all shifted by WEVALUE_LOCALNET_PORT_OFFSET):
 #   wevalue-city-1  the city chain: staking denom ustake; RPC 26657, gRPC 9090
 #   wevalue-hub-1   the settlement hub: staking denom uhub and a stable denom
 #                   ustable; RPC 26757, gRPC 9190
@@ -28,6 +28,11 @@ ACCOUNTS=ci/localnet/accounts.json
 GAS_PRICE_CITY="0.025ustake"
 GAS_PRICE_HUB="0.025uhub"
 FUND="100000000000"   # per actor and denom (100,000 whole tokens)
+# Shifts every port (RPC, P2P, gRPC, API, Hermes), so two localnets from
+# different state folders can run side by side (tests in parallel worktrees).
+PORT_OFFSET="${WEVALUE_LOCALNET_PORT_OFFSET:-0}"
+[[ "$PORT_OFFSET" =~ ^[0-9]+$ ]] && [ "$PORT_OFFSET" -lt 30000 ] ||
+  die "WEVALUE_LOCALNET_PORT_OFFSET must be a number below 30000 (got '$PORT_OFFSET')"
 
 chain_param() { # chain field
   case "$1:$2" in
@@ -39,10 +44,10 @@ chain_param() { # chain field
     *) die "unknown chain parameter $1:$2" ;;
   esac
 }
-rpc_port() { echo $(( $(chain_param "$1" port) + 57 )); }
-p2p_port() { echo $(( $(chain_param "$1" port) + 56 )); }
-grpc_port() { case $1 in city) echo 9090 ;; hub) echo 9190 ;; esac; }
-api_port() { case $1 in city) echo 1317 ;; hub) echo 1417 ;; esac; }
+rpc_port() { echo $(( $(chain_param "$1" port) + 57 + PORT_OFFSET )); }
+p2p_port() { echo $(( $(chain_param "$1" port) + 56 + PORT_OFFSET )); }
+grpc_port() { case $1 in city) echo $(( 9090 + PORT_OFFSET )) ;; hub) echo $(( 9190 + PORT_OFFSET )) ;; esac; }
+api_port() { case $1 in city) echo $(( 1317 + PORT_OFFSET )) ;; hub) echo $(( 1417 + PORT_OFFSET )) ;; esac; }
 home_of() { echo "$ROOT/$(chain_param "$1" id)"; }
 pid_of() { cat "$(home_of "$1")/wasmd.pid" 2>/dev/null || true; }
 
@@ -128,7 +133,7 @@ hermes_() { "$HERMES" --config "$HERMES_HOME/config.toml" "$@"; }
 ibc_channel() {
   ci/install-hermes.sh >/dev/null
   mkdir -p "$HERMES_HOME/keys"
-  sed -e "s#@HOME@#$HERMES_HOME#g" -e "s#@REST_PORT@#3000#g" -e "s#@TELEMETRY_PORT@#3001#g" \
+  sed -e "s#@HOME@#$HERMES_HOME#g" -e "s#@REST_PORT@#$(( 3000 + PORT_OFFSET ))#g" -e "s#@TELEMETRY_PORT@#$(( 3001 + PORT_OFFSET ))#g" \
     ci/localnet/hermes.toml.in > "$HERMES_HOME/config.toml"
   if [ -f "$HERMES_HOME/channel.json" ]; then return 0; fi
   local mn="$HERMES_HOME/hermes.mnemonic"
