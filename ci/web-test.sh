@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The web app, built and tested as a person would use it: npm ci, clients
-# generated from schema/, strict type-check (app, clients and tests), Vite
+# generated from schema/, strict type-check (app, clients and tests), unit
+# tests of the pure parts (node:test), Vite
 # build with the bundle size printed, a fresh wasmd localnet with the suite
 # deployed and seeded (web/scripts/deploy-web.mjs), and the Playwright specs
 # in web/e2e driving Debian's Chromium against the app served by
@@ -28,6 +29,8 @@ stamp "clients from schema/"
 (cd web && npm run --silent codegen)
 stamp "type-check (strict): app, clients, browser tests"
 (cd web && npx tsc --noEmit -p tsconfig.json && npx tsc --noEmit -p tsconfig.e2e.json)
+stamp "unit tests (geohash, vote commitment, error reading)"
+(cd web && npm run --silent test:unit)
 stamp "vite build"
 mkdir -p "$TARGET_DIR"
 (cd web && npx vite build --logLevel warn)

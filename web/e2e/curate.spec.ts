@@ -71,7 +71,9 @@ test("a TCR round: apply, challenge, commit, reveal, resolve, claim", async ({ p
     await expect(page.locator(`li[data-poll="${pollId}"]`)).toContainText(`Your committed vote (kept in this browser): ${choice}`);
   }
   const stored = await page.evaluate(() =>
-    Object.keys(localStorage).filter((k) => k.startsWith("wevalue:tcr-vote:")).map((k) => JSON.parse(localStorage.getItem(k)!) as { salt: string }),
+    Object.keys(localStorage)
+      .filter((k) => k.startsWith("wevalue:tcr-vote:"))
+      .map((k) => ({ voter: k.split(":").pop()!, ...(JSON.parse(localStorage.getItem(k)!) as { salt: string; choice: string; commitment: string }) })),
   );
   expect(stored).toHaveLength(2);
   expect(sent.length).toBeGreaterThan(0);
@@ -93,6 +95,13 @@ test("a TCR round: apply, challenge, commit, reveal, resolve, claim", async ({ p
     await expect(page.getByText(new RegExp(`Vote revealed in poll #${pollId}`)).first()).toBeVisible();
   }
   await expect(page.locator(`li[data-poll="${pollId}"]`)).toContainText("revealed: keep 2,000,000 (1 voters), remove 1,000,000 (1)");
+  // The browser computed the same commitment as the contract's own query (asked from the test, after the reveal).
+  for (const v of stored) {
+    const q = await chain.client.queryContractSmart(deploy.contracts.token_curated_registry, {
+      commitment: { poll_id: pollId, voter: v.voter, choice: v.choice, salt: Buffer.from(v.salt, "hex").toString("base64") },
+    });
+    expect(q.commitment).toBe(v.commitment);
+  }
   // The detector above is not blind: the reveals did carry the salts.
   for (const { salt } of stored) {
     const needles = [salt, Buffer.from(salt, "hex").toString("base64")];

@@ -33,7 +33,7 @@ export async function useAccount(page: Page, name: string): Promise<void> {
   const disconnect = page.getByRole("button", { name: "Disconnect" });
   if (await disconnect.isVisible()) await disconnect.click();
   const panel = page.locator("details.devwallet");
-  if (!(await panel.getAttribute("open"))) await panel.locator("summary").click();
+  if ((await panel.getAttribute("open")) === null) await panel.locator("summary").click();
   await page.getByLabel("Test account").selectOption(name);
   await page.getByRole("button", { name: "Use this test account" }).click();
   await expect(page.locator(".wallet .badge")).toHaveText(`Development wallet: ${name}`);

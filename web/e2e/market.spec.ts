@@ -1,10 +1,22 @@
 // Marketplace: search by category, page through (start_after/limit), a
 // price range, a place picked on the offline map, and a listing's detail.
 import { test, expect } from "@playwright/test";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { open, shot, deploy, addressOf } from "./helpers";
 
 test("search by category and page through, by price range, by place; see a listing", async ({ page }) => {
   await open(page, "#/market");
+  // Time to first render (header and page drawn, config and chain read) and to the first results, from navigation start.
+  await page.locator("li.card").first().waitFor();
+  const times = await page.evaluate(() => ({
+    render: performance.getEntriesByName("wevalue-first-render")[0]?.startTime ?? NaN,
+    results: performance.now(),
+  }));
+  const line = `first render ${Math.round(times.render)} ms, first results ${Math.round(times.results)} ms (cold cache, localnet)`;
+  console.log(`web: ${line}`);
+  writeFileSync(resolve(process.env.WEVALUE_WEB_TARGET ?? "../target", "web-first-render.txt"), `${line}\n`);
+  expect(times.render).toBeGreaterThan(0);
   const cards = page.getByRole("list", { name: "Search results" }).locator("li.card");
   const form = page.getByRole("search", { name: "Search listings" });
 

@@ -26,14 +26,18 @@ export class Cancelled extends Error {
  * "... query wasm contract failed: <text>".
  */
 export function contractText(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  let m = /message index: \d+: (.*?): (?:execute|instantiate) wasm contract failed/s.exec(msg);
-  if (m) return m[1].trim();
-  m = /(?:Generic error: )?(?:Querier contract error: )?(.*?): query wasm contract failed/s.exec(msg);
-  if (m) return m[1].replace(/^.*desc = /s, "").trim();
-  m = /desc = (.*?)(?: \[.*)?$/s.exec(msg);
-  if (m) return m[1].trim();
-  return msg;
+  let msg = e instanceof Error ? e.message : String(e);
+  // Cut wasmd's suffix (and what follows it: stack hints, gas figures).
+  const end = /: (?:execute|instantiate|query) wasm contract failed/.exec(msg);
+  if (end) msg = msg.slice(0, end.index);
+  else msg = msg.replace(/ \[[^\]]*\].*$/s, "").replace(/: unknown request$/, "");
+  // Cut the wrappers before it: the last one is nearest the contract's text.
+  const wrappers = [/message index: \d+: /g, /Querier contract error: /g, /Generic error: /g, /desc = /g, /Query failed with \(\d+\): /g];
+  let from = 0;
+  for (const re of wrappers) {
+    for (const m of msg.matchAll(re)) from = Math.max(from, (m.index ?? 0) + m[0].length);
+  }
+  return msg.slice(from).replace(/^failed to execute message; /, "").trim();
 }
 
 type Rule = [RegExp, (m: RegExpExecArray) => string, ((m: RegExpExecArray) => string | null)?];

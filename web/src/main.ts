@@ -38,13 +38,16 @@ async function render(): Promise<void> {
     if (a.getAttribute("href") === `#/${name}`) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
+  // Each render draws into its own root: a render overtaken by a newer one
+  // (the wallet changed while it awaited the chain) fills a detached element.
+  const root = h("div", { class: "page" });
   try {
     const draw = await page.load();
     if (n !== rendering) return;
-    main.replaceChildren();
-    await draw(main, arg);
+    main.replaceChildren(root);
+    await draw(root, arg);
   } catch (e) {
-    mount(main, h("h1", {}, page.title), h("p", { class: "status error", role: "alert" }, explain(e).text));
+    mount(root, h("h1", {}, page.title), h("p", { class: "status error", role: "alert" }, explain(e).text));
   }
 }
 

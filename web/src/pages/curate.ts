@@ -1,7 +1,7 @@
 /** Curate: apply to the TCR, challenge, commit and reveal secret votes (salt kept in localStorage, never sent before the reveal), claim rewards. */
 
-import { sha256 } from "@cosmjs/crypto";
-import { toAscii, toBase64, toHex, fromHex } from "@cosmjs/encoding";
+import { toBase64, toHex, fromHex } from "@cosmjs/encoding";
+import { commitment } from "../commitment";
 import { config } from "../config";
 import { field, h, input, select, statusLine } from "../dom";
 import { coins, tcr, tcrTx } from "../clients";
@@ -24,21 +24,6 @@ export const loadVote = (poll: number, voter: string): StoredVote | null => {
   const s = localStorage.getItem(voteKey(poll, voter));
   return s ? (JSON.parse(s) as StoredVote) : null;
 };
-
-/** The contract's commitment encoding (token-curated-registry/src/commitment.rs), computed here so the salt never leaves the browser before the reveal. */
-export function commitment(chainId: string, contract: string, poll: number, voter: string, choice: Choice, salt: Uint8Array): string {
-  const parts: number[] = [...toAscii("wevalue-tcr-commit-v1")];
-  const prefixed = (b: Uint8Array) => parts.push(b.length, ...b);
-  prefixed(toAscii(chainId));
-  prefixed(toAscii(contract));
-  const id = new DataView(new ArrayBuffer(8));
-  id.setBigUint64(0, BigInt(poll));
-  parts.push(...new Uint8Array(id.buffer));
-  prefixed(toAscii(voter));
-  parts.push(choice === "keep" ? 1 : 0);
-  prefixed(salt);
-  return toHex(sha256(new Uint8Array(parts)));
-}
 
 export async function curate(main: HTMLElement): Promise<void> {
   const q = await tcr();
