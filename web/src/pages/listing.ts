@@ -2,7 +2,7 @@
 
 import { field, h, dl, input, select, statusLine } from "../dom";
 import { registry, registryTx, tcr } from "../clients";
-import { amount, MODEL_TEXT, short } from "../format";
+import { amount, MODEL_TEXT, short, when } from "../format";
 import { act, pager } from "../ui";
 import { current } from "../wallet";
 import { explain } from "../errors";
@@ -16,7 +16,9 @@ export async function listing(main: HTMLElement, arg: string | undefined): Promi
   const t = await tcr();
   const [curation, reputation] = await Promise.all([
     t.listing({ subject: l.seller }).then(
-      (x) => `${x.status}${x.listed ? " (listed)" : ""}${x.challenge_id != null ? `, challenged in poll #${x.challenge_id}` : ""}`,
+      (x) =>
+        `${x.listed ? `curated: listed since ${when(x.listed_since)}` : x.status === "application" ? "applied, not listed yet" : x.status}` +
+        `${x.challenge_id != null ? `, challenged in poll #${x.challenge_id}` : ""}, stake ${x.deposit}`,
       (e) => (/no application or listing/.test(explain(e).raw) ? "not in the curation registry" : explain(e).text),
     ),
     t.reputation({ subject: l.seller }).then(

@@ -23,6 +23,8 @@ export function market(main: HTMLElement): void {
   const map = mapPicker((c) => {
     cell.input.value = c;
   });
+  const markPins = (ls: ListingInfo[]) =>
+    map.mark(ls.map((l) => ({ lat: Number(l.location.latitude), lon: Number(l.location.longitude), label: `#${l.id} ${l.title}` })));
   const mode = h("p", { class: "hint", "aria-live": "polite" });
   const list = h("ul", { class: "cards", "aria-label": "Search results" });
 
@@ -40,16 +42,20 @@ export function market(main: HTMLElement): void {
       let next: (l: ListingInfo) => Cursor;
       if (c) {
         // The place index has no category or price: those filters apply to each page of the cell's listings.
-        res = (await q.listingsNear({ cell: c, limit: n, startAfter: cursor as never })).listings;
-        next = (l) => ({ geohash: l.location.geohash, id: l.id });
-        const all = res.length;
-        const filtered = res.filter(
-          (l) =>
-            (!cat || l.category === cat) &&
-            (!min || BigInt(l.price.amount) >= BigInt(min)) &&
-            (!max || BigInt(l.price.amount) <= BigInt(max)),
-        );
-        return { items: filtered, next: all === n ? next(res[all - 1]) : null };
+        const keep = (l: ListingInfo) =>
+          (!cat || l.category === cat) &&
+          (!min || BigInt(l.price.amount) >= BigInt(min)) &&
+          (!max || BigInt(l.price.amount) <= BigInt(max));
+        // A page the filters empty is skipped, up to 5 pages a click (bounded work per click).
+        let after = cursor;
+        for (let tries = 0; ; tries++) {
+          res = (await q.listingsNear({ cell: c, limit: n, startAfter: after as never })).listings;
+          const more = res.length === n ? { geohash: res[n - 1].location.geohash, id: res[n - 1].id } : null;
+          const items = res.filter(keep);
+          markPins(items);
+          if (items.length || !more || tries === 4) return { items, next: more };
+          after = more;
+        }
       }
       if (cat && (min || max)) {
         res = (
@@ -76,7 +82,7 @@ export function market(main: HTMLElement): void {
         res = (await q.listings({ limit: n, startAfter: (cursor as { id: number } | null)?.id })).listings;
         next = (l) => ({ id: l.id });
       }
-      map.mark(res.map((l) => ({ lat: Number(l.location.latitude), lon: Number(l.location.longitude), label: `#${l.id} ${l.title}` })));
+      markPins(res);
       return { items: res, next: res.length === n ? next(res[res.length - 1]) : null };
     },
     "No listing matches.",
