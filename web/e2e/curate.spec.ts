@@ -2,7 +2,7 @@
 // browser and is never sent before the reveal), reveal once the commit
 // stage is over on the chain's clock, resolve, and claim the voters' reward.
 import { test, expect, type Page } from "@playwright/test";
-import { open, shot, sign, useAccount, chainClient, waitChainTime, secs, addressOf, deploy } from "./helpers";
+import { open, shot, sign, useAccount, chainClient, waitChainTime, secs, addressOf, deploy, expectLabelled } from "./helpers";
 
 const CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
@@ -40,6 +40,7 @@ test("a TCR round: apply, challenge, commit, reveal, resolve, claim", async ({ p
 
   // The applicant applies with the minimum deposit.
   await useAccount(page, "rider-1");
+  await expectLabelled(page);
   await page.getByLabel("Supporting data (IPFS CID)").fill(CID);
   await page.getByRole("button", { name: "Apply", exact: true }).click();
   await sign(page);

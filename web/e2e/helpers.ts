@@ -45,8 +45,26 @@ export async function sign(page: Page): Promise<void> {
   const dlg = page.getByTestId("fee-dialog");
   await expect(dlg).toBeVisible();
   await expect(dlg.getByTestId("fee-amount")).toContainText(net.chains.city.denom);
-  await dlg.getByRole("button", { name: "Sign and send" }).click();
+  // The dialog takes the keyboard focus on its sign button: Enter signs.
+  await expect(dlg.getByRole("button", { name: "Sign and send" })).toBeFocused();
+  await page.keyboard.press("Enter");
   await expect(dlg).toBeHidden();
+}
+
+/** Every visible form control has an accessible name, and every button a text or label. */
+export async function expectLabelled(page: Page): Promise<void> {
+  const unnamed = await page.evaluate(() => {
+    const visible = (e: Element) => (e as HTMLElement).offsetParent !== null;
+    const named = (e: Element) =>
+      (e as HTMLInputElement).labels?.length ||
+      e.getAttribute("aria-label") ||
+      e.getAttribute("aria-labelledby") ||
+      (e.tagName === "BUTTON" && e.textContent?.trim());
+    return [...document.querySelectorAll("input, select, textarea, button")]
+      .filter((e) => visible(e) && !named(e))
+      .map((e) => e.outerHTML.slice(0, 80));
+  });
+  expect(unnamed).toEqual([]);
 }
 
 export async function shot(page: Page, name: string): Promise<void> {

@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { open, shot, deploy, addressOf } from "./helpers";
+import { open, shot, deploy, addressOf, expectLabelled } from "./helpers";
 
 test("search by category and page through, by price range, by place; see a listing", async ({ page }) => {
   await open(page, "#/market");
@@ -25,6 +25,7 @@ test("search by category and page through, by price range, by place; see a listi
   await form.getByLabel("Results per page").selectOption("5");
   await form.getByRole("button", { name: "Search" }).click();
   await expect(cards).toHaveCount(5);
+  await expectLabelled(page);
   await expect(cards.first()).toContainText("10 ustake per message");
   await expect(cards.nth(4)).toContainText("30 ustake per message");
   await page.getByRole("button", { name: "Next page" }).click();

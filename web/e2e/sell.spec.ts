@@ -1,7 +1,7 @@
 // Sell: a listing with a bad CID is refused at the CID field, then created
 // with a good one; edit, pause, resume, retire; the seller's channel income.
 import { test, expect } from "@playwright/test";
-import { open, shot, sign, useAccount } from "./helpers";
+import { open, shot, sign, useAccount, expectLabelled } from "./helpers";
 
 const GOOD_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
@@ -9,12 +9,13 @@ test("create a listing: bad CID shown at its field, then a good one; edit, pause
   await open(page, "#/sell");
   await useAccount(page, "meter-seller");
   await expect(page.getByTestId("seller-curation")).toContainText("You are a curated seller");
+  await expectLabelled(page);
   const form = page.locator("form.listing-form");
   await form.getByLabel("Title").fill("Noise at Piazza Vittorio");
   await form.getByLabel("Description").fill("A-weighted noise level every second");
   await form.getByLabel("Category").fill("noise");
   await form.getByLabel("Sensor type").fill("dba");
-  await form.getByLabel("Unit").fill("dB");
+  await form.getByLabel("Unit", { exact: true }).fill("dB");
   await form.getByLabel("Latitude").fill("45.0650");
   await form.getByLabel("Longitude").fill("7.6950");
   await form.getByLabel("Price per unit").fill("7");

@@ -2,7 +2,7 @@
 // offer, confirm with a bond, the oracles attest (2 of 3, from the test
 // through CosmJS), the dispute window passes, the participant claims.
 import { test, expect } from "@playwright/test";
-import { open, shot, sign, useAccount, chainClient, waitChainTime, secs, addressOf, deploy } from "./helpers";
+import { open, shot, sign, useAccount, chainClient, waitChainTime, secs, addressOf, deploy, expectLabelled } from "./helpers";
 
 const CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
@@ -11,6 +11,7 @@ test("a task from template to claimed reward", async ({ page }) => {
   const chain = await chainClient("deployer");
   await open(page, "#/tasks");
   await useAccount(page, "utility");
+  await expectLabelled(page);
 
   // Template, preview (an error first: a zero funding goal, shown at its field), create.
   await page.locator("li[data-template]").first().getByRole("button", { name: "Use this template" }).click();
