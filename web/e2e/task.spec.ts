@@ -32,11 +32,11 @@ test("a task from template to claimed reward", async ({ page }) => {
   const id = Number(/#\/task\/(\d+)$/.exec(page.url())![1]);
   await expect(page.getByTestId("task-status")).toContainText("funding");
 
-  // The sponsor funds the goal: the task moves to matching.
+  // The sponsor funds the goal (the task stays in funding until its deadline).
   await page.getByLabel("Contribution").fill("100000");
   await page.getByRole("button", { name: "Sponsor" }).click();
   await sign(page);
-  await expect(page.getByTestId("task-status")).toContainText("matching");
+  await expect(page.locator("dl.facts")).toContainText("100,000 ustake of 100,000 ustake by 1 sponsors");
 
   // A household offers.
   await useAccount(page, "house-1");
@@ -47,7 +47,11 @@ test("a task from template to claimed reward", async ({ page }) => {
   // After the matching deadline the offer is matched; the household confirms with its bond.
   let t = await chain.client.queryContractSmart(vc, { task: { id } });
   await waitChainTime(chain.client, secs(t.terms.matching_deadline));
+  // The matching is decided by the next transaction on the task: anyone may advance it.
   await page.getByRole("button", { name: "Refresh" }).click();
+  await expect(page.getByTestId("task-status")).toContainText("matching (a transition is due");
+  await page.getByRole("button", { name: "Advance the task" }).click();
+  await sign(page);
   await expect(page.getByTestId("task-status")).toContainText("accepting");
   await page.getByRole("button", { name: "Confirm with a bond of 1,000 ustake" }).click();
   await sign(page);
