@@ -14,6 +14,11 @@ export const deploy = JSON.parse(readFileSync(resolve(netDir, "web-deploy.json")
 const actors: { name: string; mnemonic: string; address: string }[] = JSON.parse(
   readFileSync(resolve(process.cwd(), "..", net.accounts), "utf8"),
 ).actors;
+export const mnemonicOf = (name: string): string => {
+  const a = actors.find((x) => x.name === name);
+  if (!a) throw new Error(`no actor ${name}`);
+  return a.mnemonic;
+};
 export const addressOf = (name: string): string => {
   const a = actors.find((x) => x.name === name);
   if (!a) throw new Error(`no actor ${name}`);
