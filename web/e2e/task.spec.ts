@@ -1,5 +1,5 @@
 // A city task from a template to a claimed reward: preview, create, sponsor,
-// offer, confirm with a bond, the oracles attest (2 of 3, from the test
+// offer, confirm with a bond, the oracles attest (all 3 of a 2-quorum set, from the test
 // through CosmJS), the dispute window passes, the participant claims.
 import { test, expect } from "@playwright/test";
 import { open, shot, sign, useAccount, chainClient, waitChainTime, secs, addressOf, deploy, expectLabelled } from "./helpers";
@@ -58,11 +58,12 @@ test("a task from template to claimed reward", async ({ page }) => {
   await expect(page.getByTestId("task-status")).toContainText("executing");
   await expect(page.locator('.timeline li[aria-current="step"]')).toHaveAttribute("data-step", "executing");
 
-  // After execution, two of the three oracles attest the household's value.
+  // After execution the three oracles attest the household's value (with a quorum of 2, accepting
+  // before the verification deadline takes 2k − 1 = 3 agreeing attestations).
   t = await chain.client.queryContractSmart(vc, { task: { id } });
   await waitChainTime(chain.client, secs(t.terms.execution_deadline));
   const values = [{ participant: addressOf("house-1"), value: "4000" }];
-  for (const oracle of ["city", "oracle-2"]) {
+  for (const oracle of ["city", "oracle-2", "oracle-3"]) {
     const o = await chainClient(oracle);
     await o.client.execute(o.address, vc, { attest: { task_id: id, values, evidence_cid: CID } }, "auto");
     o.client.disconnect();
@@ -70,7 +71,7 @@ test("a task from template to claimed reward", async ({ page }) => {
   await page.getByRole("button", { name: "Refresh" }).click();
   await expect(page.getByTestId("task-status")).toContainText("disputable");
   await expect(page.getByTestId("attestations")).toContainText("accepted 4,000 Wh");
-  await expect(page.getByTestId("attestations").locator("li")).toHaveCount(2);
+  await expect(page.getByTestId("attestations").locator("li")).toHaveCount(3);
   await shot(page, "task-attested");
 
   // After the dispute window: the whole funded reward and the bond back.
