@@ -28,7 +28,7 @@ function localnetConfig(dir) {
   const deploy = JSON.parse(readFileSync(deployPath, "utf8"));
   const city = net.chains.city;
   const cfg = {
-    chain: { chain_id: city.chain_id, name: "WeValue city localnet", rpc: city.rpc, rest: null, prefix: "wasm", denom: city.denom, gas_price: city.gas_price },
+    chain: { chain_id: city.chain_id, name: "city localnet", rpc: city.rpc, rest: null, prefix: "wasm", denom: city.denom, gas_price: city.gas_price },
     contracts: deploy.contracts,
     gateway: null,
   };
