@@ -1,8 +1,9 @@
 /** Wallets (Keplr-compatible, or the localnet's development wallet) and the signing path every transaction takes. */
 
-import { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm";
-import { DirectSecp256k1HdWallet, type OfflineSigner } from "@cosmjs/proto-signing";
-import { GasPrice, calculateFee, type StdFee } from "@cosmjs/stargate";
+// CosmJS is imported on demand (a chunk of its own): the app shell renders without it.
+import type { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm";
+import type { OfflineSigner } from "@cosmjs/proto-signing";
+import type { StdFee } from "@cosmjs/stargate";
 import { toUtf8 } from "@cosmjs/encoding";
 import { config } from "./config";
 import { Cancelled, TxError, explain } from "./errors";
@@ -37,7 +38,7 @@ const listeners = new Set<() => void>();
 
 /** A read-only client for queries (shared). */
 export function chain(): Promise<CosmWasmClient> {
-  reader ??= CosmWasmClient.connect(config().chain.rpc).catch((e) => {
+  reader ??= import("@cosmjs/cosmwasm").then((m) => m.CosmWasmClient.connect(config().chain.rpc)).catch((e) => {
     reader = null;
     throw e;
   });
@@ -60,11 +61,8 @@ export function injectedWallet(): KeplrLike | null {
 
 async function signingClient(signer: OfflineSigner): Promise<SigningCosmWasmClient> {
   const c = config().chain;
-  return SigningCosmWasmClient.connectWithSigner(c.rpc, signer, {
-    gasPrice: GasPrice.fromString(c.gas_price),
-    // Blocks come every ~300 ms on the localnet; CosmJS polls every 3 s by default.
-    broadcastPollIntervalMs: 400,
-  });
+  const { signingClient: connect } = await import("./signing");
+  return connect(c.rpc, c.gas_price, signer);
 }
 
 /** Connects Keplr (or a wallet with its API), suggesting the chain first where the wallet can. */
@@ -73,6 +71,7 @@ export async function connectKeplr(): Promise<void> {
   if (!k) throw new TxError("No Keplr-compatible wallet is installed in this browser.", "no window.keplr");
   const c = config().chain;
   const denom = { coinDenom: c.denom.replace(/^u/, "").toUpperCase(), coinMinimalDenom: c.denom, coinDecimals: 6 };
+  const { GasPrice } = await import("@cosmjs/stargate");
   const price = Number(GasPrice.fromString(c.gas_price).amount.toString());
   if (k.experimentalSuggestChain) {
     await k.experimentalSuggestChain({
@@ -103,10 +102,10 @@ export async function connectKeplr(): Promise<void> {
 
 /** The development wallet: a test mnemonic held in this page's memory only (localnet). */
 export async function connectDev(name: string, mnemonic: string): Promise<void> {
-  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic.trim(), { prefix: config().chain.prefix });
-  const [account] = await wallet.getAccounts();
+  const { mnemonicWallet } = await import("./signing");
+  const { wallet, address } = await mnemonicWallet(mnemonic, config().chain.prefix);
   const client = await signingClient(wallet);
-  set({ address: account.address, label: `Development wallet: ${name}`, kind: "dev", client });
+  set({ address, label: `Development wallet: ${name}`, kind: "dev", client });
 }
 
 export function disconnect(): void {
@@ -143,6 +142,7 @@ export function signer(): ISigningCosmWasmClient {
         throw explain(e);
       }
       // Lazy state transitions can cost more when a deadline passes between the simulation and the block.
+      const { GasPrice, calculateFee } = await import("@cosmjs/stargate");
       const fee: StdFee = calculateFee(Math.ceil(gas * GAS_ADJUST), GasPrice.fromString(config().chain.gas_price));
       const action = Object.keys(msg as object)[0] ?? "execute";
       if (!(await confirmFee({ action, contract, funds: funds ?? [], fee }))) throw new Cancelled();
