@@ -77,6 +77,7 @@ test("search by category and page through, by price range, by place; see a listi
   await expect(page.getByText(addressOf("air-seller"), { exact: true })).toBeVisible();
   await expect(page.getByTestId("curation")).toContainText("curated: listed since");
   await expect(page.getByText("CC-BY-4.0")).toBeVisible();
+  await expect(page.getByText(/^\d+(\.\d)?% \(stake \d+(\.\d)?% of 40%, tenure \d+(\.\d)?% of 30%, challenges survived 0% of 30%\)$/)).toBeVisible();
   await expect(page.getByRole("list", { name: "Ratings" })).toContainText("★ 4 by");
   await shot(page, "listing");
 });

@@ -8,6 +8,8 @@ import { current } from "../wallet";
 import { explain } from "../errors";
 import type { RatingResponse } from "../contracts/DataRegistry.types";
 
+const pct = (bps: number) => `${(bps / 100).toFixed(bps % 100 ? 1 : 0)}%`;
+
 export async function listing(main: HTMLElement, arg: string | undefined): Promise<void> {
   const id = Number(arg);
   if (!Number.isInteger(id) || id <= 0) throw new Error(`“${arg}” is not a listing id`);
@@ -18,11 +20,12 @@ export async function listing(main: HTMLElement, arg: string | undefined): Promi
     t.listing({ subject: l.seller }).then(
       (x) =>
         `${x.listed ? `curated: listed since ${when(x.listed_since)}` : x.status === "application" ? "applied, not listed yet" : x.status}` +
-        `${x.challenge_id != null ? `, challenged in poll #${x.challenge_id}` : ""}, stake ${x.deposit}`,
+        `${x.challenge_id != null ? `, challenged in poll #${x.challenge_id}` : ""}, stake ${amount(x.deposit)}`,
       (e) => (/no application or listing/.test(explain(e).raw) ? "not in the curation registry" : explain(e).text),
     ),
     t.reputation({ subject: l.seller }).then(
-      (r) => `${r.score} / 100 (stake ${r.stake_part}, tenure ${r.tenure_part}, challenges survived ${r.survival_part})`,
+      // Basis points: score 0–10,000 = stake (≤ 4,000) + tenure (≤ 3,000) + challenges survived (≤ 3,000).
+      (r) => `${pct(r.score)} (stake ${pct(r.stake_part)} of 40%, tenure ${pct(r.tenure_part)} of 30%, challenges survived ${pct(r.survival_part)} of 30%)`,
       () => "none yet",
     ),
   ]);
