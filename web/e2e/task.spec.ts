@@ -6,9 +6,16 @@ import { open, shot, sign, useAccount, chainClient, waitChainTime, secs, address
 
 const CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
-test("a task from template to claimed reward", async ({ page }) => {
+test("a task from template to claimed reward; another's sponsor refunded", async ({ page }) => {
   const vc = deploy.contracts.value_contract;
   const chain = await chainClient("deployer");
+  // A second task that will miss its funding goal, made from the test: its sponsor takes the contribution back at the end.
+  const brand = await chainClient("brand");
+  const made = await brand.client.execute(brand.address, vc, {
+    create_task: { template_id: 1, params: { title: "Bike racks for Aurora", description_cid: CID, asset: { native: "ustake" }, funding_goal: "900000", target: "0", max_participants: 2, bond: "1000", durations: {} } },
+  }, "auto");
+  const failing = Number(made.events.flatMap((e) => e.attributes).find((a) => a.key === "task_id")!.value);
+  await brand.client.execute(brand.address, vc, { contribute: { task_id: failing } }, "auto", undefined, [{ denom: "ustake", amount: "5000" }]);
   await open(page, "#/tasks");
   await useAccount(page, "utility");
   await expectLabelled(page);
@@ -91,5 +98,17 @@ test("a task from template to claimed reward", async ({ page }) => {
   // The sponsor has nothing to take back: every unit of value was rewarded.
   const c = await chain.client.queryContractSmart(vc, { claimable: { task_id: id, address: addressOf("utility") } });
   expect(c.refund).toBe("0");
+
+  // The other task missed its goal: its sponsor takes back the 5,000 on the page.
+  await open(page, `#/task/${failing}`);
+  await useAccount(page, "brand");
+  await expect(page.getByTestId("task-status")).toContainText("funding_failed");
+  await expect(page.getByText("The funding goal was not met by the deadline")).toBeVisible();
+  await page.getByRole("button", { name: "Take back 5,000 ustake (refund)" }).click();
+  await sign(page);
+  await expect(page.getByText("Refunded 5,000 ustake.").first()).toBeVisible();
+  const after2 = await chain.client.queryContractSmart(vc, { contribution: { task_id: failing, sponsor: brand.address } });
+  expect(after2.refunded).toBe(true);
+  brand.client.disconnect();
   chain.client.disconnect();
 });
