@@ -39,6 +39,9 @@ fi
 step "the suite on a real chain (wasmd localnet, CosmJS)"
 ci/localnet-test.sh
 
+step "the web app: Vite build, Playwright in Debian's Chromium on a fresh localnet"
+ci/web-test.sh
+
 step "schema drift"
 ci/schema.sh
 if [ -n "$(git status --porcelain -- schema)" ]; then
