@@ -1,8 +1,11 @@
 //! Watchtower figures on the embedded chain:
 //!
 //! - vouchers accepted per second over the loopback HTTP API (native ed25519
-//!   verification + a durable SQLite commit per voucher, temp-file database
-//!   in WAL with `synchronous=FULL`), one client and several concurrent ones;
+//!   verification on the blocking pool + the group commit: one durable SQLite
+//!   transaction per batch of the vouchers that arrived meanwhile, temp-file
+//!   database in WAL with `synchronous=FULL`), one client and several
+//!   concurrent ones; and the same acceptance called in process (no HTTP),
+//!   which is what the data gateway's hand-off costs;
 //! - vouchers settled per transaction and gas per settled voucher for a
 //!   single claim and batches of 10 and 50. Embedded gas is an estimate
 //!   after wasmd's cost model (per message, byte and attribute), not metered.
@@ -88,8 +91,12 @@ async fn post_all(addr: std::net::SocketAddr, bodies: Vec<String>) -> Res<()> {
 #[tokio::main]
 async fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
-    let total: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(5_000);
-    let clients: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(4);
+    let total: usize = args
+        .get(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(20_000);
+    let clients: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(64);
 
     let chain = EmbeddedChain::start(EmbeddedOptions {
         chain_id: CHAIN_ID.into(),
@@ -213,6 +220,32 @@ async fn main() -> Res<()> {
     }
     let conc_secs = start.elapsed().as_secs_f64();
 
+    // In process: the same checks, verification and group commit, no HTTP.
+    let mut signed: Vec<Vec<VoucherRequest>> = vec![];
+    for (id, key) in &channels[..clients] {
+        let mut v = vec![];
+        for n in per_channel + 1..=2 * per_channel {
+            v.push(serde_json::from_str(&sign(&b, key, *id, n as u128)?)?);
+        }
+        signed.push(v);
+    }
+    let inproc_count: usize = signed.iter().map(Vec::len).sum();
+    let start = Instant::now();
+    let mut tasks = vec![];
+    for reqs in signed {
+        let wt = wt.clone();
+        tasks.push(tokio::spawn(async move {
+            for req in reqs {
+                wt.accept_voucher(req).await.map_err(|e| e.message)?;
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let inproc_secs = start.elapsed().as_secs_f64();
+
     // The API channels' vouchers are due too: settle them first (one batch).
     let warm = wt.settle().await?;
 
@@ -239,6 +272,10 @@ async fn main() -> Res<()> {
     println!(
         "| HTTP voucher accept, {clients} concurrent clients ({conc_count} vouchers) | {:.0} vouchers/s |",
         conc_count as f64 / conc_secs
+    );
+    println!(
+        "| in-process accept (verify + group commit), {clients} concurrent payers ({inproc_count} vouchers) | {:.0} vouchers/s |",
+        inproc_count as f64 / inproc_secs
     );
     println!(
         "| settlement of the {clients} API channels | {} tx, {} vouchers, {} gas |",
