@@ -17,11 +17,11 @@ use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
-use tokio_tungstenite::tungstenite::{self};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self};
 use tokio_tungstenite::Connector;
 use wevalue_sdpp::crypto::OfferVerifier;
 use wevalue_sdpp::frame::{self, Data, Frame, FrameType, MAX_FRAME_LEN};
@@ -38,7 +38,8 @@ pub struct BuyerOptions {
     /// The listing as read on chain, the channel, and the payment policy
     /// (`max_amount` is the spend cap: the stream ends at LIMIT_REACHED).
     pub config: BuyerConfig,
-    /// Extra trusted root certificates (PEM) for wss, e.g. a private CA.
+    /// Extra trusted root certificates (PEM) for wss, e.g. a private CA
+    /// (the system's roots are trusted too).
     pub roots_pem: Option<PathBuf>,
     /// Stop (closing gracefully, paying everything received) after this long.
     pub duration: Option<Duration>,
@@ -117,28 +118,33 @@ fn nonce() -> [u8; 32] {
     n
 }
 
+/// For wss: the system's trusted roots plus `roots_pem` (rustls, ring).
 fn connector(opts: &BuyerOptions) -> Result<Option<Connector>, BuyerError> {
-    let Some(path) = opts
-        .roots_pem
-        .as_ref()
-        .filter(|_| opts.url.starts_with("wss://"))
-    else {
+    if !opts.url.starts_with("wss://") {
         return Ok(None);
-    };
-    let err = |e: String| BuyerError::Connect {
+    }
+    let err = |what: String, e: String| BuyerError::Connect {
         url: opts.url.clone(),
-        reason: format!("{}: {e}", path.display()),
+        reason: format!("{what}: {e}"),
     };
     let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(path).map_err(|e| err(e.to_string()))? {
-        roots
-            .add(cert.map_err(|e| err(e.to_string()))?)
-            .map_err(|e| err(e.to_string()))?;
+    // The system store as the OS has it; unreadable entries are skipped.
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = &opts.roots_pem {
+        let what = path.display().to_string();
+        for cert in
+            CertificateDer::pem_file_iter(path).map_err(|e| err(what.clone(), e.to_string()))?
+        {
+            roots
+                .add(cert.map_err(|e| err(what.clone(), e.to_string()))?)
+                .map_err(|e| err(what.clone(), e.to_string()))?;
+        }
     }
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| err(e.to_string()))?
+        .map_err(|e| err("rustls".into(), e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Some(Connector::Rustls(Arc::new(config))))

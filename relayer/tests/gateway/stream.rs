@@ -138,3 +138,38 @@ async fn a_buyer_that_stops_paying_gets_the_window_then_payment_timeout() {
     }
     assert_eq!(ws_close, Some(4306));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_rustls_streams_and_pays_like_ws() {
+    let env = setup().await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gateway");
+    let mut config = gateway_config(vec![simulated(1)]);
+    config.tls = Some(relayer::services::gateway::TlsConfig {
+        cert: fixtures.join("cert.pem"),
+        key: fixtures.join("key.pem"),
+    });
+    let gw = start_gateway(&env, config).await;
+    assert!(gw.url(1).starts_with("wss://127.0.0.1:"), "{}", gw.url(1));
+    env.list(&gw.url(1), PricingModel::PerMessage).await;
+    let listing = env.listing(1).await;
+    let (ch, signer) = env.open("buyer", 1, 1_000_000).await;
+    let mut opts = BuyerOptions::new(gw.url(1), env.buyer_config(&listing, ch, 1_000_000, None));
+    // Without the certificate's root the buyer refuses the server.
+    assert!(matches!(
+        buy_err(&opts, &signer).await,
+        buyer::BuyerError::Connect { .. }
+    ));
+    opts.roots_pem = Some(fixtures.join("cert.pem"));
+    opts.max_chunks = Some(20);
+    let (stream, report, got) = buy(&opts, &signer, None).await;
+    assert_eq!((report.chunks, got.len()), (20, 20));
+    assert_eq!(stream.paid.0, 200);
+    env.wait_stored(ch, 200).await;
+}
+
+async fn buy_err(opts: &BuyerOptions, signer: &ChannelKeySigner) -> buyer::BuyerError {
+    buyer::run(opts, signer, None, |_| {}, |_| Ok(()))
+        .await
+        .map(|_| ())
+        .unwrap_err()
+}
