@@ -188,9 +188,8 @@ impl GatewayConfig {
         if self.max_connections == 0 {
             p.push("gateway.max_connections must be at least 1".into());
         }
-        if !self.public_url.is_empty()
-            && !(self.public_url.starts_with("ws://") || self.public_url.starts_with("wss://"))
-        {
+        let url = &self.public_url;
+        if !(url.is_empty() || url.starts_with("ws://") || url.starts_with("wss://")) {
             p.push("gateway.public_url must start with ws:// or wss://".into());
         }
         if self.listings.is_empty() {

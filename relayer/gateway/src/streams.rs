@@ -11,7 +11,7 @@ use wevalue_sdpp::seller::SellerStream;
 
 enum Slot {
     /// No session open; the stream as the last one left it.
-    Idle(SellerStream),
+    Idle(Box<SellerStream>),
     /// A session holds the stream.
     Busy,
 }
@@ -37,7 +37,7 @@ impl Streams {
         let mut map = self.lock();
         let stream = match map.insert(channel, Slot::Busy) {
             Some(Slot::Busy) => return Err(InUse),
-            Some(Slot::Idle(s)) => Some(s),
+            Some(Slot::Idle(s)) => Some(*s),
             None => None,
         };
         Ok(Checkout {
@@ -72,7 +72,9 @@ impl Checkout {
 
     /// Returns the stream's record for the next session.
     pub fn give_back(mut self, stream: SellerStream) {
-        self.streams.lock().insert(self.channel, Slot::Idle(stream));
+        self.streams
+            .lock()
+            .insert(self.channel, Slot::Idle(Box::new(stream)));
         self.returned = true;
     }
 }

@@ -98,6 +98,8 @@ fn channel() -> ChannelRef {
 }
 
 /// Serves one connection with the script; returns the URL.
+// The handshake callback's error type is tungstenite's (an HTTP response).
+#[allow(clippy::result_large_err)]
 async fn seller(script: Script, keys: Arc<Keys>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
