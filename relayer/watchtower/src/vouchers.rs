@@ -97,16 +97,19 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             expiry: req.expiry,
         };
         if verify {
-            // Signature checks are CPU work: on the blocking pool, so the
-            // async workers keep serving while a batch commits.
+            // Signature checks are CPU work: on the verification threads,
+            // so the async workers keep serving while a batch commits.
             let (scheme, pubkey, prefix) = (view.scheme, view.pubkey.clone(), self.prefix.clone());
             let signature = req.signature.to_vec();
-            tokio::task::spawn_blocking(move || {
-                wevalue_voucher::sign::verify(scheme, &pubkey, &voucher, &signature, &prefix)
-            })
-            .await
-            .map_err(|e| E::internal(StoreError::Task(e.to_string())))?
-            .map_err(|e| E::bad_signature(e.to_string()))?;
+            self.verifier
+                .run(move || {
+                    wevalue_voucher::sign::verify(scheme, &pubkey, &voucher, &signature, &prefix)
+                })
+                .await
+                .ok_or_else(|| {
+                    E::internal(StoreError::Task("the verification threads stopped".into()))
+                })?
+                .map_err(|e| E::bad_signature(e.to_string()))?;
         }
 
         let row = VoucherRow {
