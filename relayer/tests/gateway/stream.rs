@@ -173,3 +173,34 @@ async fn buy_err(opts: &BuyerOptions, signer: &ChannelKeySigner) -> buyer::Buyer
         .map(|_| ())
         .unwrap_err()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_replay_is_charged_per_started_kilobyte_of_the_whole_stream() {
+    let env = setup().await;
+    // Five JSONL records of exactly 600 bytes each.
+    let record = format!("{{\"pad\":\"{}\"}}", "x".repeat(590));
+    assert_eq!(record.len(), 600);
+    let path = env.dir.path().join("replay.jsonl");
+    std::fs::write(&path, format!("{record}\n").repeat(5)).unwrap();
+    let source = SourceConfig::File {
+        path,
+        format: relayer::services::gateway::FileFormat::Jsonl,
+        interval_ms: 0,
+        repeat: false,
+    };
+    let gw = start_gateway(&env, gateway_config(vec![ListingConfig { id: 1, source }])).await;
+    env.list(&gw.url(1), PricingModel::PerKilobyte).await;
+    let listing = env.listing(1).await;
+    let (ch, signer) = env.open("buyer", 1, 1_000_000).await;
+    let mut opts = BuyerOptions::new(gw.url(1), env.buyer_config(&listing, ch, 1_000_000, None));
+    opts.max_chunks = Some(5);
+    let mut units = vec![];
+    let (stream, _) = buyer::run(&opts, &signer, None, |d| units.push(d.units), |_| Ok(()))
+        .await
+        .unwrap();
+    // 600, 1,200, 1,800, 2,400, 3,000 bytes: kilobytes started 1, 2, 2, 3, 3.
+    assert_eq!(units, vec![1, 1, 0, 1, 0]);
+    assert_eq!((stream.received.bytes, stream.received.units), (3_000, 3));
+    assert_eq!(stream.paid.0, 30);
+    env.wait_stored(ch, 30).await;
+}
