@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for crate in relayer-core relayer-chain-cosmos relayer-watchtower relayer-oracle relayer-solver; do
+for crate in relayer-core relayer-chain-cosmos relayer-watchtower relayer-gateway relayer-oracle relayer-solver; do
   if cargo tree --locked -p "$crate" --prefix none | grep -q '^cw-multi-test '; then
     echo "relayer-deps: $crate depends on cw-multi-test" >&2
     cargo tree --locked -p "$crate" -i cw-multi-test >&2 || true

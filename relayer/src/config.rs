@@ -56,6 +56,10 @@ pub struct Config {
     /// Matching solver (runs when the section is present and enabled).
     #[serde(default)]
     pub solver: Option<crate::services::solver::SolverConfig>,
+    /// SDPP data gateway (`enabled = true` to run; needs the watchtower,
+    /// which keeps its vouchers).
+    #[serde(default)]
+    pub gateway: crate::services::gateway::GatewayConfig,
 }
 
 /// Log output format.
@@ -524,6 +528,16 @@ impl Config {
         }
         for problem in self.watchtower.problems() {
             invalid("watchtower", problem);
+        }
+        for problem in self.gateway.problems() {
+            invalid("gateway", problem);
+        }
+        if self.gateway.enabled && !self.watchtower.enabled {
+            invalid(
+                "gateway.enabled",
+                "the gateway stores its vouchers through the watchtower: enable [watchtower]"
+                    .into(),
+            );
         }
         if let Some(oracle) = &self.oracle {
             if oracle.mode != crate::services::oracle::config::OracleMode::Single

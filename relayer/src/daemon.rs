@@ -453,6 +453,7 @@ async fn start_services(
         reason: e.to_string(),
     };
     let mut tasks = vec![];
+    let mut sink: Option<Arc<dyn relayer_core::vouchers::VoucherSink>> = None;
     if config.watchtower.enabled {
         let contract = if config.watchtower.contract.is_empty() {
             resolve_contract(deployment, "payment-channel")?
@@ -471,6 +472,7 @@ async fn start_services(
             .map_err(|e| service_err("watchtower", &e))?
             .with_metrics(metrics.clone()),
         );
+        sink = Some(wt.clone());
         let rx = stop.clone();
         tasks.push((
             "watchtower",
@@ -506,6 +508,43 @@ async fn start_services(
         let contract = resolve_contract(deployment, "value-contract")?;
         let svc = SolverService::new(reader.clone(), outbox.clone(), contract, solver.clone());
         tasks.push(("solver", tokio::spawn(svc.run(stop.clone()))));
+    }
+    if config.gateway.enabled {
+        use relayer_gateway::Gateway;
+        let gw_config = &config.gateway;
+        let sink = sink.ok_or_else(|| {
+            service_err(
+                "gateway",
+                &"needs the watchtower (its voucher store) enabled",
+            )
+        })?;
+        let registry = if gw_config.registry.is_empty() {
+            resolve_contract(deployment, "data-registry")?
+        } else {
+            gw_config.registry.clone()
+        };
+        let channels = if gw_config.payment_channel.is_empty() {
+            resolve_contract(deployment, "payment-channel")?
+        } else {
+            gw_config.payment_channel.clone()
+        };
+        let key = relayer_gateway::load_key(gw_config).map_err(|e| service_err("gateway", &e))?;
+        let gateway = Gateway::new(
+            gw_config.clone(),
+            reader.clone(),
+            sink,
+            key,
+            &registry,
+            &channels,
+            stop.clone(),
+        )
+        .map_err(|e| service_err("gateway", &e))?;
+        let (addr, task) = gateway
+            .spawn()
+            .await
+            .map_err(|e| service_err("gateway", &e))?;
+        tracing::info!(%addr, "gateway: listening");
+        tasks.push(("gateway", task));
     }
     for (name, _) in &tasks {
         tracing::info!(service = name, "service started");

@@ -1,5 +1,6 @@
 //! `relayer`: the WeValue relayer daemon and its operator commands.
 
+mod buy;
 mod cli;
 
 use std::path::{Path, PathBuf};
@@ -86,6 +87,9 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Buy a data stream: find a listing, open or reuse a channel, stream
+    /// it as JSONL while paying per unit (SDPP), optionally rate it.
+    Buy(buy::BuyArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -203,6 +207,7 @@ fn take_secrets(command: &Command) -> Result<()> {
         Command::Deploy { config, .. }
         | Command::Query { config, .. }
         | Command::Execute { config, .. } => Some(configured(&config.config)),
+        Command::Buy(args) => Some(configured(&args.config)),
         Command::Keys {
             command:
                 KeysCommand::Show {
@@ -246,6 +251,11 @@ async fn run(cli: Cli) -> Result<()> {
             bail!("{}: {} problem(s)", arg.config.display(), problems.len());
         }
         Command::Keys { command } => cli::keys(command, load_config),
+        Command::Buy(args) => {
+            let config = load_config(&args.config)?;
+            init_logging("warn", log_format(&cli.log_format, Some(&config)));
+            buy::buy(args, config).await
+        }
         Command::Outbox { command } => cli::outbox(command, load_config),
         Command::Run(arg) => {
             let config = load_config(&arg.config)?;

@@ -159,3 +159,30 @@ fn missing_file_is_a_read_error() {
     let err = Config::load(&path("nope.toml")).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }));
 }
+
+#[test]
+fn the_commented_gateway_example_is_a_valid_gateway_section() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml"))
+            .unwrap();
+    let start = text.find("# [gateway]").unwrap();
+    // The example's key lines and tables, uncommented; prose is skipped.
+    let block: Vec<&str> = text[start..]
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            l.starts_with('[')
+                || l.split_once(" = ")
+                    .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        })
+        .collect();
+    let value: toml::Value = toml::from_str(&block.join("\n")).unwrap();
+    let gateway: relayer::services::gateway::GatewayConfig =
+        value["gateway"].clone().try_into().unwrap();
+    assert!(gateway.enabled);
+    assert_eq!(gateway.listings.len(), 3);
+    assert_eq!(gateway.public_url, "wss://sensors.example.org");
+    assert!(gateway.tls.is_some());
+    assert_eq!(gateway.problems(), Vec::<String>::new());
+}

@@ -210,6 +210,15 @@ pub enum StoreError {
     /// A blocking store task panicked or was cancelled.
     #[error("store task: {0}")]
     Task(String),
+    /// A group commit failed or its writer stopped; nothing of the batch
+    /// was acknowledged.
+    #[error("group commit ({context}): {reason}")]
+    Batch {
+        /// What the batch was doing.
+        context: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
     /// A stored value failed to decode.
     #[error("corrupt row in {table}: {reason}")]
     Corrupt {

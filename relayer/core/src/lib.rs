@@ -9,6 +9,8 @@
 //!   reconciled against the chain after a crash.
 //! - [`follow`]: contract events block by block from a cursor.
 //! - [`metrics`]: the Prometheus registry and the `/metrics` + `/health` endpoint.
+//! - [`vouchers`]: [`vouchers::VoucherSink`], the durable hand-off of
+//!   vouchers between services (the gateway stores, the watchtower keeps).
 //! - [`deploy`], [`contracts`], [`coins`]: deploy specs and deployment files.
 //!
 //! Nothing here links cw-multi-test or a contract's execution code.
@@ -23,5 +25,6 @@ pub mod http;
 pub mod metrics;
 pub mod outbox;
 pub mod store;
+pub mod vouchers;
 
 pub use error::{ChainError, ConfigError, DeployError, StoreError};

@@ -5,8 +5,10 @@
 //! 1. two data sellers apply to the token-curated registry and get listed;
 //! 2. they list sensor streams in the data registry;
 //! 3. a buyer finds one by place and category;
-//! 4. the buyer opens a payment channel and streams vouchers to the seller's
-//!    watchtower, which settles them in batches;
+//! 4. the seller's data gateway serves the listing from a simulated PM2.5
+//!    sensor publishing to a local Mosquitto; the buyer opens a payment
+//!    channel and streams the feed over a websocket, paid per message (the
+//!    watchtower stores the vouchers and settles them in batches);
 //! 5. the buyer starts a close on a stale state; the watchtower defends it;
 //! 6. the buyer rates the listing (a verified purchase);
 //! 7. a neighbourhood energy-saving competition: created from a template,
@@ -45,7 +47,8 @@ pub struct DevnetOptions {
     pub chain_id: String,
     /// Seed of everything random (keys, meter readings, voucher amounts).
     pub seed: u64,
-    /// Vouchers the buyer streams (at least 10).
+    /// PM2.5 messages the sensor publishes and the buyer streams and pays
+    /// for, one voucher every 32 (at least 10; flag `--vouchers`).
     pub vouchers: u32,
     /// Where the optimized wasm artifacts are (for code checksums).
     pub artifacts_dir: PathBuf,

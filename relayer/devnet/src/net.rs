@@ -86,12 +86,18 @@ impl Net {
         if let Some(a) = self.accounts.get(label) {
             return Ok(a.clone());
         }
-        let address = self.chain.addr_make(label).await?;
+        let address = account(label)?;
         self.chain
             .fund(&address, vec![Coin::new(START_BALANCE, DENOM)])
             .await?;
         self.accounts.insert(label.to_string(), address.clone());
         Ok(address)
+    }
+
+    /// The secp256k1 account secret of an actor (DEVNET ONLY: derived from
+    /// its public label), e.g. for the seller to certify its gateway key.
+    pub fn secret(label: &str) -> [u8; 32] {
+        wevalue_voucher::sha256(format!("wevalue-devnet/account/{label}").as_bytes())
     }
 
     /// Address of an existing actor.
@@ -259,4 +265,18 @@ pub fn check(ok: bool, what: impl FnOnce() -> String) -> Result<(), DevnetError>
     } else {
         Err(DevnetError::Check(what()))
     }
+}
+
+/// An actor's account address: that of its devnet secp256k1 key (as a
+/// wallet derives it), so signatures by the actor's key name its address.
+fn account(label: &str) -> Result<String, DevnetError> {
+    use wevalue_voucher::sign::{account_address, VoucherSigner};
+    let key = VoucherSigner::from_secret(
+        wevalue_voucher::VoucherScheme::Secp256k1,
+        Net::secret(label),
+        "wasm",
+    )
+    .map_err(|e| DevnetError::Scenario(format!("devnet key of {label}: {e}")))?;
+    account_address(&key.public_key(), "wasm")
+        .map_err(|e| DevnetError::Scenario(format!("devnet address of {label}: {e}")))
 }

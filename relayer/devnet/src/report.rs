@@ -42,9 +42,18 @@ pub struct Balance {
 /// Figures measured during the run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Figures {
-    /// Vouchers the buyer streamed to the watchtower.
+    /// PM2.5 readings the simulated sensor published to MQTT (acknowledged by the broker).
+    pub messages_published: u64,
+    /// Readings the gateway delivered to the buyer over the websocket.
+    pub messages_delivered: u64,
+    /// Readings the buyer's final voucher pays for (amount / price).
+    pub messages_paid: u64,
+    /// Readings claimed on chain by the watchtower's settlement (claimed / price).
+    pub messages_settled: u64,
+    /// Vouchers the buyer sent in-band over the websocket (the gateway
+    /// stored each through the watchtower).
     pub vouchers_sent: u64,
-    /// Vouchers the watchtower accepted per second (HTTP, verify, durable store).
+    /// Paid messages per second over the websocket (publish to final voucher).
     pub vouchers_per_sec: f64,
     /// Batch-claim transactions the settlement bridge sent.
     pub settlement_txs: u64,
@@ -93,7 +102,7 @@ impl Report {
     /// One-line summary.
     pub fn summary(&self) -> String {
         format!(
-            "devnet OK: {} steps, {} txs, {} gas; {} vouchers at {:.0}/s, {} settled by {} claim txs ({} gas per voucher), {} stale close(s) defended, oracle report {} blocks after verification opened; {:.1} s",
+            "devnet OK: {} steps, {} txs, {} gas; {} vouchers, {:.0} paid messages/s, {} settled by {} claim txs ({} gas per voucher), {} stale close(s) defended, oracle report {} blocks after verification opened; {:.1} s",
             self.steps.len(),
             self.txs(),
             self.gas(),
@@ -172,8 +181,17 @@ impl fmt::Display for Report {
         writeln!(f, "Figures")?;
         writeln!(
             f,
-            "  vouchers streamed           {} at {:.0}/s (HTTP, verify, durable store)",
-            fig.vouchers_sent, fig.vouchers_per_sec
+            "  data stream (MQTT → ws)     published {}, delivered {}, paid {}, settled {} messages; {:.0} paid messages/s",
+            fig.messages_published,
+            fig.messages_delivered,
+            fig.messages_paid,
+            fig.messages_settled,
+            fig.vouchers_per_sec
+        )?;
+        writeln!(
+            f,
+            "  vouchers streamed           {} in-band (verified by the gateway, stored durably by the watchtower)",
+            fig.vouchers_sent
         )?;
         writeln!(
             f,

@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod closes;
+mod crash;
 mod settlement;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -34,6 +34,7 @@ mod events;
 pub mod http;
 mod settle;
 mod store;
+mod verify;
 mod vouchers;
 
 use std::collections::{HashMap, HashSet};
@@ -185,6 +186,8 @@ pub struct Watchtower<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized> {
     clock: Clock,
     /// Serialises settlement rounds and defences (one tx at a time).
     settling: tokio::sync::Mutex<()>,
+    /// Voucher signature checks, off the async workers.
+    verifier: verify::VerifyPool,
 }
 
 impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtower<C> {
@@ -247,6 +250,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             cache: Mutex::new(HashMap::new()),
             clock: Arc::new(system_clock),
             settling: tokio::sync::Mutex::new(()),
+            verifier: verify::VerifyPool::new(),
         })
     }
 

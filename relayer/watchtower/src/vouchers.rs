@@ -1,9 +1,13 @@
-//! Vouchers in: checks against the channel and the payer's signature, then
-//! the durable compare-and-store before the API answers.
+//! Vouchers in: checks against the channel and the payer's signature (on
+//! the blocking pool, off the async workers), then the durable
+//! compare-and-store (group commit) before the API answers. Also the
+//! [`VoucherSink`] the data gateway hands its streams' vouchers to.
 
+use async_trait::async_trait;
 use cosmwasm_std::{HexBinary, Uint128};
 use payment_channel::msg::ChannelStatus;
 use relayer_core::chain::{BlockEventSource, ChainStatus, SmartQuery};
+use relayer_core::vouchers::{SinkError, SinkVoucher, StoredVoucher, VoucherSink};
 use relayer_core::StoreError;
 use wevalue_voucher::{Hashlock, Voucher};
 
@@ -17,6 +21,17 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     pub async fn accept_voucher(
         &self,
         req: http::VoucherRequest,
+    ) -> Result<http::Accepted, http::ApiError> {
+        self.accept(req, true).await
+    }
+
+    /// [`Self::accept_voucher`]; `verify` false skips the signature check
+    /// for a caller in this process that verified it with the same code
+    /// against the same on-chain key (the gateway, through [`VoucherSink`]).
+    async fn accept(
+        &self,
+        req: http::VoucherRequest,
+        verify: bool,
     ) -> Result<http::Accepted, http::ApiError> {
         use http::ApiError as E;
         let id = req.channel_id;
@@ -81,14 +96,21 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             hashlock,
             expiry: req.expiry,
         };
-        wevalue_voucher::sign::verify(
-            view.scheme,
-            &view.pubkey,
-            &voucher,
-            req.signature.as_slice(),
-            &self.prefix,
-        )
-        .map_err(|e| E::bad_signature(e.to_string()))?;
+        if verify {
+            // Signature checks are CPU work: on the verification threads,
+            // so the async workers keep serving while a batch commits.
+            let (scheme, pubkey, prefix) = (view.scheme, view.pubkey.clone(), self.prefix.clone());
+            let signature = req.signature.to_vec();
+            self.verifier
+                .run(move || {
+                    wevalue_voucher::sign::verify(scheme, &pubkey, &voucher, &signature, &prefix)
+                })
+                .await
+                .ok_or_else(|| {
+                    E::internal(StoreError::Task("the verification threads stopped".into()))
+                })?
+                .map_err(|e| E::bad_signature(e.to_string()))?;
+        }
 
         let row = VoucherRow {
             channel_id: id,
@@ -186,4 +208,62 @@ fn check_preimage(lock: &HexBinary, preimage: &HexBinary) -> Result<(), http::Ap
         ));
     }
     Ok(())
+}
+
+#[async_trait]
+impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> VoucherSink
+    for Watchtower<C>
+{
+    async fn store(&self, voucher: SinkVoucher) -> Result<StoredVoucher, SinkError> {
+        let (channel_id, amount) = (voucher.channel_id, voucher.amount);
+        let req = http::VoucherRequest {
+            channel_id,
+            amount: Uint128::new(amount),
+            hashlock: None,
+            expiry: None,
+            signature: voucher.signature.clone().into(),
+            preimage: None,
+        };
+        match self.accept(req, false).await {
+            // Accepted: this voucher is the stored best (or was already).
+            Ok(a) => Ok(StoredVoucher {
+                channel_id,
+                amount: a.best_amount.u128(),
+                signature: voucher.signature,
+            }),
+            Err(e) => Err(match e.code {
+                "stale_voucher" => SinkError::Stale {
+                    channel_id,
+                    amount,
+                    best: self
+                        .db
+                        .voucher(channel_id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map_or(0, |r| r.amount),
+                },
+                "internal" | "chain_unavailable" => SinkError::Unavailable(e.message),
+                code => SinkError::Refused {
+                    channel_id,
+                    code,
+                    reason: e.message,
+                },
+            }),
+        }
+    }
+
+    async fn best(&self, channel_id: u64) -> Result<Option<StoredVoucher>, SinkError> {
+        self.db
+            .voucher(channel_id)
+            .await
+            .map(|row| {
+                row.map(|r| StoredVoucher {
+                    channel_id,
+                    amount: r.amount,
+                    signature: r.signature,
+                })
+            })
+            .map_err(|e| SinkError::Unavailable(e.to_string()))
+    }
 }

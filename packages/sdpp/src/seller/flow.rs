@@ -27,7 +27,7 @@ impl SellerSession {
         let price = self.cfg.price.amount.0;
         // Admitted chunks never take the amount owed above the limit.
         let owed = sent.owed(price).unwrap_or(u128::MAX);
-        let allowed = s.best.0.saturating_add(self.window_amount);
+        let allowed = self.credit_base().saturating_add(self.window_amount);
         let units = match self.cfg.price.model {
             PricingModel::PerMessage => 1,
             PricingModel::PerKilobyte => kilobyte_units(sent.bytes, len as u64).unwrap_or(u64::MAX),
@@ -284,10 +284,16 @@ impl SellerSession {
         s.best_signature = Some(Hex(v.signature));
         s.acknowledge(v.ack_seq);
         self.blocked_since = None;
-        self.control.push_back(Control::Receipt(Receipt {
+        let receipt = Receipt {
             ack_seq: v.ack_seq,
             amount: v.amount,
-        }));
+        };
+        if self.stored.is_some() {
+            // The receipt waits until the caller reports the voucher stored.
+            self.unstored.push_back(receipt);
+        } else {
+            self.control.push_back(Control::Receipt(receipt));
+        }
         Ok(SellerEvent::Voucher(v))
     }
 }

@@ -8,8 +8,8 @@ use crate::auth::{ChannelVerifier, GatewaySigner};
 use crate::handshake::{
     accept_message, Accept, Hello, Hex, Offer, OfferType, Protocol, StreamPosition,
 };
-use crate::pricing::Amount;
-use crate::session::{Phase, SessionError};
+use crate::pricing::{amount_owed, kilobytes_started, Amount, PricingModel};
+use crate::session::{Phase, Position, SessionError};
 
 impl SellerSession {
     /// Answers a HELLO text message with the offer to send (as JSON). The
@@ -130,11 +130,14 @@ impl SellerSession {
     /// again, charged once.
     fn resume_at(&mut self, hello: &Hello) -> Result<StreamPosition, SessionError> {
         let mismatch = |reason: String| Err(SessionError::ResumeMismatch { reason });
-        let s = &self.stream;
-        let sent = self.sent;
         // No position is position zero: a new stream, or one whose buyer
         // received nothing yet (everything sent is sent again).
         let pos = hello.resume.unwrap_or_default();
+        if self.stream.recovered {
+            return self.adopt(pos);
+        }
+        let s = &self.stream;
+        let sent = self.sent;
         if pos.seq < s.acked.seq || pos.seq > sent.seq {
             return mismatch(format!(
                 "seq {} outside the acknowledged {} to sent {}",
@@ -187,6 +190,63 @@ impl SellerSession {
             units: pos.units,
             bytes: pos.bytes,
             paid: stream.best,
+        })
+    }
+
+    /// Resume of a recovered stream (the seller kept only its best voucher):
+    /// the buyer's position is taken if its units follow the pricing rule
+    /// from the bytes and chunks it names (exact per message and per
+    /// kilobyte; per second the seconds are not checkable), it signed at
+    /// least the best voucher held and no more than it owes. A buyer could
+    /// under-report per-second units or per-kilobyte bytes, but never below
+    /// what it paid: the seller's loss stays within the credit window it
+    /// risked anyway.
+    fn adopt(&mut self, pos: StreamPosition) -> Result<StreamPosition, SessionError> {
+        let mismatch = |reason: String| Err(SessionError::ResumeMismatch { reason });
+        let s = &self.stream;
+        let base = s.acked;
+        if pos.seq < base.seq || pos.units < base.units || pos.bytes < base.bytes {
+            return mismatch(format!(
+                "position {}/{}/{} is behind the acknowledged {}/{}/{}",
+                pos.seq, pos.units, pos.bytes, base.seq, base.units, base.bytes
+            ));
+        }
+        let units_ok = match self.cfg.price.model {
+            PricingModel::PerMessage => pos.units - base.units == pos.seq - base.seq,
+            PricingModel::PerKilobyte => pos.units == kilobytes_started(pos.bytes),
+            PricingModel::PerSecond => true,
+        };
+        if !units_ok {
+            return mismatch(format!(
+                "{} units for {} chunks and {} bytes break the pricing rule",
+                pos.units, pos.seq, pos.bytes
+            ));
+        }
+        let owed =
+            amount_owed(pos.units, self.cfg.price.amount.0).ok_or(SessionError::AmountOverflow)?;
+        if pos.paid < s.best || pos.paid.0 > owed {
+            return mismatch(format!(
+                "the buyer signed {} but the seller holds {} and {} is owed",
+                pos.paid, s.best, owed
+            ));
+        }
+        if owed > self.limit {
+            return Err(SessionError::LimitReached {
+                limit: self.limit,
+                owed,
+            });
+        }
+        let stream = &mut self.stream;
+        stream.acked = Position {
+            seq: pos.seq,
+            units: pos.units,
+            bytes: pos.bytes,
+        };
+        stream.recovered = false;
+        self.sent = stream.acked;
+        Ok(StreamPosition {
+            paid: stream.best,
+            ..pos
         })
     }
 

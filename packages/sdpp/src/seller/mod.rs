@@ -137,6 +137,11 @@ pub struct SellerSession {
     waiting_for_payment: bool,
     control: VecDeque<Control>,
     close_sent: bool,
+    /// With [`SellerSession::credit_from_stored`]: the best voucher the
+    /// caller reported durable; credit counts from it, not from `best`.
+    stored: Option<u128>,
+    /// Receipts of valid vouchers not yet reported durable, oldest first.
+    unstored: VecDeque<Receipt>,
 }
 
 impl SellerSession {
@@ -193,7 +198,45 @@ impl SellerSession {
             waiting_for_payment: false,
             control: VecDeque::new(),
             close_sent: false,
+            stored: None,
+            unstored: VecDeque::new(),
         })
+    }
+
+    /// Counts credit only from vouchers the caller has stored durably and
+    /// reported with [`SellerSession::voucher_stored`], and queues each
+    /// voucher's RECEIPT only then. A gateway that hands vouchers to a
+    /// store asynchronously (a group commit) uses it: the data it sends is
+    /// then never more than the window beyond a voucher that survives a
+    /// crash. The stream's own `best` (from the record it continues) counts
+    /// as stored.
+    pub fn credit_from_stored(mut self) -> Self {
+        self.stored = Some(self.stream.best.0);
+        self
+    }
+
+    /// Reports that vouchers up to `amount` are durable: raises the credit
+    /// and queues their receipts (no-op without
+    /// [`SellerSession::credit_from_stored`]).
+    pub fn voucher_stored(&mut self, amount: u128) {
+        let Some(stored) = self.stored.as_mut() else {
+            return;
+        };
+        *stored = (*stored).max(amount);
+        let stored = *stored;
+        while self.unstored.front().is_some_and(|r| r.amount <= stored) {
+            if let Some(r) = self.unstored.pop_front() {
+                if self.phase != Phase::Closed {
+                    self.control.push_back(Control::Receipt(r));
+                }
+            }
+        }
+    }
+
+    /// The amount credit counts from: the best voucher held, or with
+    /// [`SellerSession::credit_from_stored`] the best one stored.
+    pub fn credit_base(&self) -> u128 {
+        self.stored.unwrap_or(self.stream.best.0)
     }
 
     /// Ends the session with `err`: queues a CLOSE with its code.

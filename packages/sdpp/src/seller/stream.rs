@@ -35,6 +35,11 @@ pub struct SellerStream {
     pub best: Amount,
     pub best_ack_seq: u64,
     pub best_signature: Option<Hex<64>>,
+    /// Rebuilt from the best voucher alone after the seller lost its record
+    /// (a crash): the chunks after `acked` are unknown, so the next resume
+    /// adopts the buyer's position where the pricing rule can check it (§9).
+    #[serde(default)]
+    pub recovered: bool,
 }
 
 impl SellerStream {
@@ -49,6 +54,25 @@ impl SellerStream {
             best: Amount(0),
             best_ack_seq: 0,
             best_signature: None,
+            recovered: false,
+        }
+    }
+
+    /// The record of a stream whose seller lost everything but its best
+    /// voucher (kept by its durable voucher store): the next resume adopts
+    /// the buyer's position if the pricing rule allows it and the buyer
+    /// signed at least `best` (see `SellerSession::on_hello`).
+    pub fn recovered(
+        listing_id: u64,
+        channel_id: u64,
+        best: u128,
+        best_signature: Option<[u8; 64]>,
+    ) -> SellerStream {
+        SellerStream {
+            best: Amount(best),
+            best_signature: best_signature.map(Hex),
+            recovered: true,
+            ..SellerStream::new(listing_id, channel_id)
         }
     }
 

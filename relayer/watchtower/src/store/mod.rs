@@ -3,8 +3,11 @@
 //! behind [`WatchtowerStore`]'s typed API: no SQL outside this module. Every
 //! write is one SQLite transaction; the store runs WAL with
 //! `synchronous=FULL`, so a committed write is on disk when the call returns.
+//! Vouchers go through the group commit ([`writer`]): one transaction and one
+//! fsync per batch of the vouchers that arrived meanwhile.
 
 mod rows;
+mod writer;
 
 use std::sync::Arc;
 
@@ -14,10 +17,11 @@ use rusqlite::params;
 use wevalue_voucher::Hashlock;
 
 use rows::{
-    items_json, load_preimage, load_voucher, put_preimage, settlement_row, store_best, voucher_row,
-    MIGRATIONS, SETTLEMENT_COLUMNS, VOUCHER_COLUMNS,
+    items_json, load_preimage, load_voucher, put_preimage, settlement_row, voucher_row, MIGRATIONS,
+    SETTLEMENT_COLUMNS, VOUCHER_COLUMNS,
 };
 pub use rows::{SettlementRow, VoucherRow};
+use tokio::sync::{mpsc, oneshot};
 
 /// Which stored channels to list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,15 +45,20 @@ pub struct WatchtowerStore {
     db: Component,
     chain_id: String,
     contract: String,
+    /// The group commit's queue.
+    writer: mpsc::Sender<writer::Pending>,
 }
 
 impl WatchtowerStore {
     /// Migrates the component and binds it to a chain and contract.
     pub fn open(store: &Arc<Store>, chain_id: &str, contract: &str) -> Result<Self, StoreError> {
+        let db = store.component("watchtower", MIGRATIONS)?;
+        let writer = writer::spawn(db.clone(), chain_id.to_string(), contract.to_string())?;
         Ok(Self {
-            db: store.component("watchtower", MIGRATIONS)?,
+            db,
             chain_id: chain_id.to_string(),
             contract: contract.to_string(),
+            writer,
         })
     }
 
@@ -156,21 +165,29 @@ impl WatchtowerStore {
         .await
     }
 
-    /// The compare-and-store of a voucher (and its preimage) in one
-    /// transaction; the commit waits for fsync.
+    /// The compare-and-store of a voucher (and its preimage), through the
+    /// group commit: returns once the transaction holding it is on disk.
     pub async fn store_best(
         &self,
         row: VoucherRow,
         preimage: Option<Vec<u8>>,
         now: i64,
     ) -> Result<Stored, StoreError> {
-        self.run(
-            "watchtower: storing a voucher",
-            move |conn, chain_id, contract| {
-                store_best(conn, chain_id, contract, now, &row, preimage.as_deref())
-            },
-        )
-        .await
+        let stopped = || StoreError::Batch {
+            context: "storing a voucher",
+            reason: "the voucher writer stopped".into(),
+        };
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(writer::Pending {
+                row,
+                preimage,
+                now,
+                reply,
+            })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// Stores a preimage; returns the channels whose hashlock it opens.

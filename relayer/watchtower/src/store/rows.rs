@@ -200,6 +200,22 @@ pub(super) fn load_voucher(
     .optional()
 }
 
+/// [`load_voucher`] with a cached statement (the group commit's hot path).
+fn load_voucher_cached(
+    conn: &rusqlite::Connection,
+    chain_id: &str,
+    contract: &str,
+    channel_id: u64,
+) -> rusqlite::Result<Option<VoucherRow>> {
+    conn.prepare_cached(
+        "SELECT channel_id, payee, amount, hashlock, expiry, signature, received_at,
+            unsettled_since, claimed, status, finalize_after, rejected_amount, rejected_reason
+         FROM watchtower_vouchers WHERE chain_id = ?1 AND contract = ?2 AND channel_id = ?3",
+    )?
+    .query_row(params![chain_id, contract, channel_id as i64], voucher_row)
+    .optional()
+}
+
 /// A preimage by hashlock.
 pub(super) fn load_preimage(
     conn: &rusqlite::Connection,
@@ -214,7 +230,7 @@ pub(super) fn load_preimage(
 }
 
 pub(super) fn put_preimage(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     lock: &[u8],
     preimage: &[u8],
     now: i64,
@@ -227,17 +243,17 @@ pub(super) fn put_preimage(
     Ok(())
 }
 
-/// The compare-and-store in one SQLite transaction.
+/// The compare-and-store of one voucher inside the caller's transaction
+/// (the group commit runs many in one). Writes nothing when it is stale.
 pub(super) fn store_best(
-    conn: &mut rusqlite::Connection,
+    conn: &rusqlite::Connection,
     chain_id: &str,
     contract: &str,
     now: i64,
     row: &VoucherRow,
     preimage: Option<&[u8]>,
 ) -> rusqlite::Result<Stored> {
-    let tx = conn.transaction()?;
-    let existing = load_voucher(&tx, chain_id, contract, row.channel_id)?;
+    let existing = load_voucher_cached(conn, chain_id, contract, row.channel_id)?;
     if let Some(best) = &existing {
         let same = best.amount == row.amount
             && best.signature == row.signature
@@ -245,9 +261,8 @@ pub(super) fn store_best(
             && best.expiry == row.expiry;
         if same {
             if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-                put_preimage(&tx, lock.as_ref(), p, now)?;
+                put_preimage(conn, lock.as_ref(), p, now)?;
             }
-            tx.commit()?;
             return Ok(Stored::Best(Box::new(best.clone())));
         }
         if row.amount <= best.amount {
@@ -257,12 +272,12 @@ pub(super) fn store_best(
     let unsettled_since = existing
         .as_ref()
         .and_then(|b| b.unsettled_since)
-        .unwrap_or(row.received_at) as i64;
+        .unwrap_or(row.received_at);
     let claimed = existing
         .as_ref()
         .map(|b| b.claimed.max(row.claimed))
         .unwrap_or(row.claimed);
-    tx.execute(
+    conn.prepare_cached(
         "INSERT INTO watchtower_vouchers (chain_id, contract, channel_id, payee, amount,
             hashlock, expiry, signature, received_at, unsettled_since, claimed, status,
             finalize_after)
@@ -273,29 +288,36 @@ pub(super) fn store_best(
             received_at = excluded.received_at,
             unsettled_since = excluded.unsettled_since, claimed = excluded.claimed,
             rejected_amount = NULL, rejected_reason = NULL",
-        params![
-            chain_id,
-            contract,
-            row.channel_id as i64,
-            row.payee,
-            row.amount.to_string(),
-            row.hashlock.as_ref().map(|h| h.as_bytes().as_slice()),
-            row.expiry.map(|e| e as i64),
-            row.signature,
-            row.received_at as i64,
-            unsettled_since,
-            claimed.to_string(),
-            row.status,
-            row.finalize_after.map(|f| f as i64),
-        ],
-    )?;
+    )?
+    .execute(params![
+        chain_id,
+        contract,
+        row.channel_id as i64,
+        row.payee,
+        row.amount.to_string(),
+        row.hashlock.as_ref().map(|h| h.as_bytes().as_slice()),
+        row.expiry.map(|e| e as i64),
+        row.signature,
+        row.received_at as i64,
+        unsettled_since as i64,
+        claimed.to_string(),
+        row.status,
+        row.finalize_after.map(|f| f as i64),
+    ])?;
     if let (Some(lock), Some(p)) = (&row.hashlock, preimage) {
-        put_preimage(&tx, lock.as_ref(), p, now)?;
+        put_preimage(conn, lock.as_ref(), p, now)?;
     }
-    let stored = load_voucher(&tx, chain_id, contract, row.channel_id)?;
-    tx.commit()?;
-    Ok(match stored {
-        Some(row) => Stored::Best(Box::new(row)),
-        None => Stored::Stale(row.amount),
-    })
+    // The row as the upsert left it: payee, status and challenge end are
+    // kept from an existing row (the chain sync owns them).
+    let mut stored = row.clone();
+    stored.unsettled_since = Some(unsettled_since);
+    stored.claimed = claimed;
+    stored.rejected_amount = None;
+    stored.rejected_reason = None;
+    if let Some(b) = existing {
+        stored.payee = b.payee;
+        stored.status = b.status;
+        stored.finalize_after = b.finalize_after;
+    }
+    Ok(Stored::Best(Box::new(stored)))
 }
