@@ -80,14 +80,37 @@ pub struct Instance {
     metrics: Arc<Metrics>,
 }
 
+/// A free loopback port for a server that is stopped and restarted on the same
+/// port by the chaos trials. Taken below the kernel's ephemeral range: a port
+/// the kernel hands out (`bind(0)`) can be taken by an outgoing connection
+/// while the server is down, and its restart then fails with "address in use".
 fn free_port() -> Result<SocketAddr, DevnetError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|source| DevnetError::Io {
-        path: "127.0.0.1:0".into(),
-        source,
-    })?;
-    listener.local_addr().map_err(|source| DevnetError::Io {
-        path: "127.0.0.1:0".into(),
-        source,
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000u16, ephemeral_low.max(10_001));
+    // Start at a point that differs between processes and calls, then probe.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let salt = std::process::id()
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(NEXT.fetch_add(7_919, std::sync::atomic::Ordering::Relaxed));
+    let span = u32::from(high - low);
+    for i in 0..span {
+        let port = low + ((salt.wrapping_add(i)) % span) as u16;
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return listener.local_addr().map_err(|source| DevnetError::Io {
+                path: format!("127.0.0.1:{port}"),
+                source,
+            });
+        }
+    }
+    Err(DevnetError::Io {
+        path: format!("127.0.0.1:{low}-{high}"),
+        source: std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "no free loopback port below the ephemeral range",
+        ),
     })
 }
 
