@@ -23,4 +23,4 @@ pub mod services {
 }
 
 pub use error::RelayerError;
-pub use relayer_core::{ChainError, ConfigError, DeployError, StoreError};
+pub use relayer_core::{ChainError, ConfigError, DeployError, FailureClass, StoreError};

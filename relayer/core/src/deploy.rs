@@ -10,7 +10,7 @@
 //! name = "registry"                 # key in the deployment file
 //! code = "data-registry"            # contract registry name
 //! label = "WeValue data registry"
-//! admin = "sender"                  # "sender", "none" or an address
+//! admin = "none"                    # required: "none", "sender", "${contract:<name>}" or an address
 //! funds = ""                        # coins sent with instantiate
 //! [instances.msg]                   # the instantiate message
 //! owner = "${sender}"               # ${sender}, ${contract:<name>} are substituted
@@ -49,18 +49,15 @@ pub struct InstanceSpec {
     pub code: String,
     /// wasmd label.
     pub label: String,
-    /// `sender`, `none` or an address.
-    #[serde(default = "default_admin")]
+    /// Who may migrate it, named explicitly (never silently the deployer):
+    /// `none`, `sender` (the deployer's key), `${contract:<name>}` (e.g. a
+    /// DAO deployed before it) or an address.
     pub admin: String,
     /// Coins sent with instantiate (`"100ustake"`).
     #[serde(default)]
     pub funds: String,
     /// Instantiate message.
     pub msg: Value,
-}
-
-fn default_admin() -> String {
-    "sender".into()
 }
 
 /// The deployment file.
@@ -149,6 +146,12 @@ impl DeploySpec {
             }
             if i.label.trim().is_empty() {
                 return Err(format!("instance `{}` needs a label", i.name));
+            }
+            if i.admin.trim().is_empty() {
+                return Err(format!(
+                    "instance `{}` needs an admin: \"none\", \"sender\", \"${{contract:<name>}}\" or an address",
+                    i.name
+                ));
             }
             parse_coins(&i.funds).map_err(|e| format!("instance `{}` funds: {e}", i.name))?;
         }
@@ -243,8 +246,16 @@ fn substitute(
     })
 }
 
-/// Deploys a spec. `previous` is the last deployment file (if any);
-/// `require_wasm` is true for real chains, which need the artifact bytes.
+/// The sha256 `artifacts/checksums.txt` (written by `ci/build-wasm.sh`)
+/// records for an artifact file, if it lists it.
+pub fn recorded_checksum(artifacts_dir: &Path, file: &str) -> Option<String> {
+    let text = std::fs::read_to_string(artifacts_dir.join("checksums.txt")).ok()?;
+    text.lines().find_map(|line| {
+        let (sum, name) = line.split_once(char::is_whitespace)?;
+        (name.trim().trim_start_matches('*') == file).then(|| sum.trim().to_lowercase())
+    })
+}
+
 /// Names of the instances a message refers to with `${contract:<name>}`.
 fn references(msg: &serde_json::Value) -> Vec<String> {
     const MARK: &str = "${contract:";
@@ -261,6 +272,10 @@ fn references(msg: &serde_json::Value) -> Vec<String> {
     names
 }
 
+/// Deploys a spec. `previous` is the last deployment file (if any);
+/// `require_wasm` is true for real chains, which need the artifact bytes.
+/// An artifact listed in `artifacts/checksums.txt` must have that checksum,
+/// and so must the code the chain stores.
 pub async fn deploy<C>(
     chain: &C,
     spec: &DeploySpec,
@@ -302,6 +317,19 @@ where
             });
         }
         let checksum = contracts::embedded_checksum(&name, wasm.as_deref()).to_hex();
+        let file = format!("{}.wasm", entry.artifact);
+        let recorded = recorded_checksum(artifacts_dir, &file);
+        if let (Some(recorded), Some(_)) = (&recorded, &wasm) {
+            if *recorded != checksum {
+                return Err(DeployError::Artifact {
+                    path,
+                    reason: format!(
+                        "sha256 {checksum}, but artifacts/checksums.txt records {recorded}: rebuild with `ci/build-wasm.sh {}`",
+                        entry.artifact
+                    ),
+                });
+            }
+        }
         let mut kept = None;
         if let Some(prev) = previous.and_then(|p| p.codes.get(&name)) {
             if prev.checksum == checksum {
@@ -312,6 +340,7 @@ where
                 }
             }
         }
+        let have_wasm = wasm.is_some();
         let code = match kept {
             Some(code) => {
                 tracing::info!(code = name, code_id = code.code_id, "code unchanged, kept");
@@ -325,6 +354,15 @@ where
                         wasm,
                     })
                     .await?;
+                if have_wasm && !info.checksum.eq_ignore_ascii_case(&checksum) {
+                    return Err(DeployError::Artifact {
+                        path,
+                        reason: format!(
+                            "the chain stored code {} with checksum {}, not the artifact's {checksum}",
+                            info.code_id, info.checksum
+                        ),
+                    });
+                }
                 tracing::info!(
                     code = name,
                     code_id = info.code_id,
@@ -371,7 +409,14 @@ where
         let admin = match inst.admin.as_str() {
             "none" => None,
             "sender" => Some(chain.sender().to_string()),
-            other => Some(other.to_string()),
+            other => substitute(
+                &Value::String(other.to_string()),
+                chain.sender(),
+                &deployment,
+                &inst.name,
+            )?
+            .as_str()
+            .map(str::to_string),
         };
         let funds = parse_coins(&inst.funds).map_err(|reason| DeployError::Spec {
             path: inst.name.clone(),

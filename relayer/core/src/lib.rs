@@ -24,4 +24,4 @@ pub mod metrics;
 pub mod outbox;
 pub mod store;
 
-pub use error::{ChainError, ConfigError, DeployError, StoreError};
+pub use error::{ChainError, ConfigError, DeployError, FailureClass, StoreError};

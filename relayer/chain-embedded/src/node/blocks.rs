@@ -146,6 +146,7 @@ impl Node {
             height,
             time_nanos: self.time_nanos,
             txs,
+            block_events: vec![],
         });
         while self.blocks.len() > self.options.retain_blocks.max(1) {
             self.blocks.pop_front();
@@ -157,6 +158,7 @@ impl Node {
             hash: hash.to_string(),
             height,
             code: 0,
+            codespace: String::new(),
             log: String::new(),
             gas_used: 0,
             gas_wanted: tx.gas_limit,
@@ -194,7 +196,8 @@ impl Node {
         // limit (the ante handler's job on a real chain).
         let floor = estimate_gas(tx, &[]);
         if floor > tx.gas_limit {
-            outcome.code = 11;
+            outcome.code = relayer_core::error::SDK_OUT_OF_GAS;
+            outcome.codespace = relayer_core::error::SDK_CODESPACE.into();
             outcome.log = format!("out of gas: limit {}, needs at least {floor}", tx.gas_limit);
             outcome.gas_used = tx.gas_limit;
             return outcome;
@@ -216,7 +219,9 @@ impl Node {
                 outcome.events = events;
             }
             Err(e) => {
+                // wasmd's "execute wasm contract failed".
                 outcome.code = 5;
+                outcome.codespace = relayer_core::error::WASM_CODESPACE.into();
                 outcome.log = format!("{e:#}");
                 outcome.gas_used = floor;
             }
