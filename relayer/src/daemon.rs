@@ -15,7 +15,7 @@ use relayer_chain_cosmos::{load_mnemonic, CosmosClient, CosmosOptions, NodeHealt
 #[cfg(feature = "embedded")]
 use relayer_chain_embedded::{EmbeddedChain, EmbeddedOptions};
 use relayer_core::chain::{Chain, ChainReader};
-use relayer_core::deploy::{deploy, DeployReport, DeploySpec, Deployment};
+use relayer_core::deploy::{deploy_with, DeployReport, DeploySpec, Deployment};
 use relayer_core::follow::{EventFilter, EventFollower};
 use relayer_core::metrics::{ChainLabels, Metrics, SignerLabels};
 use relayer_core::outbox::Outbox;
@@ -179,20 +179,48 @@ async fn connect_embedded(config: &Config) -> Result<Connected, RelayerError> {
     })
 }
 
-/// Deploys `spec` and writes the deployment file; returns what was done.
+/// The deploy journal next to a deployment file (`deployment.journal.sqlite`).
+pub fn journal_path(out: &std::path::Path) -> std::path::PathBuf {
+    out.with_extension("journal.sqlite")
+}
+
+/// Deploys `spec` and writes the deployment file; returns what was done. On
+/// a Cosmos chain every step goes through a journal (an outbox in its own
+/// SQLite file next to the deployment file) and instances are created with
+/// `instantiate2`, so a rerun after a crash creates nothing twice.
 pub async fn deploy_to_file(
     config: &Config,
-    chain: &dyn Chain,
+    chain: &Arc<dyn Chain>,
     spec: &DeploySpec,
     out: &std::path::Path,
 ) -> Result<(Deployment, DeployReport), RelayerError> {
     let previous = Deployment::load(out)?;
-    let (deployment, report) = deploy(
-        chain,
+    let cosmos = config.chain.backend == BackendKind::Cosmos;
+    let journal = if cosmos {
+        let store = Arc::new(Store::open(journal_path(out))?);
+        let client: Arc<dyn relayer_core::chain::TxClient> = chain.clone();
+        let timeout = config
+            .chain
+            .cosmos
+            .as_ref()
+            .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
+            .unwrap_or(Duration::from_secs(60));
+        Some(Outbox::new(
+            store,
+            client,
+            chain.chain_id(),
+            config.outbox.options(timeout),
+        ))
+    } else {
+        None
+    };
+    let (deployment, report) = deploy_with(
+        chain.as_ref(),
         spec,
         &config.chain.embedded.artifacts_dir,
         previous.as_ref(),
-        config.chain.backend == BackendKind::Cosmos,
+        cosmos,
+        journal.as_ref(),
     )
     .await?;
     deployment.save(out)?;
@@ -210,11 +238,9 @@ pub async fn prepare_deployment(
     if connected.is_embedded() {
         if let Some(spec_path) = &config.deploy.spec {
             let spec = DeploySpec::load(spec_path)?;
-            return Ok(
-                deploy_to_file(config, connected.chain.as_ref(), &spec, file)
-                    .await?
-                    .0,
-            );
+            return Ok(deploy_to_file(config, &connected.chain, &spec, file)
+                .await?
+                .0);
         }
     }
     match Deployment::load(file)? {

@@ -297,8 +297,7 @@ async fn run(cli: Cli) -> Result<()> {
             let spec = DeploySpec::load(&spec_path)?;
             let out = out.unwrap_or_else(|| config.deploy.deployment_file.clone());
             let connected = daemon::connect(&config).await?;
-            let result =
-                daemon::deploy_to_file(&config, connected.chain.as_ref(), &spec, &out).await;
+            let result = daemon::deploy_to_file(&config, &connected.chain, &spec, &out).await;
             connected.shutdown();
             let (deployment, report) = result?;
             eprintln!(

@@ -23,6 +23,7 @@ use relayer::chain::{
 };
 use relayer::config::RpcCompat;
 use relayer::cosmos::{CosmosClient, CosmosOptions};
+use relayer::deploy::{deploy_with, recorded_checksum, DeploySpec};
 use relayer::keys::{generate_mnemonic, Signer};
 use relayer::metrics::Metrics;
 use relayer::outbox::{Outbox, OutboxError, OutboxOptions};
@@ -515,4 +516,152 @@ async fn relayer_health_check_and_run_refuse_a_wrong_node() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("health check of"), "{stderr}");
     assert!(stderr.contains("`wevalue-other-1`"), "{stderr}");
+}
+
+#[tokio::test]
+#[ignore = "needs a wasmd localnet: ci/relayer-localnet-test.sh"]
+async fn deploy_is_crash_safe_and_a_second_run_changes_nothing() {
+    let net = localnet();
+    let client = client(&net, "test-27", |_| {});
+    let artifacts = root().join("artifacts");
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Arc::new(Store::open(dir.path().join("journal.sqlite")).unwrap());
+    let ob = outbox(&journal, &client, None);
+    let spec = DeploySpec::parse(
+        "[[instances]]\nname = 'registry'\ncode = 'data-registry'\nlabel = 'lt registry'\nadmin = 'none'\n[instances.msg]\nallow_private_endpoints = true\n\
+         [[instances]]\nname = 'channels'\ncode = 'payment-channel'\nlabel = 'lt channels'\nadmin = '${contract:registry}'\n[instances.msg]\nmin_challenge_period = 60\nmax_challenge_period = 86400\n",
+        "lt-deploy.toml",
+    )
+    .unwrap();
+    // Killed after storing the codes, before any instance (and before the
+    // deployment file was written): the journal has the codes.
+    let codes_only = DeploySpec::parse(
+        "store_only = ['data-registry', 'payment-channel']\n",
+        "lt-codes.toml",
+    )
+    .unwrap();
+    let (_, stored) = deploy_with(&*client, &codes_only, &artifacts, None, true, Some(&ob))
+        .await
+        .unwrap();
+    assert_eq!(stored.stored, ["data-registry", "payment-channel"]);
+    let seq = client.account_sequence().await.unwrap();
+    let (first, report) = deploy_with(&*client, &spec, &artifacts, None, true, Some(&ob))
+        .await
+        .unwrap();
+    assert!(report.stored.is_empty(), "{report:?}");
+    assert_eq!(report.codes_kept, ["data-registry", "payment-channel"]);
+    assert_eq!(report.instantiated, ["registry", "channels"]);
+    assert_eq!(
+        client.account_sequence().await.unwrap(),
+        seq + 2,
+        "two instantiate2 txs, no second store"
+    );
+    for (name, code) in &first.codes {
+        assert_eq!(
+            Some(code.checksum.clone()),
+            recorded_checksum(&artifacts, &format!("{name}.wasm")),
+            "{name}: the chain's checksum is the artifact's"
+        );
+        let info = client.code_info(code.code_id).await.unwrap().unwrap();
+        assert_eq!(info.checksum, code.checksum);
+    }
+    let registry = first.address("registry").unwrap();
+    let channels = client
+        .contract_info(first.address("channels").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        channels.admin.as_deref(),
+        Some(registry),
+        "admin from the spec"
+    );
+    assert_eq!(
+        client.contract_info(registry).await.unwrap().unwrap().admin,
+        None
+    );
+
+    // Killed before writing the deployment file, or run again with it: the
+    // same deployment, nothing sent.
+    let seq = client.account_sequence().await.unwrap();
+    for previous in [None, Some(&first)] {
+        let (again, report) = deploy_with(&*client, &spec, &artifacts, previous, true, Some(&ob))
+            .await
+            .unwrap();
+        assert!(report.is_noop(), "{report:?}");
+        assert_eq!(again, first);
+    }
+    assert_eq!(
+        client.account_sequence().await.unwrap(),
+        seq,
+        "a second run changes nothing"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a wasmd localnet: ci/relayer-localnet-test.sh"]
+async fn relayer_deploy_on_the_localnet_twice_changes_nothing_the_second_time() {
+    let net = localnet();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.toml");
+    std::fs::write(
+        &spec,
+        "[[instances]]\nname = 'registry'\ncode = 'data-registry'\nlabel = 'cli registry'\nadmin = 'sender'\n[instances.msg]\nallow_private_endpoints = true\n",
+    )
+    .unwrap();
+    let deployment = dir.path().join("deployment.json");
+    let config = dir.path().join("relayer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[telemetry]\nenabled = false\n[state]\npath = \"{state}\"\n[signer]\nmnemonic_env = \"WEVALUE_LT_MNEMONIC\"\n[chain]\nid = \"{chain}\"\nbackend = \"cosmos\"\nfee_denom = \"{denom}\"\n[chain.embedded]\nartifacts_dir = \"{artifacts}\"\n[chain.cosmos]\nrpc_url = \"{rpc}\"\ngas_price = {price}\n[deploy]\nspec = \"{spec}\"\ndeployment_file = \"{deployment}\"\n",
+            state = dir.path().join("state.sqlite").display(),
+            chain = net.chain_id,
+            denom = net.denom,
+            artifacts = root().join("artifacts").display(),
+            rpc = net.rpc,
+            price = net.gas_price,
+            spec = spec.display(),
+            deployment = deployment.display(),
+        ),
+    )
+    .unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_relayer"))
+            .args(["deploy", "--config", config.to_str().unwrap()])
+            .env("WEVALUE_LT_MNEMONIC", mnemonic("test-28"))
+            .env_remove("WEVALUE_RELAYER_RPC_URL")
+            .env_remove("WEVALUE_RELAYER_MNEMONIC_FILE")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let written: Value = serde_json::from_slice(&std::fs::read(&deployment).unwrap()).unwrap();
+    assert!(
+        dir.path().join("deployment.journal.sqlite").exists(),
+        "the journal"
+    );
+    // Killed before it wrote the file: the rerun finds everything anyway.
+    std::fs::remove_file(&deployment).unwrap();
+    let second = run();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("(nothing to do)"), "{stderr}");
+    let again: Value = serde_json::from_slice(&std::fs::read(&deployment).unwrap()).unwrap();
+    assert_eq!(again, written);
+    let third = run();
+    assert!(String::from_utf8_lossy(&third.stderr).contains("(nothing to do)"));
+    assert_eq!(
+        written["contracts"]["registry"]["admin"], written["deployer"],
+        "admin = sender, named"
+    );
 }

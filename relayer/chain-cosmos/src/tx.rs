@@ -74,6 +74,38 @@ pub fn msg_to_any(msg: &ChainMsg, sender: &str) -> ChainResult<Any> {
             funds: sdk_coins(funds)?,
         }
         .to_any(),
+        ChainMsg::StoreCode { wasm } => return store_code_any(sender.as_ref(), wasm.as_slice()),
+        ChainMsg::Instantiate2 {
+            code_id,
+            msg,
+            funds,
+            label,
+            admin,
+            salt,
+        } => {
+            let mut sorted = funds.to_vec();
+            sorted.sort_by(|a, b| a.denom.cmp(&b.denom));
+            let proto = cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContract2 {
+                sender: sender.to_string(),
+                admin: admin.clone().unwrap_or_default(),
+                code_id: *code_id,
+                label: label.clone(),
+                msg: msg.as_bytes().to_vec(),
+                funds: sorted
+                    .iter()
+                    .map(|c| cosmrs::proto::cosmos::base::v1beta1::Coin {
+                        denom: c.denom.clone(),
+                        amount: c.amount.to_string(),
+                    })
+                    .collect(),
+                salt: salt.to_vec(),
+                fix_msg: false,
+            };
+            return Ok(Any {
+                type_url: "/cosmwasm.wasm.v1.MsgInstantiateContract2".into(),
+                value: proto.encode_to_vec(),
+            });
+        }
     }
     .map_err(signer_err)
 }

@@ -88,6 +88,28 @@ pub enum ChainMsg {
         /// Admin allowed to migrate; `None` = no admin.
         admin: Option<String>,
     },
+    /// `MsgStoreCode` (the Cosmos backend gzips the wasm).
+    StoreCode {
+        /// The wasm bytes.
+        wasm: cosmwasm_std::Binary,
+    },
+    /// `MsgInstantiateContract2`: the address follows from the code's
+    /// checksum, the sender and the salt, so it is known before the tx is
+    /// sent (`deploy` checks it to stay idempotent across crashes).
+    Instantiate2 {
+        /// Code id.
+        code_id: u64,
+        /// JSON instantiate message.
+        msg: String,
+        /// Funds sent along.
+        funds: Vec<Coin>,
+        /// Human label.
+        label: String,
+        /// Admin allowed to migrate; `None` = no admin.
+        admin: Option<String>,
+        /// Salt (1 to 64 bytes).
+        salt: cosmwasm_std::Binary,
+    },
 }
 
 /// A message with the sender's funds, built from typed messages.

@@ -443,6 +443,9 @@ pub enum DeployError {
         /// Why.
         reason: String,
     },
+    /// The deploy journal (an outbox) could not finish a step.
+    #[error("deploy journal: {0}")]
+    Journal(String),
     /// The chain failed.
     #[error(transparent)]
     Chain(#[from] ChainError),

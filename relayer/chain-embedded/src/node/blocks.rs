@@ -37,7 +37,10 @@ fn estimate_gas(tx: &EmbeddedTx, events: &[Event]) -> u64 {
         .msgs
         .iter()
         .map(|m| match m {
-            ChainMsg::Execute { msg, .. } | ChainMsg::Instantiate { msg, .. } => msg.len(),
+            ChainMsg::Execute { msg, .. }
+            | ChainMsg::Instantiate { msg, .. }
+            | ChainMsg::Instantiate2 { msg, .. } => msg.len(),
+            ChainMsg::StoreCode { wasm } => wasm.len(),
         })
         .sum();
     let attrs: usize = events.iter().map(|e| e.attributes.len()).sum();
@@ -164,32 +167,61 @@ impl Node {
             gas_wanted: tx.gas_limit,
             events: vec![],
         };
+        if tx
+            .msgs
+            .iter()
+            .any(|m| matches!(m, ChainMsg::StoreCode { .. }))
+        {
+            // Code is registered natively here (`CodeClient::store_code`).
+            outcome.code = 6;
+            outcome.codespace = relayer_core::error::SDK_CODESPACE.into();
+            outcome.log = "the embedded chain stores code through CodeClient::store_code".into();
+            return outcome;
+        }
         let msgs: Vec<CosmosMsg<Empty>> = tx
             .msgs
             .iter()
-            .map(|m| match m.clone() {
-                ChainMsg::Execute {
-                    contract,
-                    msg,
-                    funds,
-                } => CosmosMsg::Wasm(WasmMsg::Execute {
-                    contract_addr: contract,
-                    msg: msg.into_bytes().into(),
-                    funds,
-                }),
-                ChainMsg::Instantiate {
-                    code_id,
-                    msg,
-                    funds,
-                    label,
-                    admin,
-                } => CosmosMsg::Wasm(WasmMsg::Instantiate {
-                    admin,
-                    code_id,
-                    msg: msg.into_bytes().into(),
-                    funds,
-                    label,
-                }),
+            .filter_map(|m| {
+                Some(match m.clone() {
+                    ChainMsg::Execute {
+                        contract,
+                        msg,
+                        funds,
+                    } => CosmosMsg::Wasm(WasmMsg::Execute {
+                        contract_addr: contract,
+                        msg: msg.into_bytes().into(),
+                        funds,
+                    }),
+                    ChainMsg::Instantiate {
+                        code_id,
+                        msg,
+                        funds,
+                        label,
+                        admin,
+                    } => CosmosMsg::Wasm(WasmMsg::Instantiate {
+                        admin,
+                        code_id,
+                        msg: msg.into_bytes().into(),
+                        funds,
+                        label,
+                    }),
+                    ChainMsg::Instantiate2 {
+                        code_id,
+                        msg,
+                        funds,
+                        label,
+                        admin,
+                        salt,
+                    } => CosmosMsg::Wasm(WasmMsg::Instantiate2 {
+                        admin,
+                        code_id,
+                        label,
+                        msg: msg.into_bytes().into(),
+                        funds,
+                        salt,
+                    }),
+                    ChainMsg::StoreCode { .. } => return None,
+                })
             })
             .collect();
         // Refuse before running what the estimate already puts over the

@@ -150,6 +150,8 @@ fn kind_of(msgs: &[ChainMsg]) -> String {
             .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
             .unwrap_or_else(|| "execute".into()),
         Some(ChainMsg::Instantiate { .. }) => "instantiate".into(),
+        Some(ChainMsg::Instantiate2 { .. }) => "instantiate2".into(),
+        Some(ChainMsg::StoreCode { .. }) => "store_code".into(),
         None => "empty".into(),
     }
 }
