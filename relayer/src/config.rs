@@ -156,6 +156,10 @@ pub struct ChainConfig {
     /// `embedded` or `cosmos`.
     #[serde(default)]
     pub backend: Backend,
+    /// Whether the file names the backend (only an explicit `embedded` may
+    /// sign with a test address when no mnemonic is configured).
+    #[serde(skip)]
+    pub backend_explicit: bool,
     /// `[chain.embedded]`
     #[serde(default)]
     pub embedded: EmbeddedConfig,
@@ -220,6 +224,14 @@ pub struct CosmosConfig {
     /// Milliseconds between polls for inclusion.
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
+    /// Txs time out this many blocks after the height they were signed at
+    /// (`timeout_height`); a lost tx is signed again only after that.
+    #[serde(default = "default_timeout_blocks")]
+    pub timeout_blocks: u64,
+}
+
+fn default_timeout_blocks() -> u64 {
+    100
 }
 
 fn default_gas_price() -> f64 {
@@ -274,6 +286,9 @@ pub struct EventsConfig {
     pub start_height: Option<u64>,
     /// Deployment names whose events are followed (empty = all deployed).
     pub contracts: Vec<String>,
+    /// `/health` answers 503 when the cursor is more blocks behind the head
+    /// than this (0 = never).
+    pub max_lag_blocks: u64,
 }
 
 impl Default for EventsConfig {
@@ -283,6 +298,7 @@ impl Default for EventsConfig {
             max_blocks_per_poll: 100,
             start_height: None,
             contracts: vec![],
+            max_lag_blocks: 100,
         }
     }
 }
@@ -325,6 +341,7 @@ impl OutboxConfig {
             transient_retries: self.transient_retries,
             retry_initial_delay: std::time::Duration::from_millis(self.retry_initial_delay_ms),
             retry_max_delay: std::time::Duration::from_millis(self.retry_max_delay_ms),
+            ..crate::outbox::OutboxOptions::default()
         }
     }
 }
@@ -351,10 +368,16 @@ impl Default for DeployConfig {
 impl Config {
     /// Parses TOML text (no validation beyond shape; see [`Config::problems`]).
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: origin.to_string(),
             message: e.to_string().trim_end().to_string(),
-        })
+        })?;
+        config.chain.backend_explicit = text
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|t| t.get("chain")?.get("backend").cloned())
+            .is_some();
+        Ok(config)
     }
 
     /// Reads, parses, applies environment overrides and validates.

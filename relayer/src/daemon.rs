@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use relayer_chain_cosmos::{load_mnemonic, CosmosClient, CosmosOptions, Signer};
+use relayer_chain_cosmos::{load_mnemonic, CosmosClient, CosmosOptions, NodeHealth, Signer};
 #[cfg(feature = "embedded")]
 use relayer_chain_embedded::{EmbeddedChain, EmbeddedOptions};
 use relayer_core::chain::{Chain, ChainReader};
-use relayer_core::deploy::{deploy, DeployReport, DeploySpec, Deployment};
+use relayer_core::deploy::{deploy_with, DeployReport, DeploySpec, Deployment};
 use relayer_core::follow::{EventFilter, EventFollower};
 use relayer_core::metrics::{ChainLabels, Metrics, SignerLabels};
 use relayer_core::outbox::Outbox;
@@ -41,6 +41,8 @@ pub struct Connected {
     /// The embedded chain's handle, when that is the backend.
     #[cfg(feature = "embedded")]
     pub embedded: Option<EmbeddedChain>,
+    /// The Cosmos client, when that is the backend (for its health check).
+    pub cosmos: Option<Arc<CosmosClient>>,
 }
 
 impl Connected {
@@ -92,7 +94,7 @@ pub async fn connect(config: &Config) -> Result<Connected, RelayerError> {
                 reason: "backend = \"cosmos\" needs a [chain.cosmos] table".into(),
             })?;
             let signer = load_signer(config)?;
-            let client = CosmosClient::new(
+            let mut client = CosmosClient::new(
                 CosmosOptions {
                     chain_id: config.chain.id.clone(),
                     rpc_url: cosmos.rpc_url.clone(),
@@ -103,15 +105,22 @@ pub async fn connect(config: &Config) -> Result<Connected, RelayerError> {
                     max_gas: cosmos.max_gas,
                     inclusion_timeout: Duration::from_secs(cosmos.inclusion_timeout_secs),
                     poll_interval: Duration::from_millis(cosmos.poll_interval_ms),
+                    timeout_blocks: cosmos.timeout_blocks,
                 },
                 signer,
             )?;
+            // Speak the node's dialect, whatever the config guessed.
+            let detected = client.detect_compat().await?;
+            if detected != cosmos.compat {
+                tracing::info!(configured = ?cosmos.compat, ?detected, "using the RPC dialect the node speaks");
+            }
             let client = Arc::new(client);
             Ok(Connected {
                 chain: client.clone(),
-                reader: client,
+                reader: client.clone(),
                 #[cfg(feature = "embedded")]
                 embedded: None,
+                cosmos: Some(client),
             })
         }
     }
@@ -121,7 +130,14 @@ pub async fn connect(config: &Config) -> Result<Connected, RelayerError> {
 /// when one is available, else as a fixed test address.
 #[cfg(feature = "embedded")]
 async fn connect_embedded(config: &Config) -> Result<Connected, RelayerError> {
-    let signer_address = load_signer(config).ok().map(|s| s.address().to_string());
+    let signer_address = match load_signer(config) {
+        Ok(s) => Some(s.address().to_string()),
+        // A test address only when the embedded chain was asked for by
+        // name: a config that merely left `backend` out must not end up
+        // signing with a test key.
+        Err(_) if config.chain.backend_explicit => None,
+        Err(e) => return Err(e),
+    };
     let mut options = EmbeddedOptions {
         chain_id: config.chain.id.clone(),
         prefix: config.chain.prefix.clone(),
@@ -159,23 +175,52 @@ async fn connect_embedded(config: &Config) -> Result<Connected, RelayerError> {
         chain: client.clone(),
         reader: client,
         embedded: Some(chain),
+        cosmos: None,
     })
 }
 
-/// Deploys `spec` and writes the deployment file; returns what was done.
+/// The deploy journal next to a deployment file (`deployment.journal.sqlite`).
+pub fn journal_path(out: &std::path::Path) -> std::path::PathBuf {
+    out.with_extension("journal.sqlite")
+}
+
+/// Deploys `spec` and writes the deployment file; returns what was done. On
+/// a Cosmos chain every step goes through a journal (an outbox in its own
+/// SQLite file next to the deployment file) and instances are created with
+/// `instantiate2`, so a rerun after a crash creates nothing twice.
 pub async fn deploy_to_file(
     config: &Config,
-    chain: &dyn Chain,
+    chain: &Arc<dyn Chain>,
     spec: &DeploySpec,
     out: &std::path::Path,
 ) -> Result<(Deployment, DeployReport), RelayerError> {
     let previous = Deployment::load(out)?;
-    let (deployment, report) = deploy(
-        chain,
+    let cosmos = config.chain.backend == BackendKind::Cosmos;
+    let journal = if cosmos {
+        let store = Arc::new(Store::open(journal_path(out))?);
+        let client: Arc<dyn relayer_core::chain::TxClient> = chain.clone();
+        let timeout = config
+            .chain
+            .cosmos
+            .as_ref()
+            .map(|c| Duration::from_secs(c.inclusion_timeout_secs))
+            .unwrap_or(Duration::from_secs(60));
+        Some(Outbox::new(
+            store,
+            client,
+            chain.chain_id(),
+            config.outbox.options(timeout),
+        ))
+    } else {
+        None
+    };
+    let (deployment, report) = deploy_with(
+        chain.as_ref(),
         spec,
         &config.chain.embedded.artifacts_dir,
         previous.as_ref(),
-        config.chain.backend == BackendKind::Cosmos,
+        cosmos,
+        journal.as_ref(),
     )
     .await?;
     deployment.save(out)?;
@@ -193,11 +238,9 @@ pub async fn prepare_deployment(
     if connected.is_embedded() {
         if let Some(spec_path) = &config.deploy.spec {
             let spec = DeploySpec::load(spec_path)?;
-            return Ok(
-                deploy_to_file(config, connected.chain.as_ref(), &spec, file)
-                    .await?
-                    .0,
-            );
+            return Ok(deploy_to_file(config, &connected.chain, &spec, file)
+                .await?
+                .0);
         }
     }
     match Deployment::load(file)? {
@@ -229,6 +272,15 @@ pub fn resolve_contract(deployment: &Deployment, name: &str) -> Result<String, R
             .collect::<Vec<_>>()
             .join(", "),
     })
+}
+
+/// Checks the node and the signer (Cosmos backend; `None` for the embedded
+/// chain, which has nothing to check).
+pub async fn health_check(connected: &Connected) -> Result<Option<NodeHealth>, RelayerError> {
+    match &connected.cosmos {
+        Some(client) => Ok(Some(client.health_check().await?)),
+        None => Ok(None),
+    }
 }
 
 /// Handle to a running daemon (for tests and the binary).
@@ -264,9 +316,25 @@ async fn run_connected(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(&Running) + Send,
 ) -> Result<(), RelayerError> {
+    if let Some(health) = health_check(connected).await? {
+        if !health.problems.is_empty() {
+            return Err(RelayerError::Unhealthy {
+                rpc_url: health.rpc_url,
+                problems: health.problems.join("; "),
+            });
+        }
+        tracing::info!(
+            chain_id = health.chain_id,
+            cometbft = health.cometbft_version,
+            height = health.latest_height,
+            balance = health.balance,
+            "node health check passed"
+        );
+    }
     let chain = connected.chain.clone();
     let chain_id = chain.chain_id().to_string();
     let metrics = Arc::new(Metrics::new());
+    metrics.update_health(|h| h.max_lag_blocks = config.events.max_lag_blocks);
     let deployment = prepare_deployment(config, connected).await?;
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
@@ -379,7 +447,13 @@ async fn run_connected(
         tokio::select! {
             _ = stopped(&mut stop_rx) => break,
             _ = events_tick.tick() => {
-                match follower.poll(chain.as_ref()).await {
+                let dead: Vec<String> = services
+                    .iter()
+                    .filter(|(_, task)| task.is_finished())
+                    .map(|(name, _)| name.to_string())
+                    .collect();
+                metrics.update_health(|h| h.dead_services = dead);
+                match follower.next_batch(chain.as_ref()).await {
                     Ok(batch) => {
                         for e in &batch.events {
                             tracing::info!(height = e.height, contract = e.contract, ty = e.event.ty,
@@ -390,12 +464,24 @@ async fn run_connected(
                         metrics.latest_height.get_or_create(&chain_labels).set(batch.latest as i64);
                         metrics.event_lag_blocks.get_or_create(&chain_labels)
                             .set(batch.latest.saturating_sub(batch.cursor) as i64);
-                        if batch.blocks > 0 {
+                        metrics.event_gap_blocks.get_or_create(&chain_labels).inc_by(batch.gap_blocks);
+                        metrics.update_health(|h| {
+                            h.rpc_error = None;
+                            h.lag_blocks = batch.latest.saturating_sub(batch.cursor);
+                        });
+                        if batch.cursor > follower.cursor() {
                             let (id, cursor) = (chain_id.clone(), batch.cursor);
                             store.blocking(move |s| s.set_cursor(&id, STREAM, cursor)).await?;
                         }
+                        // Handled (logged, counted) and stored: move on.
+                        follower.commit(&batch);
                     }
-                    Err(e) => tracing::warn!(error = %e, "event poll failed; retrying"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event poll failed; retrying");
+                        if matches!(e, relayer_core::ChainError::Rpc(_) | relayer_core::ChainError::ChainStopped) {
+                            metrics.update_health(|h| h.rpc_error = Some(e.to_string()));
+                        }
+                    }
                 }
                 match chain.balance(chain.sender(), &config.chain.fee_denom).await {
                     Ok(b) => {

@@ -57,6 +57,14 @@ pub enum RelayerError {
         /// Why.
         reason: String,
     },
+    /// The node or the signer is not fit to run on (health check).
+    #[error("health check of {rpc_url} failed: {problems}")]
+    Unhealthy {
+        /// Node checked.
+        rpc_url: String,
+        /// What is wrong, `; `-separated.
+        problems: String,
+    },
     /// The configured backend is not in this build.
     #[error("chain.backend = \"{backend}\" is not available in this build: {reason}")]
     BackendUnavailable {

@@ -24,4 +24,4 @@ pub mod services {
 }
 
 pub use error::RelayerError;
-pub use relayer_core::{ChainError, ConfigError, DeployError, StoreError};
+pub use relayer_core::{ChainError, ConfigError, DeployError, FailureClass, StoreError};

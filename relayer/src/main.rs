@@ -45,6 +45,11 @@ enum Command {
     Devnet(DevnetArgs),
     /// Run the daemon until SIGINT/SIGTERM.
     Run(ConfigArg),
+    /// Check the node and the signer as `run` does before starting: chain
+    /// id, CometBFT version and RPC dialect, tx indexing, minimum gas price,
+    /// the signer's account and balance. Prints JSON; exits 1 naming what
+    /// is wrong.
+    HealthCheck(ConfigArg),
     /// Store and instantiate contracts from a deploy spec; idempotent.
     Deploy {
         #[command(flatten)]
@@ -203,7 +208,7 @@ fn take_secrets(command: &Command) -> Result<()> {
             .unwrap_or_else(|| DEFAULT_MNEMONIC_ENV.to_string())
     };
     let var = match command {
-        Command::Run(arg) => Some(configured(&arg.config)),
+        Command::Run(arg) | Command::HealthCheck(arg) => Some(configured(&arg.config)),
         Command::Deploy { config, .. }
         | Command::Query { config, .. }
         | Command::Execute { config, .. } => Some(configured(&config.config)),
@@ -266,6 +271,30 @@ async fn run(cli: Cli) -> Result<()> {
             daemon::run(config, shutdown_signal(), |_| {}).await?;
             Ok(())
         }
+        Command::HealthCheck(arg) => {
+            let config = load_config(&arg.config)?;
+            init_logging("warn", log_format(&cli.log_format, Some(&config)));
+            let connected = daemon::connect(&config).await?;
+            let health = daemon::health_check(&connected).await;
+            connected.shutdown();
+            match health? {
+                None => {
+                    println!(r#"{{"backend":"embedded","problems":[]}}"#);
+                    Ok(())
+                }
+                Some(h) => {
+                    println!("{}", serde_json::to_string_pretty(&h)?);
+                    for p in &h.problems {
+                        eprintln!("error: {p}");
+                    }
+                    if h.problems.is_empty() {
+                        Ok(())
+                    } else {
+                        bail!("{}: {} problem(s)", h.rpc_url, h.problems.len())
+                    }
+                }
+            }
+        }
         Command::Deploy { config, spec, out } => {
             let config = load_config(&config.config)?;
             init_logging(
@@ -278,8 +307,7 @@ async fn run(cli: Cli) -> Result<()> {
             let spec = DeploySpec::load(&spec_path)?;
             let out = out.unwrap_or_else(|| config.deploy.deployment_file.clone());
             let connected = daemon::connect(&config).await?;
-            let result =
-                daemon::deploy_to_file(&config, connected.chain.as_ref(), &spec, &out).await;
+            let result = daemon::deploy_to_file(&config, &connected.chain, &spec, &out).await;
             connected.shutdown();
             let (deployment, report) = result?;
             eprintln!(

@@ -202,7 +202,7 @@ fn embedded_config(dir: &Path) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "[telemetry]\nenabled = false\n[state]\npath = \"{}\"\n[chain]\nid = \"wevalue-cli\"\n[chain.embedded]\nblock_interval_ms = 0\nartifacts_dir = \"{}\"\n[deploy]\nspec = \"{}\"\ndeployment_file = \"{}\"\n",
+            "[telemetry]\nenabled = false\n[state]\npath = \"{}\"\n[chain]\nid = \"wevalue-cli\"\nbackend = \"embedded\"\n[chain.embedded]\nblock_interval_ms = 0\nartifacts_dir = \"{}\"\n[deploy]\nspec = \"{}\"\ndeployment_file = \"{}\"\n",
             dir.join("state.sqlite").display(),
             manifest().join("../artifacts").display(),
             manifest().join("deploy.example.toml").display(),

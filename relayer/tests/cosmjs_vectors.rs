@@ -62,6 +62,7 @@ fn rust_vectors(input: &Value) -> Value {
         vec![msg_to_any(&msg, signer.address()).unwrap()],
         input["memo"].as_str().unwrap(),
         fee,
+        0,
     )
     .unwrap();
     serde_json::json!({

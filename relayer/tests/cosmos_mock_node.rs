@@ -1,9 +1,13 @@
 //! The Cosmos backend against a scripted CometBFT JSON-RPC node on
 //! localhost: account lookup, simulation-based gas, broadcast with the
 //! sequence-mismatch retry, polling for inclusion, smart queries, code and
-//! contract info, store (gzip) and instantiate. The node decodes what the
-//! client sends (TxRaw, AuthInfo, messages) and answers in CometBFT 0.38's
-//! format, so this exercises the real request/response path without wasmd.
+//! contract info, store (gzip) and instantiate; and the outbox on it where a
+//! real node cannot be made to misbehave: a tx indexer that never reports a
+//! tx that is in a block. The node decodes what the client sends (TxRaw,
+//! AuthInfo, messages) and answers in CometBFT 0.38's format (one block per
+//! accepted broadcast, `/status`, `/block`, `/block_results`, and the
+//! JSON-RPC error "tx already exists in cache" for a tx it has), so this
+//! exercises the real request/response path without wasmd.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,6 +33,8 @@ use relayer::chain::{self, ChainMsg, ChainStatus, CodeClient, CodeUpload, SmartQ
 use relayer::config::RpcCompat;
 use relayer::cosmos::{CosmosClient, CosmosOptions};
 use relayer::keys::Signer;
+use relayer::outbox::{Outbox, OutboxOptions};
+use relayer::store::{OutboxStatus, Store};
 use relayer::ChainError;
 use serde_json::{json, Value};
 
@@ -46,8 +52,65 @@ struct Node {
     polls_before_inclusion: u32,
     broadcasts: Vec<TxRaw>,
     simulations: u32,
-    included: HashMap<String, (TxRaw, u32)>,
+    included: HashMap<String, (TxRaw, u32, u64)>,
     height: u64,
+    /// Tx bytes per block height (one block per accepted broadcast).
+    blocks: HashMap<u64, Vec<u8>>,
+    /// `/tx` never finds anything (indexing off, or an RPC behind a load
+    /// balancer whose indexer lags).
+    indexer_off: bool,
+}
+
+const HASH_A: &str = "A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0";
+const HASH_B: &str = "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20";
+const VALIDATOR: &str = "5E0C2A9F1B3D4C6E7F8091A2B3C4D5E6F7081920";
+
+fn block_id() -> Value {
+    json!({ "hash": HASH_A, "parts": { "total": 1, "hash": HASH_B } })
+}
+
+fn status(id: &Value, height: u64) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": {
+        "node_info": {
+            "protocol_version": { "p2p": "8", "block": "11", "app": "0" },
+            "id": "5e0c2a9f1b3d4c6e7f8091a2b3c4d5e6f7081920",
+            "listen_addr": "tcp://127.0.0.1:26656", "network": "wevalue-testnet-1",
+            "version": "0.38.17", "channels": "40202122233038606100", "moniker": "mock",
+            "other": { "tx_index": "on", "rpc_address": "tcp://127.0.0.1:26657" } },
+        "sync_info": {
+            "latest_block_hash": HASH_A, "latest_app_hash": HASH_B,
+            "latest_block_height": height.to_string(), "latest_block_time": "2026-01-01T00:00:00Z",
+            "earliest_block_hash": HASH_A, "earliest_app_hash": HASH_B,
+            "earliest_block_height": "1", "earliest_block_time": "2026-01-01T00:00:00Z",
+            "catching_up": false },
+        "validator_info": { "address": VALIDATOR,
+            "pub_key": { "type": "tendermint/PubKeyEd25519", "value": "bNNlGls5R25wC3Sd8720F/3+7IZBhXcD22MNFtPk/v0=" },
+            "voting_power": "10" } } })
+}
+
+fn block(id: &Value, height: u64, txs: &[Vec<u8>]) -> Value {
+    let txs: Vec<String> = txs.iter().map(|t| b64(t)).collect();
+    json!({ "jsonrpc": "2.0", "id": id, "result": { "block_id": block_id(), "block": {
+        "header": { "version": { "block": "11", "app": "0" }, "chain_id": "wevalue-testnet-1",
+            "height": height.to_string(), "time": "2026-01-01T00:00:00Z", "last_block_id": block_id(),
+            "last_commit_hash": HASH_A, "data_hash": HASH_A, "validators_hash": HASH_A,
+            "next_validators_hash": HASH_A, "consensus_hash": HASH_A, "app_hash": HASH_B,
+            "last_results_hash": HASH_A, "evidence_hash": HASH_A, "proposer_address": VALIDATOR },
+        "data": { "txs": txs },
+        "evidence": { "evidence": [] },
+        "last_commit": { "height": (height - 1).to_string(), "round": 0, "block_id": block_id(),
+            "signatures": [{ "block_id_flag": 1, "validator_address": "", "timestamp": "0001-01-01T00:00:00Z", "signature": null }] } } } })
+}
+
+fn block_results(id: &Value, height: u64, txs: usize) -> Value {
+    let results: Vec<Value> = (0..txs)
+        .map(|_| json!({ "code": 0, "data": null, "log": "", "info": "", "gas_wanted": "130000",
+            "gas_used": "98765", "codespace": "",
+            "events": [{ "type": "wasm", "attributes": [attr("_contract_address", REGISTRY), attr("action", "pause_listing")] }] }))
+        .collect();
+    json!({ "jsonrpc": "2.0", "id": id, "result": { "height": height.to_string(),
+        "txs_results": results, "finalize_block_events": [], "validator_updates": null,
+        "consensus_param_updates": null, "app_hash": null } })
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -150,6 +213,10 @@ fn handle(node: &Mutex<Node>, req: Value) -> Value {
             assert_eq!(fee.amount[0].amount, "3250", "130000 x 0.025");
             let hash = relayer::chain::tx_hash(&bytes);
             n.broadcasts.push(raw.clone());
+            if n.included.contains_key(&hash) {
+                // CometBFT: the mempool cache has it (a JSON-RPC error, not a CheckTx code).
+                return json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32603, "message": "Internal error", "data": "error on broadcastTxSync: tx already exists in cache" } });
+            }
             if n.race_next_broadcast {
                 n.race_next_broadcast = false;
                 n.sequence += 1;
@@ -163,7 +230,10 @@ fn handle(node: &Mutex<Node>, req: Value) -> Value {
             }
             n.sequence += 1;
             let polls = n.polls_before_inclusion;
-            n.included.insert(hash.clone(), (raw, polls));
+            n.height += 1;
+            let height = n.height;
+            n.included.insert(hash.clone(), (raw, polls, height));
+            n.blocks.insert(height, bytes.to_vec());
             json!({ "jsonrpc": "2.0", "id": id, "result": { "code": 0, "data": "", "log": "", "codespace": "", "hash": hash } })
         }
         "tx" => {
@@ -172,9 +242,10 @@ fn handle(node: &Mutex<Node>, req: Value) -> Value {
                     .unwrap()
                     .as_slice(),
             );
-            n.height += 1;
-            let height = n.height;
-            let Some((raw, polls)) = n.included.get_mut(&hash) else {
+            if n.indexer_off {
+                return json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32603, "message": "Internal error", "data": format!("tx ({hash}) not found") } });
+            }
+            let Some((raw, polls, height)) = n.included.get_mut(&hash) else {
                 return json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32603, "message": "Internal error", "data": format!("tx ({hash}) not found") } });
             };
             if *polls > 0 {
@@ -202,6 +273,20 @@ fn handle(node: &Mutex<Node>, req: Value) -> Value {
                 "tx_result": { "code": 0, "data": null, "log": "", "info": "", "gas_wanted": "130000",
                                "gas_used": "98765", "events": events, "codespace": "" },
                 "tx": b64(&raw.encode_to_vec()) } })
+        }
+        "status" => status(&id, n.height),
+        "block" | "block_results" => {
+            let height: u64 = params["height"].as_str().unwrap().parse().unwrap();
+            if height > n.height {
+                return json!({ "jsonrpc": "2.0", "id": id, "error": { "code": -32603, "message": "Internal error",
+                    "data": format!("height {height} must be less than or equal to the current blockchain height {}", n.height) } });
+            }
+            let txs: Vec<Vec<u8>> = n.blocks.get(&height).cloned().into_iter().collect();
+            if req["method"] == "block" {
+                block(&id, height, &txs)
+            } else {
+                block_results(&id, height, txs.len())
+            }
         }
         other => panic!("unexpected method {other}"),
     }
@@ -242,6 +327,7 @@ async fn client(node: Node) -> (Arc<Mutex<Node>>, CosmosClient) {
             max_gas: 1_000_000,
             inclusion_timeout: Duration::from_secs(5),
             poll_interval: Duration::from_millis(10),
+            timeout_blocks: 5,
         },
         signer,
     )
@@ -422,6 +508,7 @@ async fn gas_above_the_ceiling_is_refused_before_broadcast() {
             max_gas: 120_000,
             inclusion_timeout: Duration::from_secs(1),
             poll_interval: Duration::from_millis(10),
+            timeout_blocks: 5,
         },
         Signer::from_mnemonic(MNEMONIC, "wasm", 0).unwrap(),
     )
@@ -440,4 +527,109 @@ async fn gas_above_the_ceiling_is_refused_before_broadcast() {
         "{err}"
     );
     assert!(node.lock().unwrap().broadcasts.is_empty());
+}
+
+fn outbox(client: CosmosClient, store: &Arc<Store>) -> Outbox {
+    Outbox::new(
+        store.clone(),
+        Arc::new(client),
+        "wevalue-testnet-1",
+        OutboxOptions {
+            inclusion_timeout: Duration::from_millis(100),
+            transient_retries: 0,
+            ..OutboxOptions::default()
+        },
+    )
+}
+
+fn pause(id: u64) -> Vec<ChainMsg> {
+    vec![ChainMsg::execute(REGISTRY, &json!({ "pause_listing": { "id": id } }), vec![]).unwrap()]
+}
+
+#[tokio::test]
+async fn txs_carry_a_timeout_height_and_already_in_cache_means_accepted() {
+    let (node, client) = client(Node {
+        account_number: 42,
+        sequence: 7,
+        height: 100,
+        ..Node::default()
+    })
+    .await;
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let entry = store
+        .enqueue("mock/cache", "wevalue-testnet-1", &pause(1), "")
+        .unwrap();
+    let tx = client.sign(&entry.msgs, "", 7).await.unwrap();
+    assert_eq!((tx.signed_height, tx.timeout_height), (100, 105));
+    let raw = TxRaw::decode(tx.bytes.as_slice()).unwrap();
+    assert_eq!(
+        TxBody::decode(raw.body_bytes.as_slice())
+            .unwrap()
+            .timeout_height,
+        105
+    );
+    // Broadcast before a crash, its confirmation never recorded.
+    assert!(store.record_signed(entry.id, &tx).unwrap());
+    client.broadcast(&tx).await.unwrap();
+    let err = client.broadcast(&tx).await.unwrap_err();
+    assert!(err.is_already_in_mempool(), "{err}");
+
+    let ob = outbox(client, &store);
+    assert_eq!(ob.flush().await.unwrap(), 1);
+    let done = store.outbox_entry(entry.id).unwrap();
+    assert_eq!(done.status, OutboxStatus::Done, "{done:?}");
+    assert_eq!((done.attempts, done.gas_used), (1, Some(98_765)));
+    let n = node.lock().unwrap();
+    assert_eq!(n.sequence, 8, "one tx landed");
+    assert_eq!(
+        n.broadcasts.len(),
+        3,
+        "the outbox's broadcast was answered from the cache"
+    );
+}
+
+#[tokio::test]
+async fn a_tx_the_indexer_never_reports_is_found_in_its_block_not_signed_again() {
+    let (node, client) = client(Node {
+        account_number: 42,
+        sequence: 7,
+        height: 100,
+        indexer_off: true,
+        ..Node::default()
+    })
+    .await;
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let ob = outbox(client, &store);
+    // Broadcast and included, but `/tx` says "not found", and the account
+    // sequence moved past it: the old rule would have signed it again.
+    let err = ob.submit("mock/indexer", &pause(2), "").await.unwrap_err();
+    assert!(err.to_string().contains("not included"), "{err}");
+    let entry = store.outbox_by_key("mock/indexer").unwrap().unwrap();
+    let tx = entry.tx.clone().unwrap();
+    assert_eq!(entry.attempts, 1);
+    assert_ne!(
+        entry.status,
+        OutboxStatus::Pending,
+        "not requeued before its timeout"
+    );
+    {
+        let mut n = node.lock().unwrap();
+        assert_eq!(n.sequence, 8);
+        // Past the timeout height.
+        n.height = n.height.max(tx.timeout_height + 1);
+    }
+    ob.flush().await.unwrap();
+    let done = store.outbox_entry(entry.id).unwrap();
+    assert_eq!(done.status, OutboxStatus::Done, "{done:?}");
+    assert_eq!(done.attempts, 1, "never signed twice");
+    assert_eq!(done.height, Some(101), "the block that holds it");
+    assert_eq!(done.gas_used, Some(98_765), "from the block's results");
+    let n = node.lock().unwrap();
+    let hashes: std::collections::HashSet<String> = n
+        .broadcasts
+        .iter()
+        .map(|r| relayer::chain::tx_hash(&r.encode_to_vec()))
+        .collect();
+    assert_eq!(hashes.len(), 1, "only the one signed tx was ever broadcast");
+    assert_eq!(n.sequence, 8);
 }

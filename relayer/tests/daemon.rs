@@ -49,6 +49,7 @@ port = 0
 path = "{state}"
 [chain]
 id = "wevalue-daemon"
+backend = "embedded"
 [chain.embedded]
 block_interval_ms = 20
 artifacts_dir = "{artifacts}"
@@ -194,6 +195,7 @@ enabled = false
 path = "{state}"
 [chain]
 id = "wevalue-services"
+backend = "embedded"
 [chain.embedded]
 block_interval_ms = 20
 artifacts_dir = "{artifacts}"
@@ -262,4 +264,110 @@ poll_interval_secs = 1
         tokio::net::TcpStream::connect(voucher_api).await.is_err(),
         "the voucher API closed with the daemon"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_naming_a_service_that_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The voucher API's port is taken: the watchtower cannot serve and stops.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let text = format!(
+        r#"
+[telemetry]
+port = 0
+[state]
+path = "{state}"
+[chain]
+id = "wevalue-health"
+backend = "embedded"
+[chain.embedded]
+block_interval_ms = 20
+artifacts_dir = "{artifacts}"
+[signer]
+mnemonic_env = "WEVALUE_TEST_NO_SUCH_VAR"
+[events]
+poll_interval_ms = 20
+[deploy]
+spec = "{spec}"
+deployment_file = "{deployment}"
+[watchtower]
+enabled = true
+listen = "{voucher_api}"
+poll_interval_ms = 20
+"#,
+        state = dir.path().join("state.sqlite").display(),
+        artifacts = manifest.join("../artifacts").display(),
+        spec = manifest.join("deploy.example.toml").display(),
+        deployment = dir.path().join("deployment.json").display(),
+        voucher_api = taken.local_addr().unwrap(),
+    );
+    let config = Config::from_toml(&text, "test").unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let daemon = tokio::spawn(relayer::daemon::run(
+        config,
+        async move {
+            let _ = stop_rx.await;
+        },
+        move |running| {
+            let _ = ready_tx.send(running.telemetry.unwrap());
+        },
+    ));
+    let addr = tokio::time::timeout(Duration::from_secs(30), ready_rx)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut health = (0, String::new());
+    for _ in 0..200 {
+        health = http_get(addr, "/health").await;
+        if health.0 == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(health.0, 503, "{}", health.1);
+    assert!(
+        health.1.contains("\"status\":\"unhealthy\""),
+        "{}",
+        health.1
+    );
+    assert!(
+        health.1.contains("service watchtower stopped"),
+        "{}",
+        health.1
+    );
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(15), daemon)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn no_test_key_unless_the_embedded_backend_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!(
+        "[state]\npath = \"{}\"\n[signer]\nmnemonic_env = \"WEVALUE_TEST_NO_SUCH_VAR\"\n[chain]\nid = \"wevalue-keys\"\n",
+        dir.path().join("s.sqlite").display()
+    );
+    // `backend` left out: the default is the embedded chain, but without a
+    // mnemonic that is a configuration error, not a silent test key.
+    let implicit = Config::from_toml(&base, "test").unwrap();
+    assert!(!implicit.chain.backend_explicit);
+    let err = relayer::daemon::connect(&implicit)
+        .await
+        .err()
+        .expect("refused without a mnemonic");
+    assert!(
+        err.to_string().contains("WEVALUE_TEST_NO_SUCH_VAR"),
+        "{err}"
+    );
+    // Named explicitly: a test address is fine.
+    let explicit = Config::from_toml(&format!("{base}backend = \"embedded\"\n"), "test").unwrap();
+    assert!(explicit.chain.backend_explicit);
+    let connected = relayer::daemon::connect(&explicit).await.unwrap();
+    assert!(connected.is_embedded());
+    connected.shutdown();
 }

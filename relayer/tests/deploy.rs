@@ -195,7 +195,66 @@ async fn spec_errors_are_typed() {
 
     let dir = tempfile::tempdir().unwrap();
     let dup = dir.path().join("dup.toml");
-    std::fs::write(&dup, "[[instances]]\nname='a'\ncode='cw20-base'\nlabel='x'\nmsg={}\n[[instances]]\nname='a'\ncode='cw20-base'\nlabel='y'\nmsg={}\n").unwrap();
+    std::fs::write(&dup, "[[instances]]\nname='a'\ncode='cw20-base'\nlabel='x'\nadmin='none'\nmsg={}\n[[instances]]\nname='a'\ncode='cw20-base'\nlabel='y'\nadmin='none'\nmsg={}\n").unwrap();
     let err = DeploySpec::load(&dup).unwrap_err();
     assert!(err.to_string().contains("used twice"), "{err}");
+    // The admin is always named: never silently the deployer's key.
+    let err = DeploySpec::parse(
+        "[[instances]]\nname='a'\ncode='cw20-base'\nlabel='x'\nmsg={}\n",
+        "no-admin.toml",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("missing field `admin`"), "{err}");
+    let err = DeploySpec::parse(
+        "[[instances]]\nname='a'\ncode='cw20-base'\nlabel='x'\nadmin=' '\nmsg={}\n",
+        "blank-admin.toml",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("needs an admin"), "{err}");
+}
+
+#[tokio::test]
+async fn artifacts_must_match_checksums_txt_and_admins_resolve() {
+    let (_chain, client) = chain(BlockMode::OnDemand).await;
+    let dir = tempfile::tempdir().unwrap();
+    let wasm =
+        std::fs::read(relayer::contracts::workspace_artifacts_dir().join("data-registry.wasm"))
+            .unwrap();
+    std::fs::write(dir.path().join("data-registry.wasm"), &wasm).unwrap();
+    let spec = DeploySpec::parse(
+        "[[instances]]\nname='first'\ncode='data-registry'\nlabel='a'\nadmin='none'\nmsg={}\n\
+         [[instances]]\nname='second'\ncode='data-registry'\nlabel='b'\nadmin='${contract:first}'\nmsg={}\n",
+        "admins.toml",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("checksums.txt"),
+        format!("{}  data-registry.wasm\n", "00".repeat(32)),
+    )
+    .unwrap();
+    let err = deploy(&client, &spec, dir.path(), None, true)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("artifacts/checksums.txt records"),
+        "{err}"
+    );
+
+    let sum = cosmwasm_std::Checksum::generate(&wasm).to_hex();
+    std::fs::write(
+        dir.path().join("checksums.txt"),
+        format!("{sum}  data-registry.wasm\n"),
+    )
+    .unwrap();
+    let (deployment, _) = deploy(&client, &spec, dir.path(), None, true)
+        .await
+        .unwrap();
+    assert_eq!(deployment.codes["data-registry"].checksum, sum);
+    let first = &deployment.contracts["first"];
+    assert_eq!(first.admin, None);
+    assert_eq!(
+        deployment.contracts["second"].admin.as_deref(),
+        Some(first.address.as_str()),
+        "a contract deployed before it (a DAO) administers it"
+    );
 }

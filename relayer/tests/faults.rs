@@ -33,6 +33,7 @@ fn outbox(store: &Arc<Store>, client: &EmbeddedClient, metrics: &Arc<Metrics>) -
             transient_retries: 8,
             retry_initial_delay: Duration::from_millis(5),
             retry_max_delay: Duration::from_millis(50),
+            ..OutboxOptions::default()
         },
     )
     .with_metrics(metrics.clone())

@@ -282,3 +282,107 @@ async fn outbox_reports_metrics() {
         "{text}"
     );
 }
+
+/// A client whose first signature waits for a go-ahead, so a test can line
+/// up a second handle behind it.
+struct Gated {
+    inner: relayer::embedded::EmbeddedClient,
+    entered: Arc<tokio::sync::Notify>,
+    go: Arc<tokio::sync::Notify>,
+    signs: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl TxClient for Gated {
+    fn sender(&self) -> &str {
+        self.inner.sender()
+    }
+    async fn account_sequence(&self) -> relayer::chain::ChainResult<u64> {
+        self.inner.account_sequence().await
+    }
+    async fn sign(
+        &self,
+        msgs: &[ChainMsg],
+        memo: &str,
+        sequence: u64,
+    ) -> relayer::chain::ChainResult<relayer::chain::SignedTx> {
+        if self.signs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            self.entered.notify_one();
+            self.go.notified().await;
+        }
+        self.inner.sign(msgs, memo, sequence).await
+    }
+    async fn broadcast(&self, tx: &relayer::chain::SignedTx) -> relayer::chain::ChainResult<()> {
+        self.inner.broadcast(tx).await
+    }
+    async fn find_tx(
+        &self,
+        hash: &str,
+    ) -> relayer::chain::ChainResult<Option<relayer::chain::TxOutcome>> {
+        self.inner.find_tx(hash).await
+    }
+    async fn latest_height(&self) -> relayer::chain::ChainResult<u64> {
+        self.inner.latest_height().await
+    }
+    async fn tx_in_block(
+        &self,
+        hash: &str,
+        height: u64,
+    ) -> relayer::chain::ChainResult<Option<relayer::chain::TxOutcome>> {
+        self.inner.tx_in_block(hash, height).await
+    }
+    async fn wait_for_tx(
+        &self,
+        hash: &str,
+        timeout: std::time::Duration,
+    ) -> relayer::chain::ChainResult<relayer::chain::TxOutcome> {
+        self.inner.wait_for_tx(hash, timeout).await
+    }
+}
+
+#[tokio::test]
+async fn a_flush_behind_a_service_never_signs_the_same_entry_again() {
+    let (_chain, client) = chain(BlockMode::OnDemand).await;
+    let registry = deploy_registry(&client).await;
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let gated = Arc::new(Gated {
+        inner: client.clone(),
+        entered: Default::default(),
+        go: Default::default(),
+        signs: Default::default(),
+    });
+    let ob = Arc::new(Outbox::new(
+        store.clone(),
+        gated.clone(),
+        CHAIN,
+        OutboxOptions {
+            inclusion_timeout: TIMEOUT,
+            ..OutboxOptions::default()
+        },
+    ));
+    let msgs = listing(&registry, "once");
+    // A service submits: it holds the signer's turn, inside `sign`.
+    let service = {
+        let (ob, msgs) = (ob.clone(), msgs.clone());
+        tokio::spawn(async move { ob.submit("svc/once", &msgs, "").await })
+    };
+    gated.entered.notified().await;
+    // The daemon's flush reads the open entries (this one still pending)
+    // and waits for the turn.
+    let flush = {
+        let ob = ob.clone();
+        tokio::spawn(async move { ob.flush().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    gated.go.notify_one();
+    let done = service.await.unwrap().unwrap();
+    flush.await.unwrap().unwrap();
+    assert_eq!(done.status, OutboxStatus::Done);
+    assert_eq!(
+        gated.signs.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the flush re-read the entry under the turn and found it done"
+    );
+    assert_eq!(store.outbox_entry(done.id).unwrap().attempts, 1);
+    assert_eq!(listing_count(&client, &registry).await, 1);
+}

@@ -23,16 +23,15 @@ use relayer_core::chain::{
     ChainStatus, CodeClient, CodeInfo, CodeUpload, ContractInfo, SignedTx, SmartQuery, TxClient,
     TxOutcome,
 };
-use relayer_core::error::{SDK_CODESPACE, SDK_WRONG_SEQUENCE};
 use relayer_core::ChainError;
 
 use crate::keys::Signer;
 use crate::rpc::{
-    block_error, block_events, compat, decode_abci, is_tx_not_found, tx_outcome, RpcCompat,
+    block_error, block_events, block_tx_outcome, broadcast_error, compat, decode_abci,
+    is_tx_not_found, tx_outcome, RpcCompat,
 };
 use crate::tx::{
-    check_broadcast, fee_for, gas_limit, msg_to_any, parse_sequence_mismatch, sign_tx,
-    store_code_any,
+    check_broadcast, fee_for, gas_limit, msg_to_any, sign_tx, simulation_error, store_code_any,
 };
 
 /// Connection and fee settings.
@@ -56,6 +55,10 @@ pub struct CosmosOptions {
     pub inclusion_timeout: Duration,
     /// Poll interval while waiting.
     pub poll_interval: Duration,
+    /// Every tx carries `timeout_height` = the latest height when signed +
+    /// this (0 = no timeout): after it, the tx can never land, which is what
+    /// lets the outbox sign a lost tx again safely.
+    pub timeout_blocks: u64,
 }
 
 fn decode_err(what: &'static str) -> impl Fn(String) -> ChainError {
@@ -101,6 +104,44 @@ impl CosmosClient {
         })
     }
 
+    /// The settings.
+    pub fn options(&self) -> &CosmosOptions {
+        &self.options
+    }
+
+    /// The signer's address.
+    pub fn signer_address(&self) -> &str {
+        self.signer.address()
+    }
+
+    pub(crate) fn rpc(&self) -> &HttpClient {
+        &self.rpc
+    }
+
+    /// Switches the RPC dialect (to the one the node was detected to speak).
+    pub fn set_compat(&mut self, mode: RpcCompat) -> ChainResult<()> {
+        let url = self
+            .options
+            .rpc_url
+            .parse()
+            .map_err(|e| ChainError::Rpc(format!("rpc_url: {e}")))?;
+        self.rpc = HttpClient::builder(url)
+            .compat_mode(compat(mode))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(rpc_err)?;
+        self.options.compat = mode;
+        Ok(())
+    }
+
+    pub(crate) async fn abci_query<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        req: Req,
+    ) -> ChainResult<Result<Resp, (u32, String, String)>> {
+        self.abci(path, req).await
+    }
+
     async fn abci<Req: Message, Resp: Message + Default>(
         &self,
         path: &str,
@@ -144,6 +185,7 @@ impl CosmosClient {
         memo: &str,
         account_number: u64,
         sequence: u64,
+        timeout_height: u64,
     ) -> ChainResult<u64> {
         // Simulation skips signature checks but wants one signature slot;
         // the fee is empty, as CosmJS sends it (gas is what we ask for).
@@ -155,6 +197,7 @@ impl CosmosClient {
             msgs.to_vec(),
             memo,
             fee_for(0, 0.0, &self.options.fee_denom)?,
+            timeout_height,
         )?;
         #[allow(deprecated)]
         let req = SimulateRequest {
@@ -164,25 +207,21 @@ impl CosmosClient {
         let resp: SimulateResponse = self
             .abci("/cosmos.tx.v1beta1.Service/Simulate", req)
             .await?
-            .map_err(|(code, log, codespace)| match (codespace.as_str(), code) {
-                (SDK_CODESPACE, SDK_WRONG_SEQUENCE) => {
-                    parse_sequence_mismatch(&log).unwrap_or(ChainError::SequenceMismatch {
-                        expected: 0,
-                        got: 0,
-                    })
-                }
-                _ => ChainError::TxFailed {
-                    hash: "simulation".into(),
-                    code,
-                    log,
-                },
-            })?;
+            .map_err(|(code, log, codespace)| simulation_error(code, &codespace, &log))?;
         Ok(resp.gas_info.map(|g| g.gas_used).unwrap_or_default())
     }
 
     async fn sign_anys(&self, msgs: Vec<Any>, memo: &str, sequence: u64) -> ChainResult<SignedTx> {
         let (account_number, _) = self.account().await?;
-        let simulated = self.simulate(&msgs, memo, account_number, sequence).await?;
+        let (signed_height, timeout_height) = if self.options.timeout_blocks == 0 {
+            (0, 0)
+        } else {
+            let latest = self.latest_height().await?;
+            (latest, latest + self.options.timeout_blocks)
+        };
+        let simulated = self
+            .simulate(&msgs, memo, account_number, sequence, timeout_height)
+            .await?;
         let limit = gas_limit(simulated, self.options.gas_multiplier, self.options.max_gas)?;
         let fee = fee_for(limit, self.options.gas_price, &self.options.fee_denom)?;
         let parts = sign_tx(
@@ -193,12 +232,15 @@ impl CosmosClient {
             msgs,
             memo,
             fee,
+            timeout_height,
         )?;
         Ok(SignedTx {
             hash: tx_hash(&parts.tx_bytes),
             bytes: parts.tx_bytes,
             sequence,
             gas_limit: limit,
+            timeout_height,
+            signed_height,
         })
     }
 
@@ -308,7 +350,7 @@ impl TxClient for CosmosClient {
             .rpc
             .broadcast_tx_sync(tx.bytes.clone())
             .await
-            .map_err(rpc_err)?;
+            .map_err(|e| broadcast_error(&tx.hash, &e))?;
         check_broadcast(&tx.hash, &resp.codespace, resp.code.value(), &resp.log)
     }
 
@@ -323,6 +365,38 @@ impl TxClient for CosmosClient {
             Err(e) if is_tx_not_found(&e) => Ok(None),
             Err(e) => Err(rpc_err(e)),
         }
+    }
+
+    async fn latest_height(&self) -> ChainResult<u64> {
+        Ok(self.latest_block().await?.height)
+    }
+
+    async fn tx_in_block(&self, hash: &str, height: u64) -> ChainResult<Option<TxOutcome>> {
+        let h = cosmrs::tendermint::block::Height::try_from(height).map_err(rpc_err)?;
+        let block = self
+            .rpc
+            .block(h)
+            .await
+            .map_err(|e| block_error(height, &e))?;
+        let Some(index) = block
+            .block
+            .data
+            .iter()
+            .position(|tx| tx_hash(tx).eq_ignore_ascii_case(hash))
+        else {
+            return Ok(None);
+        };
+        let results = self
+            .rpc
+            .block_results(h)
+            .await
+            .map_err(|e| block_error(height, &e))?;
+        block_tx_outcome(&results, index, &tx_hash(&block.block.data[index]))
+            .map(Some)
+            .ok_or_else(|| ChainError::BlockMissing {
+                height,
+                reason: format!("no result for tx {index} of the block"),
+            })
     }
 
     async fn wait_for_tx(&self, hash: &str, timeout: Duration) -> ChainResult<TxOutcome> {
@@ -430,7 +504,11 @@ impl BlockEventSource for CosmosClient {
             .map_err(|e| block_error(height, &e))?;
         let hashes: Vec<String> = block.block.data.iter().map(|tx| tx_hash(tx)).collect();
         let time_nanos = block.block.header.time.unix_timestamp_nanos().max(0) as u64;
-        let results = self.rpc.block_results(h).await.map_err(rpc_err)?;
+        let results = self
+            .rpc
+            .block_results(h)
+            .await
+            .map_err(|e| block_error(height, &e))?;
         Ok(block_events(&results, &hashes, time_nanos))
     }
 }

@@ -13,24 +13,29 @@
 //!   decoded in the configured CometBFT dialect (0.34 base64 attributes,
 //!   0.37, 0.38 `finalize_block_events`).
 //!
+//! * Health: [`health`] checks the node (chain id, CometBFT version and
+//!   dialect, tx indexing, minimum gas price) and the signer's account.
+//!
 //! The pure parts (messages, fees, sign doc, signature, tx bytes, RPC
 //! decoding) are free functions so they are tested without a node: against
 //! CosmJS vectors and against recorded CometBFT responses.
 
 pub mod client;
+pub mod health;
 pub mod keys;
 pub mod rpc;
 pub mod tx;
 
 pub use client::{CosmosClient, CosmosOptions};
+pub use health::{compat_of_version, price_in, NodeHealth};
 pub use keys::{
     generate_mnemonic, hd_path, load_mnemonic, parse_mnemonic, take_env_secret, Keyring, Signer,
 };
 pub use rpc::{
-    block_error, block_events, convert_events, decode_abci, is_tx_not_found, node_error,
-    parse_lowest_height, tx_outcome, RpcCompat,
+    block_error, block_events, block_tx_outcome, broadcast_error, convert_events, decode_abci,
+    is_tx_not_found, node_error, parse_lowest_height, tx_outcome, RpcCompat, TX_IN_CACHE,
 };
 pub use tx::{
     check_broadcast, fee_for, gas_limit, msg_to_any, parse_sequence_mismatch, sign_tx,
-    store_code_any, SignedParts,
+    simulation_error, store_code_any, SignedParts,
 };

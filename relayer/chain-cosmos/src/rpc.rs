@@ -48,13 +48,43 @@ pub fn is_tx_not_found(e: &tendermint_rpc::Error) -> bool {
     matches!(node_error(e), Some((JSONRPC_INTERNAL_ERROR, data)) if data.contains("not found"))
 }
 
-/// A `/block` error as a typed one: the node's "height H must be less than
-/// or equal to the current blockchain height" is [`ChainError::BlockUnavailable`],
-/// "height H is not available, lowest height is E" [`ChainError::BlockPruned`].
+/// CometBFT's answer to a broadcast of a tx its mempool cache already holds
+/// (a JSON-RPC error, not a CheckTx code).
+pub const TX_IN_CACHE: &str = "tx already exists in cache";
+
+/// A `broadcast_tx_sync` transport or node error as a typed one: the
+/// node's "tx already exists in cache" means it has our tx (accepted), so it
+/// becomes the SDK's own `sdk`/19 rejection, which the outbox treats as accepted.
+pub fn broadcast_error(hash: &str, e: &tendermint_rpc::Error) -> ChainError {
+    match node_error(e) {
+        Some((_, data)) if data.contains(TX_IN_CACHE) => ChainError::Rejected {
+            hash: hash.to_string(),
+            codespace: relayer_core::error::SDK_CODESPACE.into(),
+            code: relayer_core::error::SDK_TX_IN_MEMPOOL_CACHE,
+            log: data,
+        },
+        _ => ChainError::Rpc(e.to_string()),
+    }
+}
+
+/// A `/block` or `/block_results` error as a typed one: the node's "height H
+/// must be less than or equal to the current blockchain height" is
+/// [`ChainError::BlockUnavailable`], "height H is not available, lowest
+/// height is E" [`ChainError::BlockPruned`], "could not find results for
+/// height" (results pruned or not persisted) [`ChainError::BlockMissing`].
 pub fn block_error(height: u64, e: &tendermint_rpc::Error) -> ChainError {
     match node_error(e) {
         Some((JSONRPC_INTERNAL_ERROR, data)) if data.contains("must be less than or equal") => {
             ChainError::BlockUnavailable { height, latest: 0 }
+        }
+        Some((JSONRPC_INTERNAL_ERROR, data))
+            if data.contains("could not find results")
+                || data.contains("not persisting abci responses") =>
+        {
+            ChainError::BlockMissing {
+                height,
+                reason: data,
+            }
         }
         Some((JSONRPC_INTERNAL_ERROR, data)) => match parse_lowest_height(&data) {
             Some(earliest) => ChainError::BlockPruned { height, earliest },
@@ -103,6 +133,7 @@ pub fn tx_outcome(resp: &cosmrs::rpc::endpoint::tx::Response) -> TxOutcome {
         hash: resp.hash.to_string(),
         height: resp.height.value(),
         code: resp.tx_result.code.value(),
+        codespace: resp.tx_result.codespace.clone(),
         log: resp.tx_result.log.clone(),
         gas_used: resp.tx_result.gas_used.max(0) as u64,
         gas_wanted: resp.tx_result.gas_wanted.max(0) as u64,
@@ -110,7 +141,29 @@ pub fn tx_outcome(resp: &cosmrs::rpc::endpoint::tx::Response) -> TxOutcome {
     }
 }
 
-/// A block's events from `/block_results` plus the tx hashes from `/block`.
+/// The outcome of the tx at `index` in a block's results (read from the
+/// block, not the tx indexer).
+pub fn block_tx_outcome(
+    results: &cosmrs::rpc::endpoint::block_results::Response,
+    index: usize,
+    hash: &str,
+) -> Option<TxOutcome> {
+    let r = results.txs_results.as_deref()?.get(index)?;
+    Some(TxOutcome {
+        hash: hash.to_string(),
+        height: results.height.value(),
+        code: r.code.value(),
+        codespace: r.codespace.clone(),
+        log: r.log.clone(),
+        gas_used: r.gas_used.max(0) as u64,
+        gas_wanted: r.gas_wanted.max(0) as u64,
+        events: convert_events(&r.events),
+    })
+}
+
+/// A block's events from `/block_results` plus the tx hashes from `/block`:
+/// per tx, and the block's own (0.38 `finalize_block_events`, 0.34/0.37
+/// `begin_block_events` then `end_block_events`).
 pub fn block_events(
     results: &cosmrs::rpc::endpoint::block_results::Response,
     tx_hashes: &[String],
@@ -129,10 +182,16 @@ pub fn block_events(
             events: convert_events(&r.events),
         })
         .collect();
+    let mut own = convert_events(results.begin_block_events.as_deref().unwrap_or_default());
+    own.extend(convert_events(
+        results.end_block_events.as_deref().unwrap_or_default(),
+    ));
+    own.extend(convert_events(&results.finalize_block_events));
     BlockEvents {
         height: results.height.value(),
         time_nanos,
         txs,
+        block_events: own,
     }
 }
 

@@ -74,6 +74,38 @@ pub fn msg_to_any(msg: &ChainMsg, sender: &str) -> ChainResult<Any> {
             funds: sdk_coins(funds)?,
         }
         .to_any(),
+        ChainMsg::StoreCode { wasm } => return store_code_any(sender.as_ref(), wasm.as_slice()),
+        ChainMsg::Instantiate2 {
+            code_id,
+            msg,
+            funds,
+            label,
+            admin,
+            salt,
+        } => {
+            let mut sorted = funds.to_vec();
+            sorted.sort_by(|a, b| a.denom.cmp(&b.denom));
+            let proto = cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContract2 {
+                sender: sender.to_string(),
+                admin: admin.clone().unwrap_or_default(),
+                code_id: *code_id,
+                label: label.clone(),
+                msg: msg.as_bytes().to_vec(),
+                funds: sorted
+                    .iter()
+                    .map(|c| cosmrs::proto::cosmos::base::v1beta1::Coin {
+                        denom: c.denom.clone(),
+                        amount: c.amount.to_string(),
+                    })
+                    .collect(),
+                salt: salt.to_vec(),
+                fix_msg: false,
+            };
+            return Ok(Any {
+                type_url: "/cosmwasm.wasm.v1.MsgInstantiateContract2".into(),
+                value: proto.encode_to_vec(),
+            });
+        }
     }
     .map_err(signer_err)
 }
@@ -144,8 +176,10 @@ pub struct SignedParts {
     pub tx_bytes: Vec<u8>,
 }
 
-/// Builds and signs a tx (SIGN_MODE_DIRECT). Deterministic: the same inputs
-/// give the same bytes as CosmJS's `DirectSecp256k1HdWallet`.
+/// Builds and signs a tx (SIGN_MODE_DIRECT) that no block above
+/// `timeout_height` may include (0 = no timeout). Deterministic: the same
+/// inputs give the same bytes as CosmJS's `DirectSecp256k1HdWallet`.
+#[allow(clippy::too_many_arguments)]
 pub fn sign_tx(
     signer: &Signer,
     chain_id: &str,
@@ -154,8 +188,11 @@ pub fn sign_tx(
     msgs: Vec<Any>,
     memo: &str,
     fee: Fee,
+    timeout_height: u64,
 ) -> ChainResult<SignedParts> {
-    let body = Body::new(msgs, memo, 0u32);
+    let timeout =
+        cosmrs::tendermint::block::Height::try_from(timeout_height).map_err(signer_err)?;
+    let body = Body::new(msgs, memo, timeout);
     let auth_info = SignerInfo::single_direct(Some(signer.public_key()), sequence).auth_info(fee);
     let chain_id = ChainId::try_from(chain_id.to_string()).map_err(signer_err)?;
     let doc = SignDoc::new(&body, &auth_info, &chain_id, account_number).map_err(signer_err)?;
@@ -216,4 +253,99 @@ pub fn parse_sequence_mismatch(log: &str) -> Option<ChainError> {
         .parse()
         .ok()?;
     Some(ChainError::SequenceMismatch { expected, got })
+}
+
+/// The registered error descriptions a simulation's error text ends with,
+/// and their codespace and code (wasmd's `x/wasm/types/errors.go`, the
+/// SDK's `types/errors`).
+const SIMULATION_ERRORS: &[(&str, &str, u32)] = &[
+    ("execute wasm contract failed", "wasm", 5),
+    ("instantiate wasm contract failed", "wasm", 4),
+    ("migrate wasm contract failed", "wasm", 11),
+    ("insufficient funds", SDK_CODESPACE, 5),
+    ("out of gas", SDK_CODESPACE, 11),
+    ("insufficient fee", SDK_CODESPACE, 13),
+    (
+        "incorrect account sequence",
+        SDK_CODESPACE,
+        SDK_WRONG_SEQUENCE,
+    ),
+];
+
+/// A failed `Simulate` query as a typed error. The node answers a gRPC
+/// query's failure as `sdk`/6 ("unknown request") with the original error's
+/// text, so the original codespace and code are recovered from the
+/// registered description the text ends with (`...: execute wasm contract
+/// failed [keeper.go:452] with gas used: '96314'` is `wasm`/5); any other
+/// answer keeps its own codespace and code.
+pub fn simulation_error(code: u32, codespace: &str, log: &str) -> ChainError {
+    let (codespace, code) = match (codespace, code) {
+        (SDK_CODESPACE, 6) => {
+            let text = log.split(" with gas used").next().unwrap_or(log);
+            let text = text.split(" [").next().unwrap_or(text).trim_end();
+            SIMULATION_ERRORS
+                .iter()
+                .find(|(desc, _, _)| text.ends_with(desc))
+                .map(|(_, space, code)| (*space, *code))
+                .unwrap_or((SDK_CODESPACE, 6))
+        }
+        other => other,
+    };
+    if (codespace, code) == (SDK_CODESPACE, SDK_WRONG_SEQUENCE) {
+        return parse_sequence_mismatch(log).unwrap_or(ChainError::SequenceMismatch {
+            expected: 0,
+            got: 0,
+        });
+    }
+    ChainError::TxFailed {
+        hash: "simulation".into(),
+        codespace: codespace.to_string(),
+        code,
+        log: log.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulation_errors_keep_their_origin() {
+        // wasmd v0.61.14's answer to a contract error at simulation.
+        let log = "rpc error: code = Unknown desc = failed to execute message; message index: 0: listing 999 not found: execute wasm contract failed [CosmWasm/wasmd/x/wasm/keeper/keeper.go:452] with gas used: '96314': unknown request";
+        let e = simulation_error(6, "sdk", log);
+        assert!(
+            matches!(&e, ChainError::TxFailed { codespace, code: 5, .. } if codespace == "wasm"),
+            "{e}"
+        );
+        let funds = simulation_error(6, "sdk", "rpc error: code = Unknown desc = 10ustake is smaller than 20ustake: insufficient funds with gas used: '1': unknown request");
+        assert!(
+            matches!(&funds, ChainError::TxFailed { codespace, code: 5, .. } if codespace == "sdk"),
+            "{funds}"
+        );
+        let seq = simulation_error(
+            6,
+            "sdk",
+            "account sequence mismatch, expected 5, got 4: incorrect account sequence",
+        );
+        assert!(
+            matches!(
+                seq,
+                ChainError::SequenceMismatch {
+                    expected: 5,
+                    got: 4
+                }
+            ),
+            "{seq}"
+        );
+        let other = simulation_error(6, "sdk", "something else: unknown request");
+        assert!(
+            matches!(&other, ChainError::TxFailed { codespace, code: 6, .. } if codespace == "sdk"),
+            "{other}"
+        );
+        let direct = simulation_error(5, "wasm", "x");
+        assert!(
+            matches!(&direct, ChainError::TxFailed { codespace, code: 5, .. } if codespace == "wasm")
+        );
+    }
 }

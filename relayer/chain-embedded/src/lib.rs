@@ -304,6 +304,10 @@ impl TxClient for EmbeddedClient {
             bytes,
             sequence,
             gas_limit: tx.gas_limit,
+            // No timeout: the embedded chain's tx index is synchronous, so
+            // the outbox's sequence rule is exact here.
+            timeout_height: 0,
+            signed_height: 0,
         })
     }
 
@@ -315,6 +319,18 @@ impl TxClient for EmbeddedClient {
     async fn find_tx(&self, hash: &str) -> ChainResult<Option<TxOutcome>> {
         let hash = hash.to_string();
         self.chain.call(|r| Command::FindTx(hash, r)).await
+    }
+
+    async fn latest_height(&self) -> ChainResult<u64> {
+        Ok(self.latest_block().await?.height)
+    }
+
+    async fn tx_in_block(&self, hash: &str, height: u64) -> ChainResult<Option<TxOutcome>> {
+        let block = self.block_events(height).await?;
+        if !block.txs.iter().any(|t| t.hash.eq_ignore_ascii_case(hash)) {
+            return Ok(None);
+        }
+        self.find_tx(hash).await
     }
 
     async fn wait_for_tx(&self, hash: &str, timeout: Duration) -> ChainResult<TxOutcome> {

@@ -88,6 +88,28 @@ pub enum ChainMsg {
         /// Admin allowed to migrate; `None` = no admin.
         admin: Option<String>,
     },
+    /// `MsgStoreCode` (the Cosmos backend gzips the wasm).
+    StoreCode {
+        /// The wasm bytes.
+        wasm: cosmwasm_std::Binary,
+    },
+    /// `MsgInstantiateContract2`: the address follows from the code's
+    /// checksum, the sender and the salt, so it is known before the tx is
+    /// sent (`deploy` checks it to stay idempotent across crashes).
+    Instantiate2 {
+        /// Code id.
+        code_id: u64,
+        /// JSON instantiate message.
+        msg: String,
+        /// Funds sent along.
+        funds: Vec<Coin>,
+        /// Human label.
+        label: String,
+        /// Admin allowed to migrate; `None` = no admin.
+        admin: Option<String>,
+        /// Salt (1 to 64 bytes).
+        salt: cosmwasm_std::Binary,
+    },
 }
 
 /// A message with the sender's funds, built from typed messages.
@@ -117,6 +139,14 @@ pub struct SignedTx {
     pub sequence: u64,
     /// Gas limit it carries.
     pub gas_limit: u64,
+    /// Last height at which a block may include it (`timeout_height`; 0 =
+    /// none, the embedded chain). Once the chain is past it and the tx is in
+    /// none of the blocks up to it, the tx can never land and may be signed again.
+    #[serde(default)]
+    pub timeout_height: u64,
+    /// Latest height when it was signed: it cannot be in a block at or below this.
+    #[serde(default)]
+    pub signed_height: u64,
 }
 
 /// The result of an included transaction.
@@ -128,6 +158,10 @@ pub struct TxOutcome {
     pub height: u64,
     /// ABCI code, 0 = success.
     pub code: u32,
+    /// ABCI codespace of a failure (`sdk`, `wasm`, ...); codes are only
+    /// meaningful within their codespace.
+    #[serde(default)]
+    pub codespace: String,
     /// Error log when `code != 0`.
     pub log: String,
     /// Gas the chain charged (embedded chain: an estimate, see its docs).
@@ -146,6 +180,7 @@ impl TxOutcome {
         } else {
             Err(ChainError::TxFailed {
                 hash: self.hash,
+                codespace: self.codespace,
                 code: self.code,
                 log: self.log,
             })
@@ -184,6 +219,11 @@ pub struct BlockEvents {
     pub time_nanos: u64,
     /// Per-transaction events, in block order.
     pub txs: Vec<TxEvents>,
+    /// Events outside any tx (CometBFT 0.38 `finalize_block_events`, 0.34/0.37
+    /// `begin_block_events` + `end_block_events`), e.g. contracts called from
+    /// an end blocker; delivered after the block's txs.
+    #[serde(default)]
+    pub block_events: Vec<Event>,
 }
 
 /// Stored code as the chain reports it.
@@ -262,8 +302,14 @@ pub trait TxClient: Send + Sync {
     async fn sign(&self, msgs: &[ChainMsg], memo: &str, sequence: u64) -> ChainResult<SignedTx>;
     /// Hands a signed tx to the chain (mempool); does not wait for a block.
     async fn broadcast(&self, tx: &SignedTx) -> ChainResult<()>;
-    /// A tx by hash if it is in a block.
+    /// A tx by hash if it is in a block (the node's tx indexer: it may lag
+    /// behind the blocks, be off, or be another node behind a load balancer).
     async fn find_tx(&self, hash: &str) -> ChainResult<Option<TxOutcome>>;
+    /// Latest committed height.
+    async fn latest_height(&self) -> ChainResult<u64>;
+    /// The tx's result if the block at `height` itself contains it (read from
+    /// the block and its results, not from the indexer).
+    async fn tx_in_block(&self, hash: &str, height: u64) -> ChainResult<Option<TxOutcome>>;
     /// Polls [`TxClient::find_tx`] until the tx is in a block or `timeout` passes.
     async fn wait_for_tx(&self, hash: &str, timeout: Duration) -> ChainResult<TxOutcome>;
 }

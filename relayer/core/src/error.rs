@@ -10,6 +10,88 @@ pub const SDK_CODESPACE: &str = "sdk";
 pub const SDK_TX_IN_MEMPOOL_CACHE: u32 = 19;
 /// `sdk` code 32: account sequence mismatch.
 pub const SDK_WRONG_SEQUENCE: u32 = 32;
+/// `sdk` code 5: insufficient funds (the fee or the funds sent).
+pub const SDK_INSUFFICIENT_FUNDS: u32 = 5;
+/// `sdk` code 11: out of gas.
+pub const SDK_OUT_OF_GAS: u32 = 11;
+/// `sdk` code 13: fee below the node's minimum gas price.
+pub const SDK_INSUFFICIENT_FEE: u32 = 13;
+/// `sdk` code 20: the node's mempool is full.
+pub const SDK_MEMPOOL_FULL: u32 = 20;
+/// `sdk` code 30: the tx's `timeout_height` has passed.
+pub const SDK_TX_TIMEOUT_HEIGHT: u32 = 30;
+/// The wasm module's codespace: every code in it is about a contract
+/// (`wasm`/5 "execute wasm contract failed", /4 instantiate, /9 query, ...).
+pub const WASM_CODESPACE: &str = "wasm";
+
+/// Why a chain refused or failed a transaction, from its ABCI codespace and
+/// code (a code alone is ambiguous: `sdk`/5 is insufficient funds, `wasm`/5
+/// a contract that failed). It decides what the outbox does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailureClass {
+    /// The fee is below the node's minimum or its mempool is full: retried
+    /// with backoff and alerted; never a reason to give up on the effect.
+    Fee,
+    /// The signer cannot pay: retried with backoff and alerted.
+    Funds,
+    /// The gas limit was too low: signed again with a fresh estimate, alerted.
+    OutOfGas,
+    /// The tx's `timeout_height` passed: its fate is looked up in the blocks.
+    Expired,
+    /// The contract refused the message (codespace `wasm`, or a simulation
+    /// the contract failed): recorded and retried a bounded number of times.
+    Contract,
+    /// Anything else (a malformed tx, a wrong chain id or signature): final.
+    Permanent,
+}
+
+impl FailureClass {
+    /// Classifies an ABCI result by codespace and code.
+    pub fn of(codespace: &str, code: u32) -> Self {
+        match (codespace, code) {
+            (SDK_CODESPACE, SDK_INSUFFICIENT_FEE | SDK_MEMPOOL_FULL) => FailureClass::Fee,
+            (SDK_CODESPACE, SDK_INSUFFICIENT_FUNDS) => FailureClass::Funds,
+            (SDK_CODESPACE, SDK_OUT_OF_GAS) => FailureClass::OutOfGas,
+            (SDK_CODESPACE, SDK_TX_TIMEOUT_HEIGHT) => FailureClass::Expired,
+            (WASM_CODESPACE, _) => FailureClass::Contract,
+            _ => FailureClass::Permanent,
+        }
+    }
+
+    /// The stored and metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Fee => "fee",
+            FailureClass::Funds => "funds",
+            FailureClass::OutOfGas => "out_of_gas",
+            FailureClass::Expired => "expired",
+            FailureClass::Contract => "contract",
+            FailureClass::Permanent => "permanent",
+        }
+    }
+
+    /// Parses [`FailureClass::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "fee" => FailureClass::Fee,
+            "funds" => FailureClass::Funds,
+            "out_of_gas" => FailureClass::OutOfGas,
+            "expired" => FailureClass::Expired,
+            "contract" => FailureClass::Contract,
+            "permanent" => FailureClass::Permanent,
+            _ => return None,
+        })
+    }
+
+    /// Fee, funds and gas: the operator's to fix (an alert), the effect's
+    /// to retry; never a reason to drop what the tx was for.
+    pub fn is_operational(self) -> bool {
+        matches!(
+            self,
+            FailureClass::Fee | FailureClass::Funds | FailureClass::OutOfGas
+        )
+    }
+}
 
 /// Failures talking to a chain (either backend).
 #[derive(Debug, Error)]
@@ -22,12 +104,14 @@ pub enum ChainError {
         /// Sequence the transaction carried.
         got: u64,
     },
-    /// The chain ran the transaction and it failed (non-zero code).
-    #[error("tx {hash} failed with code {code}: {log}")]
+    /// The chain ran the transaction (or its simulation) and it failed.
+    #[error("tx {hash} failed with code {code} (codespace {codespace}): {log}")]
     TxFailed {
-        /// Transaction hash (upper-case hex).
+        /// Transaction hash (upper-case hex; `simulation` for a simulation).
         hash: String,
-        /// ABCI code (embedded chain: 1).
+        /// ABCI codespace (`sdk`, `wasm`, ...).
+        codespace: String,
+        /// ABCI code within the codespace.
         code: u32,
         /// The chain's log / contract error.
         log: String,
@@ -102,6 +186,15 @@ pub enum ChainError {
         /// Lowest height still available.
         earliest: u64,
     },
+    /// The node has the block but not its results (pruned or discarded
+    /// ABCI responses): its events are lost, a gap for event followers.
+    #[error("results of block {height} are missing: {reason}")]
+    BlockMissing {
+        /// Height.
+        height: u64,
+        /// The node's message.
+        reason: String,
+    },
     /// An address that is not valid bech32 for the chain's prefix.
     #[error("invalid address {address}: {reason}")]
     InvalidAddress {
@@ -149,8 +242,37 @@ impl ChainError {
         matches!(self, ChainError::SequenceMismatch { .. })
     }
 
+    /// What kind of refusal a failed or rejected tx (or simulation) is;
+    /// `None` for errors that say nothing about the tx (transport, decoding).
+    pub fn failure_class(&self) -> Option<FailureClass> {
+        match self {
+            ChainError::TxFailed {
+                codespace, code, ..
+            }
+            | ChainError::Rejected {
+                codespace, code, ..
+            } => Some(FailureClass::of(codespace, *code)),
+            // The ceiling is ours, and a contract whose estimate exceeds it
+            // is refused the way a contract error is (bounded retries).
+            ChainError::GasAboveMax { .. } => Some(FailureClass::Contract),
+            _ => None,
+        }
+    }
+
+    /// Worth retrying with backoff: transient, a sequence race, or a fee,
+    /// funds or gas problem the operator is alerted to.
+    pub fn is_retryable(&self) -> bool {
+        self.is_transient()
+            || self.is_sequence_mismatch()
+            || self
+                .failure_class()
+                .is_some_and(FailureClass::is_operational)
+    }
+
     /// CheckTx said the node already holds this tx (`sdk` code 19,
-    /// `ErrTxInMempoolCache`): ours, broadcast before a crash.
+    /// `ErrTxInMempoolCache`, or CometBFT's JSON-RPC error "tx already
+    /// exists in cache", which the Cosmos backend maps to it): ours,
+    /// broadcast before.
     pub fn is_already_in_mempool(&self) -> bool {
         matches!(self, ChainError::Rejected { codespace, code: SDK_TX_IN_MEMPOOL_CACHE, .. } if codespace == SDK_CODESPACE)
     }
@@ -330,6 +452,9 @@ pub enum DeployError {
         /// Why.
         reason: String,
     },
+    /// The deploy journal (an outbox) could not finish a step.
+    #[error("deploy journal: {0}")]
+    Journal(String),
     /// The chain failed.
     #[error(transparent)]
     Chain(#[from] ChainError),

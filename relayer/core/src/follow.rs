@@ -1,8 +1,13 @@
 //! Following contract events block by block from a cursor, the same way
 //! against the embedded chain and a node (which serves them from
-//! `block_results`). The cursor is the last fully processed height; callers
-//! persist it (see [`crate::store::Store::set_cursor`]) after handling a
-//! batch, which gives at-least-once delivery across restarts.
+//! `block_results`, tx results and the block's own `finalize_block_events`).
+//! The cursor is the last fully processed height: [`EventFollower::next_batch`]
+//! reads without moving it, and the caller [`EventFollower::commit`]s (and
+//! persists, see [`crate::store::Store::set_cursor`]) only after it handled
+//! the batch, so a failure redelivers the whole batch: at-least-once delivery
+//! across errors and restarts. A block the node no longer has (pruned, or its
+//! results discarded) is a gap, reported in the batch and skipped: a
+//! follower never stalls on it.
 
 use std::collections::BTreeSet;
 
@@ -52,9 +57,9 @@ pub struct ContractEvent {
     pub height: u64,
     /// Block time, ns since the Unix epoch.
     pub time_nanos: u64,
-    /// Tx hash.
+    /// Tx hash (empty for a block's own events).
     pub tx_hash: String,
-    /// Index of the tx in the block.
+    /// Index of the tx in the block (`u32::MAX` for a block's own events).
     pub tx_index: u32,
     /// Index of the event in the tx.
     pub event_index: u32,
@@ -75,10 +80,27 @@ pub struct Batch {
     pub cursor: u64,
     /// Latest height seen; `latest - cursor` is the lag.
     pub latest: u64,
-    /// Heights the node had pruned and that were skipped (first, last).
-    /// Events in them were not delivered: services re-read contract state
-    /// after a gap.
+    /// Heights the node no longer had and that were skipped (first and last
+    /// of them). Events in them were not delivered: services re-read
+    /// contract state after a gap.
     pub gap: Option<(u64, u64)>,
+    /// How many blocks were skipped as gaps.
+    pub gap_blocks: u64,
+}
+
+impl Batch {
+    fn add_gap(&mut self, from: u64, to: u64) {
+        tracing::warn!(
+            from,
+            to,
+            "event gap: blocks no longer available on the node; skipped"
+        );
+        self.gap = Some(match self.gap {
+            Some((first, _)) => (first, to),
+            None => (from, to),
+        });
+        self.gap_blocks += to + 1 - from;
+    }
 }
 
 /// Reads blocks after a cursor and extracts matching contract events.
@@ -110,9 +132,27 @@ impl EventFollower {
         self.filter = filter;
     }
 
-    /// Scans the next blocks up to the chain's latest and returns the
-    /// matching events, advancing the in-memory cursor. Failed txs are skipped.
+    /// Moves the cursor past a batch once its events are handled.
+    pub fn commit(&mut self, batch: &Batch) {
+        self.cursor = self.cursor.max(batch.cursor);
+    }
+
+    /// [`EventFollower::next_batch`] and [`EventFollower::commit`] at once,
+    /// for callers whose handling cannot fail (logging, counting).
     pub async fn poll<C>(&mut self, chain: &C) -> ChainResult<Batch>
+    where
+        C: BlockEventSource + ChainStatus + ?Sized,
+    {
+        let batch = self.next_batch(chain).await?;
+        self.commit(&batch);
+        Ok(batch)
+    }
+
+    /// Scans the next blocks up to the chain's latest and returns the
+    /// matching events, without moving the cursor (see
+    /// [`EventFollower::commit`]). Failed txs are skipped; a block's own
+    /// events (outside txs) come after its txs' events.
+    pub async fn next_batch<C>(&self, chain: &C) -> ChainResult<Batch>
     where
         C: BlockEventSource + ChainStatus + ?Sized,
     {
@@ -128,21 +168,23 @@ impl EventFollower {
             let block = match chain.block_events(height).await {
                 Ok(block) => block,
                 Err(ChainError::BlockPruned { earliest, .. }) if earliest > height => {
-                    tracing::warn!(
-                        from = height,
-                        to = earliest - 1,
-                        "blocks pruned by the node; skipping"
-                    );
-                    batch.gap = Some((height, earliest - 1));
-                    self.cursor = earliest - 1;
-                    batch.cursor = self.cursor;
-                    height = earliest;
+                    let to = (earliest - 1).min(end);
+                    batch.add_gap(height, to);
+                    batch.cursor = to;
+                    height = to + 1;
                     continue;
                 }
-                // Blocks scanned so far are returned with their events (the
-                // cursor already moved past them); the rest waits for the
-                // next poll. Only a poll that made no progress is an error.
-                Err(e) if batch.blocks > 0 => {
+                Err(ChainError::BlockMissing { reason, .. }) => {
+                    tracing::warn!(height, reason, "block results missing on the node");
+                    batch.add_gap(height, height);
+                    batch.cursor = height;
+                    height += 1;
+                    continue;
+                }
+                // Blocks scanned so far are returned with their events; the
+                // rest waits for the next poll. Only a poll that made no
+                // progress is an error.
+                Err(e) if batch.cursor > self.cursor => {
                     tracing::debug!(height, error = %e, "block not available yet; returning what was scanned");
                     break;
                 }
@@ -163,8 +205,20 @@ impl EventFollower {
                     }
                 }
             }
+            for (i, event) in block.block_events.iter().enumerate() {
+                if self.filter.matches(event) {
+                    batch.events.push(ContractEvent {
+                        height,
+                        time_nanos: block.time_nanos,
+                        tx_hash: String::new(),
+                        tx_index: u32::MAX,
+                        event_index: i as u32,
+                        contract: event.contract().unwrap_or_default().to_string(),
+                        event: event.clone(),
+                    });
+                }
+            }
             batch.blocks += 1;
-            self.cursor = height;
             batch.cursor = height;
             height += 1;
         }

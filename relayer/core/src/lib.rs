@@ -27,4 +27,4 @@ pub mod outbox;
 pub mod store;
 pub mod vouchers;
 
-pub use error::{ChainError, ConfigError, DeployError, StoreError};
+pub use error::{ChainError, ConfigError, DeployError, FailureClass, StoreError};

@@ -64,6 +64,17 @@ pub struct TxResultLabels {
     pub code: String,
 }
 
+/// An outbox alert (fee, funds, out of gas) per chain and signer.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+    /// Chain id.
+    pub chain: String,
+    /// Signer address.
+    pub signer: String,
+    /// `fee`, `funds` or `out_of_gas`.
+    pub reason: String,
+}
+
 /// Per chain.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ChainLabels {
@@ -143,7 +154,47 @@ pub struct Metrics {
     pub watchtower_close_seconds_left: Family<ChannelLabels, Gauge>,
     /// Oracle: failed answers of a data source.
     pub oracle_source_errors: Family<SourceLabels, Counter>,
+    /// Fee, funds and gas problems the outbox retries (the operator must act).
+    pub outbox_alerts: Family<AlertLabels, Counter>,
+    /// Blocks whose events the follower could not read (pruned by the node,
+    /// results missing): skipped, services re-read contract state.
+    pub event_gap_blocks: Family<ChainLabels, Counter>,
     ready: AtomicBool,
+    health: std::sync::Mutex<Health>,
+}
+
+/// What `/health` checks besides readiness: the node answers, the event
+/// follower keeps up, and every service task runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// The last call to the node failed (its error).
+    pub rpc_error: Option<String>,
+    /// Blocks the event cursor is behind the head.
+    pub lag_blocks: u64,
+    /// Lag above which the relayer is unhealthy (0 = not checked).
+    pub max_lag_blocks: u64,
+    /// Service tasks that stopped.
+    pub dead_services: Vec<String>,
+}
+
+impl Health {
+    /// What is wrong, one line each (empty = healthy).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = vec![];
+        if let Some(e) = &self.rpc_error {
+            out.push(format!("node unreachable: {e}"));
+        }
+        if self.max_lag_blocks > 0 && self.lag_blocks > self.max_lag_blocks {
+            out.push(format!(
+                "event follower {} blocks behind (limit {})",
+                self.lag_blocks, self.max_lag_blocks
+            ));
+        }
+        for s in &self.dead_services {
+            out.push(format!("service {s} stopped"));
+        }
+        out
+    }
 }
 
 impl Default for Metrics {
@@ -173,7 +224,10 @@ impl Metrics {
             watchtower_unsettled_amount: Family::default(),
             watchtower_close_seconds_left: Family::default(),
             oracle_source_errors: Family::default(),
+            outbox_alerts: Family::default(),
+            event_gap_blocks: Family::default(),
             ready: AtomicBool::new(false),
+            health: Default::default(),
         };
         let r = &mut registry;
         r.register(
@@ -251,6 +305,16 @@ impl Metrics {
             "Failed answers of an oracle data source",
             m.oracle_source_errors.clone(),
         );
+        r.register(
+            "outbox_alerts",
+            "Fee, funds or out-of-gas failures the outbox retries (fund the signer or raise the gas settings)",
+            m.outbox_alerts.clone(),
+        );
+        r.register(
+            "event_gap_blocks",
+            "Blocks the event follower skipped because the node no longer had them",
+            m.event_gap_blocks.clone(),
+        );
         Self { registry, ..m }
     }
 
@@ -289,9 +353,34 @@ impl Metrics {
             .sum()
     }
 
+    /// Updates what `/health` checks.
+    pub fn update_health(&self, f: impl FnOnce(&mut Health)) {
+        f(&mut self.health.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// A copy of the health state.
+    pub fn health(&self) -> Health {
+        self.health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Ready and nothing wrong: `/health` answers 200.
+    pub fn is_healthy(&self) -> bool {
+        self.is_ready() && self.health().problems().is_empty()
+    }
+
     fn health_json(&self) -> String {
+        let problems = self.health().problems();
+        let status = match (self.is_ready(), problems.is_empty()) {
+            (false, _) => "starting",
+            (true, true) => "ok",
+            (true, false) => "unhealthy",
+        };
         serde_json::json!({
-            "status": if self.is_ready() { "ok" } else { "starting" },
+            "status": status,
+            "problems": problems,
             "latest_height": self.total("latest_height"),
             "event_lag_blocks": self.total("event_lag_blocks"),
             "outbox_backlog": self.total("outbox_backlog"),
@@ -311,7 +400,7 @@ async fn metrics_route(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse
 }
 
 async fn health_route(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
-    let status = if metrics.is_ready() {
+    let status = if metrics.is_healthy() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

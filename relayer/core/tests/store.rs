@@ -162,6 +162,8 @@ fn outbox_rows_follow_their_lifecycle() {
         bytes: vec![1, 2, 3],
         sequence: 4,
         gas_limit: 100,
+        timeout_height: 50,
+        signed_height: 40,
     };
     store.record_signed(e.id, &tx).unwrap();
     let signed = store.outbox_entry(e.id).unwrap();
@@ -180,6 +182,8 @@ fn outbox_rows_follow_their_lifecycle() {
         bytes: vec![4],
         sequence: 5,
         gas_limit: 100,
+        timeout_height: 0,
+        signed_height: 0,
     };
     store.record_signed(e.id, &tx2).unwrap();
     let hashes = store.outbox_attempt_hashes(e.id).unwrap();
@@ -193,6 +197,7 @@ fn outbox_rows_follow_their_lifecycle() {
                 hash: "BB".into(),
                 height: 9,
                 code: 0,
+                codespace: String::new(),
                 log: String::new(),
                 gas_used: 77,
                 gas_wanted: 100,
@@ -257,4 +262,115 @@ fn operators_list_abandon_and_retry_outbox_entries() {
     assert_eq!(store.outbox_depth("c").unwrap().open, 2);
     assert_eq!(store.outbox_failed_count().unwrap(), 0);
     assert_eq!(store.outbox_done_totals("").unwrap().count, 0);
+}
+
+fn signed(hash: &str, sequence: u64) -> SignedTx {
+    SignedTx {
+        hash: hash.into(),
+        bytes: vec![sequence as u8],
+        sequence,
+        gas_limit: 100,
+        timeout_height: 120,
+        signed_height: 100,
+    }
+}
+
+fn outcome(hash: &str, codespace: &str, code: u32) -> TxOutcome {
+    TxOutcome {
+        hash: hash.into(),
+        height: 110,
+        code,
+        codespace: codespace.into(),
+        log: "refused".into(),
+        gas_used: 50,
+        gas_wanted: 100,
+        events: vec![],
+    }
+}
+
+#[test]
+fn outbox_updates_apply_only_from_the_status_they_expect() {
+    let store = Store::open_in_memory().unwrap();
+    let e = store.enqueue("guard/1", "c", &msgs(1), "").unwrap();
+    // Not signed yet: nothing to broadcast, requeue or rebroadcast.
+    assert!(!store.record_broadcast(e.id).unwrap());
+    assert!(!store.requeue(e.id, "x").unwrap());
+    assert!(!store.mark_for_rebroadcast(e.id, "x").unwrap());
+    // Signed once; a second signature of the same entry (another handle
+    // with a stale snapshot) is refused and not recorded as an attempt.
+    assert!(store.record_signed(e.id, &signed("AA", 4)).unwrap());
+    assert!(!store.record_signed(e.id, &signed("BB", 5)).unwrap());
+    let entry = store.outbox_entry(e.id).unwrap();
+    assert_eq!(
+        (entry.attempts, entry.tx.unwrap().hash),
+        (1, "AA".to_string())
+    );
+    assert_eq!(store.outbox_attempt_hashes(e.id).unwrap(), ["AA"]);
+    assert!(store.record_broadcast(e.id).unwrap());
+    assert!(!store.record_broadcast(e.id).unwrap(), "already broadcast");
+    assert!(store.mark_for_rebroadcast(e.id, "lost").unwrap());
+    assert!(store.record_broadcast(e.id).unwrap());
+    // Final: nothing moves it any more.
+    assert!(store.record_outcome(e.id, &outcome("AA", "", 0)).unwrap());
+    assert!(!store
+        .record_outcome(e.id, &outcome("AA", "wasm", 5))
+        .unwrap());
+    assert!(!store.requeue(e.id, "x").unwrap());
+    assert!(!store.record_failed(e.id, "x", None).unwrap());
+    let done = store.outbox_entry(e.id).unwrap();
+    assert_eq!((done.status, done.failure), (OutboxStatus::Done, None));
+    let tx = done.tx.unwrap();
+    assert_eq!((tx.timeout_height, tx.signed_height), (120, 100));
+}
+
+#[test]
+fn failures_are_classified_by_codespace_and_code() {
+    use relayer_core::FailureClass;
+    assert_eq!(FailureClass::of("sdk", 5), FailureClass::Funds);
+    assert_eq!(FailureClass::of("wasm", 5), FailureClass::Contract);
+    assert_eq!(FailureClass::of("sdk", 11), FailureClass::OutOfGas);
+    assert_eq!(FailureClass::of("sdk", 13), FailureClass::Fee);
+    assert_eq!(FailureClass::of("sdk", 30), FailureClass::Expired);
+    assert_eq!(FailureClass::of("sdk", 4), FailureClass::Permanent);
+    assert_eq!(FailureClass::of("", 5), FailureClass::Permanent);
+
+    let store = Store::open_in_memory().unwrap();
+    let e = store.enqueue("class/1", "c", &msgs(1), "").unwrap();
+    assert_eq!(
+        store
+            .record_refusal(e.id, "sim", FailureClass::Contract)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_refusal(e.id, "sim", FailureClass::Contract)
+            .unwrap(),
+        2
+    );
+    store.record_signed(e.id, &signed("CC", 1)).unwrap();
+    assert_eq!(
+        store
+            .record_refusal(e.id, "sim", FailureClass::Contract)
+            .unwrap(),
+        0,
+        "only a pending entry is refused"
+    );
+    store.record_broadcast(e.id).unwrap();
+    assert!(store
+        .record_outcome(e.id, &outcome("CC", "wasm", 5))
+        .unwrap());
+    let failed = store.outbox_entry(e.id).unwrap();
+    assert_eq!(failed.status, OutboxStatus::Failed);
+    assert_eq!(
+        (failed.failure, failed.refusals),
+        (Some(FailureClass::Contract), 2)
+    );
+    assert_eq!(
+        failed.last_error.as_deref(),
+        Some("code 5 (codespace wasm): refused")
+    );
+    // An operator's retry clears the refusals and the class.
+    let retried = store.outbox_retry(e.id).unwrap();
+    assert_eq!((retried.refusals, retried.failure), (0, None));
 }

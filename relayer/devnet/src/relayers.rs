@@ -129,6 +129,7 @@ pub fn outbox_options() -> OutboxOptions {
         transient_retries: 5,
         retry_initial_delay: Duration::from_millis(20),
         retry_max_delay: Duration::from_millis(500),
+        ..OutboxOptions::default()
     }
 }
 

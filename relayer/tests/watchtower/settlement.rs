@@ -272,3 +272,72 @@ async fn ibc_payout_goes_in_the_batch_message_only_when_configured() {
     assert_eq!(bad.problems().len(), 2);
     assert!(toml::from_str::<WatchtowerConfig>("nope = 1").is_err());
 }
+
+#[tokio::test]
+async fn a_claim_that_cannot_be_sent_blocks_no_other_and_sets_nothing_aside() {
+    let env = setup(BlockMode::OnDemand).await;
+    let payee = env.payee.sender().to_string();
+    let p = payer(&env, "payer").await;
+    let keys: Vec<VoucherSigner> = (0..2)
+        .map(|i| signer(VoucherScheme::Ed25519, 300 + i))
+        .collect();
+    let mut ids = vec![];
+    for key in &keys {
+        ids.push(open(&env, &p, &payee, key, 1_000).await);
+    }
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let tower_client = Arc::new(env.tower.clone());
+    // Quick retries: a node that refuses every broadcast of the first claim
+    // exhausts them.
+    let outbox = Arc::new(Outbox::new(
+        store.clone(),
+        tower_client.clone(),
+        "wevalue-test",
+        OutboxOptions {
+            inclusion_timeout: TIMEOUT,
+            transient_retries: 2,
+            retry_initial_delay: Duration::from_millis(5),
+            retry_max_delay: Duration::from_millis(10),
+            ..OutboxOptions::default()
+        },
+    ));
+    let cfg = WatchtowerConfig {
+        min_amount: Uint128::new(1),
+        max_batch: 1,
+        ..config(&env)
+    };
+    let wt = Watchtower::new(
+        cfg,
+        env.contract.clone(),
+        tower_client,
+        store.clone(),
+        outbox,
+    )
+    .await
+    .unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        wt.accept_voucher(voucher(&env, &keys[i], *id, 400 + i as u128, None, None))
+            .await
+            .unwrap();
+    }
+    env.chain
+        .inject(relayer::embedded::Fault::FailBroadcasts(3))
+        .await
+        .unwrap();
+    // The first claim's three broadcasts fail; the round goes on with the second.
+    let r = wt.settle().await.unwrap();
+    assert_eq!((r.settled, r.rejected), (1, 0), "{r:?}");
+    assert_eq!(channel(&env, ids[0]).await.claimed, Uint128::zero());
+    assert_eq!(channel(&env, ids[1]).await.claimed.u128(), 401);
+    // The next round finishes the recorded claim; no voucher was set aside.
+    let r = wt.settle().await.unwrap();
+    assert_eq!((r.settled, r.rejected), (1, 0), "{r:?}");
+    assert_eq!(channel(&env, ids[0]).await.claimed.u128(), 400);
+    for id in &ids {
+        assert_eq!(
+            wt.best_voucher(*id).await.unwrap().unwrap().rejected_amount,
+            None
+        );
+    }
+    assert_eq!(balance(&env, &payee).await, 801);
+}

@@ -13,10 +13,11 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     // ------------------------------------------------------------ events
 
     /// Follows the contract's events once: updates the cache and the stored
-    /// rows, answers payer-started closes, then stores the cursor.
+    /// rows, answers payer-started closes, then moves and stores the cursor.
+    /// If handling fails, the cursor stays and the batch comes again.
     pub async fn step(&self) -> Result<StepReport, WatchtowerError> {
         let mut follower = self.follower.lock().await;
-        let batch = follower.poll(&*self.chain).await?;
+        let batch = follower.next_batch(&*self.chain).await?;
         let mut report = StepReport {
             cursor: batch.cursor,
             ..StepReport::default()
@@ -29,12 +30,19 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         }
         if batch.gap.is_some() {
             // Events were lost: read the contract's state instead.
+            self.metrics
+                .event_gap_blocks
+                .get_or_create(&relayer_core::metrics::ChainLabels {
+                    chain: self.chain_id.clone(),
+                })
+                .inc_by(batch.gap_blocks);
             self.resync().await?;
         }
         let (chain_id, cursor) = (self.chain_id.clone(), batch.cursor);
         self.store
             .blocking(move |s| s.set_cursor(&chain_id, CURSOR_STREAM, cursor))
             .await?;
+        follower.commit(&batch);
         Ok(report)
     }
 
@@ -61,7 +69,12 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
                 self.lock_cache().remove(&id);
                 if self.best_voucher(id).await?.is_some() {
                     self.sync_row(id).await?;
-                    return self.defend(id).await;
+                    // A claim that cannot land now leaves the row closing:
+                    // every settlement round claims it again.
+                    return Ok(self.defend(id).await.unwrap_or_else(|e| {
+                        warn!(channel = id, error = %e, "defence claim not finished; retried by the next settlement round");
+                        false
+                    }));
                 }
             }
             _ => {}

@@ -385,16 +385,48 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
         http::spawn(self.clone(), shutdown)
     }
 
-    /// The service loop: recovery, the API, then event steps every poll
-    /// interval and a settlement round every settle interval, until
-    /// `shutdown` turns true (between rounds).
+    /// The service loop: the API, recovery (retried with backoff until it
+    /// succeeds), then event steps every poll interval and a settlement
+    /// round every settle interval, until `shutdown` turns true (between
+    /// rounds). The API lives only as long as this loop: a watchtower that
+    /// stopped, for whatever reason, accepts no more vouchers.
     pub async fn run(
         self: Arc<Self>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), WatchtowerError> {
-        let (addr, server) = self.spawn_http(shutdown.clone())?;
+        let (http_stop, http_rx) = watch::channel(false);
+        // Dropped on every way out of this function, error or not.
+        struct StopOnDrop(watch::Sender<bool>);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                let _ = self.0.send(true);
+            }
+        }
+        let http_stop = StopOnDrop(http_stop);
+        {
+            let mut outer = shutdown.clone();
+            let tx = http_stop.0.clone();
+            tokio::spawn(async move {
+                let _ = outer.wait_for(|stop| *stop).await;
+                let _ = tx.send(true);
+            });
+        }
+        let (addr, server) = self.spawn_http(http_rx)?;
         info!(%addr, contract = self.contract, "watchtower: serving");
-        self.recover().await?;
+        let mut delay = Duration::from_millis(200);
+        while let Err(e) = self.recover().await {
+            warn!(error = %e, ?delay, "watchtower: recovery failed; retrying");
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(delay) => {}
+            }
+            if *shutdown.borrow() {
+                drop(http_stop);
+                let _ = server.await;
+                return Ok(());
+            }
+            delay = (delay * 2).min(Duration::from_secs(30));
+        }
         let poll = Duration::from_millis(self.config.poll_interval_ms);
         let settle_every = Duration::from_secs(self.config.settle_interval_seconds);
         let mut last_settle = tokio::time::Instant::now();
@@ -416,6 +448,7 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
                 break;
             }
         }
+        drop(http_stop);
         let _ = server.await;
         Ok(())
     }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cosmwasm_std::{Binary, HexBinary, Uint128};
 use payment_channel::msg::{BatchClaim, ExecuteMsg, Payout, SignedVoucher};
 use relayer_core::chain::{BlockEventSource, ChainMsg, ChainStatus, SmartQuery};
+use relayer_core::error::FailureClass;
 use relayer_core::store::{OutboxEntry, OutboxStatus};
 use relayer_core::StoreError;
 use sha2::{Digest, Sha256};
@@ -46,7 +47,9 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     // ------------------------------------------------------------ settlement
 
     /// Start-up: reconciles the outbox, finishes settlements recorded before
-    /// a crash and re-reads stored channels (answering closes missed while down).
+    /// a crash and re-reads stored channels (answering closes missed while
+    /// down). A settlement that cannot be finished now is left for the next
+    /// round; it never stops the start-up.
     pub async fn recover(&self) -> Result<(), WatchtowerError> {
         let report = self.outbox.reconcile().await?;
         info!(?report, "watchtower: outbox reconciled");
@@ -62,6 +65,8 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
     }
 
     /// Pending settlements: drive their outbox entries to a final state.
+    /// Each is on its own: one that fails (a node error, a refusal still
+    /// within its retries) is logged and left pending, and the others go on.
     async fn resume_pending(&self) -> Result<SettleReport, WatchtowerError> {
         let pending: Vec<SettlementRow> = self
             .settlements(None)
@@ -71,26 +76,35 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             .collect();
         let mut report = SettleReport::default();
         for s in pending {
-            match self.outbox.entry_by_key(&s.key).await? {
-                // The outbox records before it broadcasts: nothing was sent.
-                None => {
-                    self.finish_settlement(&s.key, "abandoned", None, None)
-                        .await?
-                }
-                Some(entry) => {
-                    let entry = self
-                        .outbox
-                        .submit(&entry.key, &entry.msgs, &entry.memo)
-                        .await?;
-                    report.add(self.apply_outcome(&s, &entry).await?);
-                }
+            match self.resume_one(&s).await {
+                Ok(r) => report.add(r),
+                Err(e) => warn!(key = s.key, error = %e, "watchtower: settlement still pending"),
             }
         }
         Ok(report)
     }
 
+    async fn resume_one(&self, s: &SettlementRow) -> Result<SettleReport, WatchtowerError> {
+        match self.outbox.entry_by_key(&s.key).await? {
+            // The outbox records before it broadcasts: nothing was sent.
+            None => {
+                self.finish_settlement(&s.key, "abandoned", None, None)
+                    .await?;
+                Ok(SettleReport::default())
+            }
+            Some(entry) => {
+                let entry = self
+                    .outbox
+                    .submit(&entry.key, &entry.msgs, &entry.memo)
+                    .await?;
+                self.apply_outcome(s, &entry).await
+            }
+        }
+    }
+
     /// One settlement round: closing channels first, then every channel at
-    /// the amount or age threshold, in batches.
+    /// the amount or age threshold, in batches. A batch that fails is logged
+    /// and the others go on; only a store failure ends the round early.
     pub async fn settle(&self) -> Result<SettleReport, WatchtowerError> {
         let _guard = self.settling.lock().await;
         let mut report = self.resume_pending().await?;
@@ -104,10 +118,18 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             let mut round = SettleReport::default();
             for group in self.group(candidates) {
                 for chunk in group.chunks(self.config.max_batch as usize) {
-                    round.add(self.submit_claims(chunk.to_vec()).await?);
+                    match self.submit_claims(chunk.to_vec()).await {
+                        Ok(r) => round.add(r),
+                        Err(WatchtowerError::Store(e)) => return Err(e.into()),
+                        Err(e) => {
+                            warn!(vouchers = chunk.len(), error = %e, "watchtower: claim not finished; retried next round");
+                        }
+                    }
                 }
             }
-            let retry = round.failed > 0;
+            // Go again only when a voucher was set aside (the rest of its
+            // batch is still due); anything else waits for the next round.
+            let retry = round.rejected > 0;
             report.add(round);
             if !retry {
                 break;
@@ -361,10 +383,21 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Watchtow
             }
             OutboxStatus::Failed => {
                 let error = entry.last_error.clone().unwrap_or_default();
-                warn!(key = s.key, error, "watchtower: claim refused");
                 self.finish_settlement(&s.key, "failed", Some(entry), Some(&error))
                     .await?;
                 report.failed = 1;
+                // Only the contract's refusal says something about a
+                // voucher; a fee, funds, gas or node problem (or an
+                // operator's abandon) never sets one aside: the vouchers
+                // stay due and go again in a later round.
+                if entry.failure != Some(FailureClass::Contract) {
+                    warn!(key = s.key, error, failure = ?entry.failure, "watchtower: claim failed; vouchers kept for the next round");
+                    return Ok(report);
+                }
+                warn!(
+                    key = s.key,
+                    error, "watchtower: claim refused by the contract"
+                );
                 // Re-read the channels: a voucher may merely be outdated.
                 for (id, _) in &s.items {
                     self.sync_row(*id).await?;

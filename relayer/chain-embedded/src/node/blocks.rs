@@ -37,7 +37,10 @@ fn estimate_gas(tx: &EmbeddedTx, events: &[Event]) -> u64 {
         .msgs
         .iter()
         .map(|m| match m {
-            ChainMsg::Execute { msg, .. } | ChainMsg::Instantiate { msg, .. } => msg.len(),
+            ChainMsg::Execute { msg, .. }
+            | ChainMsg::Instantiate { msg, .. }
+            | ChainMsg::Instantiate2 { msg, .. } => msg.len(),
+            ChainMsg::StoreCode { wasm } => wasm.len(),
         })
         .sum();
     let attrs: usize = events.iter().map(|e| e.attributes.len()).sum();
@@ -146,6 +149,7 @@ impl Node {
             height,
             time_nanos: self.time_nanos,
             txs,
+            block_events: vec![],
         });
         while self.blocks.len() > self.options.retain_blocks.max(1) {
             self.blocks.pop_front();
@@ -157,44 +161,75 @@ impl Node {
             hash: hash.to_string(),
             height,
             code: 0,
+            codespace: String::new(),
             log: String::new(),
             gas_used: 0,
             gas_wanted: tx.gas_limit,
             events: vec![],
         };
+        if tx
+            .msgs
+            .iter()
+            .any(|m| matches!(m, ChainMsg::StoreCode { .. }))
+        {
+            // Code is registered natively here (`CodeClient::store_code`).
+            outcome.code = 6;
+            outcome.codespace = relayer_core::error::SDK_CODESPACE.into();
+            outcome.log = "the embedded chain stores code through CodeClient::store_code".into();
+            return outcome;
+        }
         let msgs: Vec<CosmosMsg<Empty>> = tx
             .msgs
             .iter()
-            .map(|m| match m.clone() {
-                ChainMsg::Execute {
-                    contract,
-                    msg,
-                    funds,
-                } => CosmosMsg::Wasm(WasmMsg::Execute {
-                    contract_addr: contract,
-                    msg: msg.into_bytes().into(),
-                    funds,
-                }),
-                ChainMsg::Instantiate {
-                    code_id,
-                    msg,
-                    funds,
-                    label,
-                    admin,
-                } => CosmosMsg::Wasm(WasmMsg::Instantiate {
-                    admin,
-                    code_id,
-                    msg: msg.into_bytes().into(),
-                    funds,
-                    label,
-                }),
+            .filter_map(|m| {
+                Some(match m.clone() {
+                    ChainMsg::Execute {
+                        contract,
+                        msg,
+                        funds,
+                    } => CosmosMsg::Wasm(WasmMsg::Execute {
+                        contract_addr: contract,
+                        msg: msg.into_bytes().into(),
+                        funds,
+                    }),
+                    ChainMsg::Instantiate {
+                        code_id,
+                        msg,
+                        funds,
+                        label,
+                        admin,
+                    } => CosmosMsg::Wasm(WasmMsg::Instantiate {
+                        admin,
+                        code_id,
+                        msg: msg.into_bytes().into(),
+                        funds,
+                        label,
+                    }),
+                    ChainMsg::Instantiate2 {
+                        code_id,
+                        msg,
+                        funds,
+                        label,
+                        admin,
+                        salt,
+                    } => CosmosMsg::Wasm(WasmMsg::Instantiate2 {
+                        admin,
+                        code_id,
+                        label,
+                        msg: msg.into_bytes().into(),
+                        funds,
+                        salt,
+                    }),
+                    ChainMsg::StoreCode { .. } => return None,
+                })
             })
             .collect();
         // Refuse before running what the estimate already puts over the
         // limit (the ante handler's job on a real chain).
         let floor = estimate_gas(tx, &[]);
         if floor > tx.gas_limit {
-            outcome.code = 11;
+            outcome.code = relayer_core::error::SDK_OUT_OF_GAS;
+            outcome.codespace = relayer_core::error::SDK_CODESPACE.into();
             outcome.log = format!("out of gas: limit {}, needs at least {floor}", tx.gas_limit);
             outcome.gas_used = tx.gas_limit;
             return outcome;
@@ -216,7 +251,9 @@ impl Node {
                 outcome.events = events;
             }
             Err(e) => {
+                // wasmd's "execute wasm contract failed".
                 outcome.code = 5;
+                outcome.codespace = relayer_core::error::WASM_CODESPACE.into();
                 outcome.log = format!("{e:#}");
                 outcome.gas_used = floor;
             }

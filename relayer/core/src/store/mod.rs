@@ -99,6 +99,14 @@ const MIGRATIONS: &[&str] = &[
     // the oracle's and is reached through its store module.
     "DROP TABLE vouchers;
     ALTER TABLE attestations RENAME TO oracle_attestations;",
+    // 5: a tx's timeout height and the height it was signed at (re-signing
+    // waits until the chain is past the timeout and the tx is in none of the
+    // blocks since), the class of the last failure, and how many times the
+    // contract refused the entry (retries are bounded).
+    "ALTER TABLE outbox ADD COLUMN timeout_height INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN signed_height INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN failure TEXT;
+    ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Schema version this build writes.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{now, Store, StoreResult};
 use crate::chain::{ChainMsg, SignedTx, TxOutcome};
-use crate::error::{SqlContext, StoreError};
+use crate::error::{FailureClass, SqlContext, StoreError};
 
 /// Where an outbox entry is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +84,11 @@ pub struct OutboxEntry {
     pub height: Option<u64>,
     /// Gas used, once final.
     pub gas_used: Option<u64>,
+    /// Class of the last failure (a failed entry's says why it failed:
+    /// only `Contract` means the chain refused what the tx asked for).
+    pub failure: Option<FailureClass>,
+    /// Times the contract (or the gas ceiling) refused it before signing.
+    pub refusals: u32,
 }
 
 /// Open entries of a chain: how many and the age of the oldest.
@@ -210,30 +215,40 @@ impl Store {
             .map(|n| n as u64)
     }
 
-    /// Records the signed tx; must happen before it is broadcast.
-    pub fn record_signed(&self, id: i64, tx: &SignedTx) -> StoreResult<()> {
+    /// Records the signed tx; must happen before it is broadcast. Only from
+    /// `pending`: returns false (and records nothing) when the entry moved
+    /// on meanwhile, and the caller must then drop the signature unsent.
+    pub fn record_signed(&self, id: i64, tx: &SignedTx) -> StoreResult<bool> {
         let mut conn = self.conn();
         let db = conn.transaction().ctx("starting transaction")?;
-        db.execute(
-            "UPDATE outbox SET status = 'signed', tx_hash = ?2, tx_bytes = ?3, sequence = ?4,
-             gas_limit = ?5, attempts = attempts + 1, updated_at = ?6 WHERE id = ?1",
-            params![
-                id,
-                tx.hash,
-                tx.bytes,
-                tx.sequence as i64,
-                tx.gas_limit as i64,
-                now()
-            ],
-        )
-        .ctx("recording signed tx")?;
+        let changed = db
+            .execute(
+                "UPDATE outbox SET status = 'signed', tx_hash = ?2, tx_bytes = ?3, sequence = ?4,
+                 gas_limit = ?5, timeout_height = ?6, signed_height = ?7, attempts = attempts + 1,
+                 updated_at = ?8 WHERE id = ?1 AND status = 'pending'",
+                params![
+                    id,
+                    tx.hash,
+                    tx.bytes,
+                    tx.sequence as i64,
+                    tx.gas_limit as i64,
+                    tx.timeout_height as i64,
+                    tx.signed_height as i64,
+                    now()
+                ],
+            )
+            .ctx("recording signed tx")?;
+        if changed == 0 {
+            return Ok(false);
+        }
         db.execute(
             "INSERT OR IGNORE INTO outbox_attempts (outbox_id, tx_hash, sequence, signed_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![id, tx.hash, tx.sequence as i64, now()],
         )
         .ctx("recording attempt")?;
-        db.commit().ctx("committing signed tx")
+        db.commit().ctx("committing signed tx")?;
+        Ok(true)
     }
 
     /// Every hash this entry was ever signed as (newest first).
@@ -250,23 +265,34 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().ctx("reading attempts")
     }
 
-    /// Marks an entry accepted by a node.
-    pub fn record_broadcast(&self, id: i64) -> StoreResult<()> {
-        self.set_status(id, OutboxStatus::Broadcast, None)
+    /// Marks an entry accepted by a node (only from `signed`).
+    pub fn record_broadcast(&self, id: i64) -> StoreResult<bool> {
+        self.transition(id, &["signed"], OutboxStatus::Broadcast, None)
     }
 
-    /// Marks an entry included (done when its code is 0, else failed).
-    pub fn record_outcome(&self, id: i64, outcome: &TxOutcome) -> StoreResult<()> {
-        let status = if outcome.code == 0 {
-            OutboxStatus::Done
+    /// Marks an entry included: done when its code is 0, else failed with
+    /// the failure's class. Only from an open status.
+    pub fn record_outcome(&self, id: i64, outcome: &TxOutcome) -> StoreResult<bool> {
+        let (status, failure) = if outcome.code == 0 {
+            (OutboxStatus::Done, None)
         } else {
-            OutboxStatus::Failed
+            (
+                OutboxStatus::Failed,
+                Some(FailureClass::of(&outcome.codespace, outcome.code).as_str()),
+            )
         };
-        let error = (outcome.code != 0).then(|| format!("code {}: {}", outcome.code, outcome.log));
-        self.conn()
+        let error = (outcome.code != 0).then(|| {
+            format!(
+                "code {} (codespace {}): {}",
+                outcome.code, outcome.codespace, outcome.log
+            )
+        });
+        let changed = self
+            .conn()
             .execute(
                 "UPDATE outbox SET status = ?2, tx_hash = ?3, height = ?4, gas_used = ?5,
-                 last_error = ?6, updated_at = ?7 WHERE id = ?1",
+                 last_error = coalesce(?6, last_error), failure = ?7, updated_at = ?8
+                 WHERE id = ?1 AND status IN ('pending', 'signed', 'broadcast')",
                 params![
                     id,
                     status.as_str(),
@@ -274,62 +300,117 @@ impl Store {
                     outcome.height as i64,
                     outcome.gas_used as i64,
                     error,
+                    failure,
                     now()
                 ],
             )
             .ctx("recording outcome")?;
-        Ok(())
+        Ok(changed > 0)
     }
 
-    /// Drops the signature so the entry is signed again (its sequence was
-    /// taken by another tx and it can no longer land).
-    pub fn requeue(&self, id: i64, reason: &str) -> StoreResult<()> {
-        self.conn()
+    /// Drops the signature so the entry is signed again: its tx can no
+    /// longer land (the chain is past its timeout height and it is in none
+    /// of the blocks, or its sequence was taken on a chain without
+    /// timeouts). Only from `signed` or `broadcast`.
+    pub fn requeue(&self, id: i64, reason: &str) -> StoreResult<bool> {
+        let changed = self
+            .conn()
             .execute(
                 "UPDATE outbox SET status = 'pending', tx_bytes = NULL, last_error = ?2,
-                 updated_at = ?3 WHERE id = ?1",
+                 updated_at = ?3 WHERE id = ?1 AND status IN ('signed', 'broadcast')",
                 params![id, reason, now()],
             )
             .ctx("requeuing")?;
-        Ok(())
+        Ok(changed > 0)
     }
 
-    /// Puts a broadcast entry back to `signed`: its tx never reached a block
-    /// and its sequence is still free, so the same bytes go out again.
-    pub fn mark_for_rebroadcast(&self, id: i64, reason: &str) -> StoreResult<()> {
-        self.set_status(id, OutboxStatus::Signed, Some(reason))
+    /// Puts a broadcast entry back to `signed`: its tx is not in a block yet
+    /// and may still land, so the same bytes go out again.
+    pub fn mark_for_rebroadcast(&self, id: i64, reason: &str) -> StoreResult<bool> {
+        self.transition(id, &["broadcast"], OutboxStatus::Signed, Some(reason))
     }
 
-    /// Gives up on an entry.
-    pub fn record_failed(&self, id: i64, reason: &str) -> StoreResult<()> {
-        self.set_status(id, OutboxStatus::Failed, Some(reason))
+    /// Gives up on an open entry, with the class of the failure.
+    pub fn record_failed(
+        &self,
+        id: i64,
+        reason: &str,
+        class: Option<FailureClass>,
+    ) -> StoreResult<bool> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE outbox SET status = 'failed', last_error = ?2, failure = ?3, updated_at = ?4
+                 WHERE id = ?1 AND status IN ('pending', 'signed', 'broadcast')",
+                params![id, reason, class.map(FailureClass::as_str), now()],
+            )
+            .ctx("recording failure")?;
+        Ok(changed > 0)
     }
 
-    /// Notes a transient error without changing the status.
-    pub fn record_error(&self, id: i64, reason: &str) -> StoreResult<()> {
+    /// Notes an error without changing the status (with its class, if it
+    /// has one).
+    pub fn record_error(
+        &self,
+        id: i64,
+        reason: &str,
+        class: Option<FailureClass>,
+    ) -> StoreResult<()> {
         self.conn()
             .execute(
-                "UPDATE outbox SET last_error = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, reason, now()],
+                "UPDATE outbox SET last_error = ?2, failure = coalesce(?3, failure), updated_at = ?4
+                 WHERE id = ?1",
+                params![id, reason, class.map(FailureClass::as_str), now()],
             )
             .ctx("recording error")?;
         Ok(())
     }
 
-    fn set_status(&self, id: i64, status: OutboxStatus, error: Option<&str>) -> StoreResult<()> {
+    /// Counts a refusal of a pending entry (the contract refused it at
+    /// simulation, or signing was refused); returns how many it has had.
+    pub fn record_refusal(&self, id: i64, reason: &str, class: FailureClass) -> StoreResult<u32> {
         self.conn()
+            .query_row(
+                "UPDATE outbox SET refusals = refusals + 1, last_error = ?2, failure = ?3,
+                 updated_at = ?4 WHERE id = ?1 AND status = 'pending' RETURNING refusals",
+                params![id, reason, class.as_str(), now()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .ctx("recording refusal")
+            .map(|n| n.unwrap_or_default() as u32)
+    }
+
+    /// Moves an entry from one of `from` to `to`; false if it was elsewhere.
+    fn transition(
+        &self,
+        id: i64,
+        from: &[&str],
+        to: OutboxStatus,
+        error: Option<&str>,
+    ) -> StoreResult<bool> {
+        let list = from
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let changed = self
+            .conn()
             .execute(
-                "UPDATE outbox SET status = ?2, last_error = coalesce(?3, last_error),
-                 updated_at = ?4 WHERE id = ?1",
-                params![id, status.as_str(), error, now()],
+                &format!(
+                    "UPDATE outbox SET status = ?2, last_error = coalesce(?3, last_error),
+                     updated_at = ?4 WHERE id = ?1 AND status IN ({list})"
+                ),
+                params![id, to.as_str(), error, now()],
             )
             .ctx("updating outbox status")?;
-        Ok(())
+        Ok(changed > 0)
     }
 }
 
 const OUTBOX_SELECT: &str = "SELECT id, idempotency_key, chain_id, msgs, memo, status, tx_hash,
-    tx_bytes, sequence, gas_limit, attempts, last_error, height, gas_used FROM outbox";
+    tx_bytes, sequence, gas_limit, attempts, last_error, height, gas_used, timeout_height,
+    signed_height, failure, refusals FROM outbox";
 
 fn outbox_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<OutboxEntry>> {
     let msgs: String = r.get(3)?;
@@ -344,6 +425,8 @@ fn outbox_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<OutboxEntry>> {
             bytes,
             sequence: sequence as u64,
             gas_limit: gas_limit.unwrap_or_default() as u64,
+            timeout_height: r.get::<_, i64>(14)? as u64,
+            signed_height: r.get::<_, i64>(15)? as u64,
         }),
         _ => None,
     };
@@ -355,6 +438,10 @@ fn outbox_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<OutboxEntry>> {
     let last_error: Option<String> = r.get(11)?;
     let height = r.get::<_, Option<i64>>(12)?.map(|h| h as u64);
     let gas_used = r.get::<_, Option<i64>>(13)?.map(|g| g as u64);
+    let failure = r
+        .get::<_, Option<String>>(16)?
+        .and_then(|f| FailureClass::parse(&f));
+    let refusals = r.get::<_, i64>(17)? as u32;
     let msgs = match serde_json::from_str(&msgs) {
         Ok(m) => m,
         Err(e) => {
@@ -380,6 +467,8 @@ fn outbox_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<OutboxEntry>> {
         last_error,
         height,
         gas_used,
+        failure,
+        refusals,
     }))
 }
 
@@ -454,7 +543,7 @@ impl Store {
                 status: entry.status.as_str(),
             });
         }
-        self.set_status(id, OutboxStatus::Failed, Some(reason))?;
+        self.record_failed(id, reason, None)?;
         self.outbox_entry(id)
     }
 
@@ -472,8 +561,9 @@ impl Store {
         }
         self.conn()
             .execute(
-                "UPDATE outbox SET status = 'pending', tx_bytes = NULL, attempts = 0,
-                 last_error = 'retried by operator', updated_at = ?2 WHERE id = ?1",
+                "UPDATE outbox SET status = 'pending', tx_bytes = NULL, attempts = 0, refusals = 0,
+                 failure = NULL, last_error = 'retried by operator', updated_at = ?2
+                 WHERE id = ?1 AND status = 'failed'",
                 params![id, now()],
             )
             .ctx("retrying")?;

@@ -2,14 +2,33 @@
 //! signed tx and its hash) before it is broadcast, and finished only when the
 //! chain has included it. After a crash, [`Outbox::reconcile`] asks the
 //! chain about every unfinished entry: a tx that landed is marked done and
-//! never sent again; one still signed at a live sequence is re-broadcast as
-//! the same bytes (a chain cannot include the same signed tx twice); one
-//! whose sequence was taken by another tx is signed again.
+//! never sent again; one that may still land is re-broadcast as the same
+//! bytes (a chain cannot include the same signed tx twice); one that can no
+//! longer land is signed again.
 //!
-//! One outbox per signer: the daemon (or a devnet instance) builds one and
-//! hands the same `Arc<Outbox>` to every service, which sends requests to it
-//! under its idempotency keys and never signs itself. Store work runs on the
-//! blocking pool ([`Store::blocking`]).
+//! **When a tx can no longer land.** Every tx carries a `timeout_height`
+//! (Cosmos backend). An entry is signed again only once the chain is past
+//! that height *and* the tx is in none of the blocks from its signing
+//! height to its timeout, read from the blocks themselves: the tx indexer
+//! (`/tx`) is asynchronous, may be off, and a load-balanced RPC may lag, so
+//! "not found" there proves nothing. (A backend without timeouts, the
+//! embedded chain with its synchronous index, falls back to "its sequence
+//! was taken and the index does not have it".)
+//!
+//! **Failures by class** ([`FailureClass`], from codespace and code): fee,
+//! funds and out-of-gas are retried with backoff and raised as alerts
+//! (`outbox_alerts_total` and a warning), never given up on; a contract's
+//! refusal at simulation is recorded and retried up to
+//! [`OutboxOptions::max_refusals`] times; a contract failure on chain is
+//! final and marked as such, so a service can tell it from the rest.
+//!
+//! **One owner per signer.** One outbox per signer: the daemon (or a devnet
+//! instance) builds one and hands the same `Arc<Outbox>` to every service,
+//! which sends requests to it under its idempotency keys and never signs
+//! itself. Driving an entry holds the signer's lock and re-reads the entry
+//! under it, and every store update is guarded by the status it expects, so
+//! the daemon's flush and a service never sign the same entry twice. Store
+//! work runs on the blocking pool ([`Store::blocking`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,10 +36,13 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::chain::{ChainMsg, TxClient, TxOutcome};
-use crate::error::{ChainError, StoreError};
+use crate::chain::{ChainMsg, TxClient};
+use crate::error::{ChainError, FailureClass, StoreError};
 use crate::metrics::{Metrics, SignerLabels, TxLabels};
 use crate::store::{OutboxEntry, OutboxStatus, Store};
+
+mod resolve;
+use resolve::Resolution;
 
 /// Outbox failures.
 #[derive(Debug, Error)]
@@ -52,6 +74,9 @@ pub struct ReconcileReport {
     pub resigned: u32,
     /// Never signed before the crash; sent now.
     pub sent: u32,
+    /// Entries that could not be looked at now (a node error); left open
+    /// for the next flush.
+    pub errors: u32,
 }
 
 /// Outbox tuning.
@@ -68,6 +93,12 @@ pub struct OutboxOptions {
     pub retry_initial_delay: Duration,
     /// Longest backoff delay.
     pub retry_max_delay: Duration,
+    /// Refusals before signing (the contract failed the simulation, the gas
+    /// estimate exceeds the ceiling) before an entry is marked failed.
+    pub max_refusals: u32,
+    /// Most blocks looked through for a tx whose timeout passed (the span
+    /// from its signing height to its timeout height).
+    pub max_scan_blocks: u64,
 }
 
 impl Default for OutboxOptions {
@@ -78,6 +109,8 @@ impl Default for OutboxOptions {
             transient_retries: 5,
             retry_initial_delay: Duration::from_millis(200),
             retry_max_delay: Duration::from_secs(10),
+            max_refusals: 3,
+            max_scan_blocks: 1_000,
         }
     }
 }
@@ -89,6 +122,9 @@ pub struct Outbox {
     chain_id: String,
     options: OutboxOptions,
     metrics: Option<Arc<Metrics>>,
+    /// Flush backoff of entries whose last try failed in a retryable way:
+    /// when they are next due, and the delay after that.
+    backoff: Mutex<HashMap<i64, (tokio::time::Instant, Duration)>>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -114,6 +150,8 @@ fn kind_of(msgs: &[ChainMsg]) -> String {
             .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
             .unwrap_or_else(|| "execute".into()),
         Some(ChainMsg::Instantiate { .. }) => "instantiate".into(),
+        Some(ChainMsg::Instantiate2 { .. }) => "instantiate2".into(),
+        Some(ChainMsg::StoreCode { .. }) => "store_code".into(),
         None => "empty".into(),
     }
 }
@@ -132,6 +170,7 @@ impl Outbox {
             chain_id: chain_id.to_string(),
             options,
             metrics: None,
+            backoff: Mutex::new(HashMap::new()),
         }
     }
 
@@ -170,9 +209,10 @@ impl Outbox {
     }
 
     /// Records the messages under `key` and drives them to a final state,
-    /// retrying transient chain failures with exponential backoff. Calling it
-    /// again with the same key never sends a second tx: it returns the
-    /// recorded result or continues the recorded attempt.
+    /// retrying transient failures and fee, funds or gas problems with
+    /// exponential backoff. Calling it again with the same key never sends a
+    /// second tx: it returns the recorded result or continues the recorded
+    /// attempt.
     pub async fn submit(
         &self,
         key: &str,
@@ -182,19 +222,18 @@ impl Outbox {
         let entry = self.enqueue(key, msgs, memo).await?;
         let id = entry.id;
         let labels = self.labels(&entry);
-        let mut result = self.drive(entry).await;
+        let mut result = self.drive(id).await;
         let mut delay = self.options.retry_initial_delay;
         for retry in 1..=self.options.transient_retries {
             match &result {
-                Err(OutboxError::Chain { source, .. }) if source.is_transient() => {
-                    tracing::info!(id, key, retry, ?delay, error = %source, "outbox: transient failure, backing off");
+                Err(OutboxError::Chain { source, .. }) if source.is_retryable() => {
+                    tracing::info!(id, key, retry, ?delay, error = %source, "outbox: retryable failure, backing off");
                     if let Some(m) = &self.metrics {
                         m.outbox_retries.get_or_create(&labels).inc();
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(self.options.retry_max_delay);
-                    let entry = self.store.blocking(move |s| s.outbox_entry(id)).await?;
-                    result = self.drive(entry).await;
+                    result = self.drive(id).await;
                 }
                 _ => break,
             }
@@ -221,12 +260,15 @@ impl Outbox {
             .await?)
     }
 
-    async fn open_entries(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+    async fn open_ids(&self) -> Result<Vec<i64>, OutboxError> {
         let chain_id = self.chain_id.clone();
         Ok(self
             .store
             .blocking(move |s| s.outbox_open(&chain_id))
-            .await?)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect())
     }
 
     async fn entry(&self, id: i64) -> Result<OutboxEntry, StoreError> {
@@ -241,13 +283,36 @@ impl Outbox {
 
     /// Drives every open entry, oldest first; returns how many reached a
     /// final state. Errors are recorded on the entry and left for the next call.
+    /// An entry that failed in a retryable way (transport, fee, funds, gas)
+    /// is tried again only after an exponential backoff, so a node that
+    /// refuses it is not hammered at the flush interval.
     pub async fn flush(&self) -> Result<u32, OutboxError> {
         let mut finished = 0;
-        for entry in self.open_entries().await? {
-            match self.drive(entry).await {
-                Ok(e) if e.status.is_final() => finished += 1,
-                Ok(_) => {}
+        let now = tokio::time::Instant::now();
+        for id in self.open_ids().await? {
+            if self
+                .lock_backoff()
+                .get(&id)
+                .is_some_and(|(due, _)| *due > now)
+            {
+                continue;
+            }
+            match self.drive(id).await {
+                Ok(e) => {
+                    self.lock_backoff().remove(&id);
+                    if e.status.is_final() {
+                        finished += 1;
+                    }
+                }
                 Err(OutboxError::Chain { id, key, source }) => {
+                    if source.is_retryable() {
+                        let mut backoff = self.lock_backoff();
+                        let delay = backoff
+                            .get(&id)
+                            .map(|(_, d)| (*d * 2).min(self.options.retry_max_delay))
+                            .unwrap_or(self.options.retry_initial_delay);
+                        backoff.insert(id, (tokio::time::Instant::now() + delay, delay));
+                    }
                     tracing::warn!(id, key, error = %source, "outbox entry not finished");
                 }
                 Err(e) => return Err(e),
@@ -257,45 +322,48 @@ impl Outbox {
         Ok(finished)
     }
 
-    /// Run once at start-up before sending anything new (module docs).
+    fn lock_backoff(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<i64, (tokio::time::Instant, Duration)>> {
+        self.backoff.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Run once at start-up before sending anything new (module docs). A
+    /// node error on one entry is counted and leaves it for the next flush;
+    /// only a store failure aborts.
     pub async fn reconcile(&self) -> Result<ReconcileReport, OutboxError> {
         let mut report = ReconcileReport::default();
-        for entry in self.open_entries().await? {
-            let chain_err = |source| OutboxError::Chain {
-                id: entry.id,
-                key: entry.key.clone(),
-                source,
-            };
-            // Sequence before the lookup (see `after_inclusion_timeout`).
-            let next = self.client.account_sequence().await.map_err(chain_err)?;
-            if let Some(outcome) = self.find_any_attempt(entry.id).await.map_err(chain_err)? {
-                tracing::info!(
-                    id = entry.id,
-                    key = entry.key,
-                    hash = outcome.hash,
-                    "outbox: already on chain"
-                );
-                self.record_outcome(entry.id, outcome).await?;
-                report.found_on_chain += 1;
+        for id in self.open_ids().await? {
+            let lock = account_lock(&self.chain_id, self.client.sender());
+            let turn = lock.lock().await;
+            let entry = self.entry(id).await?;
+            if entry.status.is_final() {
                 continue;
             }
-            match &entry.tx {
-                None => report.sent += 1,
-                Some(tx) => {
-                    if next > tx.sequence {
-                        let (id, reason) = (
-                            entry.id,
-                            format!("sequence {} used by another tx", tx.sequence),
-                        );
-                        self.store.blocking(move |s| s.requeue(id, &reason)).await?;
-                        report.resigned += 1;
-                    } else {
-                        report.rebroadcast += 1;
-                    }
+            let resolution = match &entry.tx {
+                None => Ok(Resolution::Unsigned),
+                Some(_) => self.resolve(&entry).await,
+            };
+            match resolution {
+                Ok(Resolution::Landed) => {
+                    tracing::info!(id, key = entry.key, "outbox: already on chain");
+                    report.found_on_chain += 1;
+                    continue;
                 }
+                Ok(Resolution::Unsigned) => report.sent += 1,
+                Ok(Resolution::Resign) => report.resigned += 1,
+                // Back to `signed` (a node may have lost it): the same
+                // bytes go out again.
+                Ok(Resolution::MayLand) => report.rebroadcast += 1,
+                Err(OutboxError::Chain { source, .. }) => {
+                    tracing::warn!(id, key = entry.key, error = %source, "outbox: reconciliation deferred");
+                    report.errors += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
             }
-            let entry = self.entry(entry.id).await?;
-            if let Err(e) = self.drive(entry).await {
+            drop(turn);
+            if let Err(e) = self.drive(id).await {
                 tracing::warn!(error = %e, "outbox entry not finished during reconciliation");
             }
         }
@@ -303,69 +371,49 @@ impl Outbox {
         Ok(report)
     }
 
-    /// Looks up every hash the entry was ever signed as.
-    async fn find_any_attempt(&self, id: i64) -> Result<Option<TxOutcome>, ChainError> {
-        let hashes = self
-            .store
-            .blocking(move |s| s.outbox_attempt_hashes(id))
-            .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
-        for hash in hashes {
-            if let Some(outcome) = self.client.find_tx(&hash).await? {
-                return Ok(Some(outcome));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Advances one entry through pending → signed → broadcast → final,
-    /// holding the signer's lock: however many handles a process has to one
-    /// signer's outbox, they take turns and never sign two txs at one sequence.
-    async fn drive(&self, entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
+    /// Advances one entry through pending → signed → broadcast → final.
+    /// Holds the signer's lock and reads the entry under it: however many
+    /// handles a process has to one signer's outbox (the daemon's flush, the
+    /// services), they take turns, and none acts on a stale snapshot.
+    async fn drive(&self, id: i64) -> Result<OutboxEntry, OutboxError> {
         let lock = account_lock(&self.chain_id, self.client.sender());
         let _turn = lock.lock().await;
+        let entry = self.entry(id).await?;
         self.drive_locked(entry).await
     }
 
     /// Runs a store write on the blocking pool.
-    async fn write(
+    async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static,
-    ) -> Result<(), StoreError> {
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         self.store.blocking(f).await
     }
 
-    async fn record_outcome(&self, id: i64, outcome: TxOutcome) -> Result<(), StoreError> {
-        self.write(move |s| s.record_outcome(id, &outcome)).await
+    fn chain_err(&self, entry: &OutboxEntry) -> impl Fn(ChainError) -> OutboxError {
+        let (id, key) = (entry.id, entry.key.clone());
+        move |source| OutboxError::Chain {
+            id,
+            key: key.clone(),
+            source,
+        }
     }
 
     async fn drive_locked(&self, mut entry: OutboxEntry) -> Result<OutboxEntry, OutboxError> {
         let id = entry.id;
-        let key = entry.key.clone();
         let labels = self.labels(&entry);
-        let chain_err = |source| OutboxError::Chain {
-            id,
-            key: key.clone(),
-            source,
-        };
+        let chain_err = self.chain_err(&entry);
         let mut broadcast_at = None;
         loop {
             match entry.status {
                 OutboxStatus::Done | OutboxStatus::Failed => return Ok(entry),
                 OutboxStatus::Pending => {
                     if entry.attempts >= self.options.max_attempts {
-                        self.write(move |s| s.record_failed(id, "too many signing attempts"))
+                        self.write(move |s| s.record_failed(id, "too many signing attempts", None))
                             .await?;
                         self.count_failed(&labels, "gave_up");
                     } else {
-                        let sequence = self.client.account_sequence().await.map_err(chain_err)?;
-                        let tx = self
-                            .client
-                            .sign(&entry.msgs, &entry.memo, sequence)
-                            .await
-                            .map_err(chain_err)?;
-                        // Written before the broadcast: the crash-safety point.
-                        self.write(move |s| s.record_signed(id, &tx)).await?;
+                        self.sign_pending(&entry, &labels).await?;
                     }
                 }
                 OutboxStatus::Signed => {
@@ -376,34 +424,48 @@ impl Outbox {
                     match self.client.broadcast(&tx).await {
                         Ok(()) => {
                             broadcast_at = Some(std::time::Instant::now());
-                            self.write(move |s| s.record_broadcast(id)).await?;
-                            if let Some(m) = &self.metrics {
-                                m.txs_submitted.get_or_create(&labels).inc();
-                            }
-                        }
-                        // The node already has it (ours, from before a crash).
-                        Err(e) if e.is_already_in_mempool() => {
-                            self.write(move |s| s.record_broadcast(id)).await?
-                        }
-                        Err(e @ ChainError::SequenceMismatch { .. }) => {
-                            match self.find_any_attempt(id).await.map_err(chain_err)? {
-                                Some(outcome) => self.record_outcome(id, outcome).await?,
-                                None => {
-                                    tracing::warn!(id, error = %e, "re-signing after sequence mismatch");
-                                    let reason = e.to_string();
-                                    self.write(move |s| s.requeue(id, &reason)).await?;
+                            if self.write(move |s| s.record_broadcast(id)).await? {
+                                if let Some(m) = &self.metrics {
+                                    m.txs_submitted.get_or_create(&labels).inc();
                                 }
                             }
                         }
-                        Err(e @ ChainError::Rejected { code, .. }) => {
-                            let reason = e.to_string();
-                            self.write(move |s| s.record_failed(id, &reason)).await?;
-                            self.count_failed(&labels, &code.to_string());
+                        // The node already has it (ours, broadcast before).
+                        Err(e) if e.is_already_in_mempool() => {
+                            self.write(move |s| s.record_broadcast(id)).await?;
                         }
                         Err(e) => {
+                            let class = e.failure_class();
                             let reason = e.to_string();
-                            self.write(move |s| s.record_error(id, &reason)).await?;
-                            return Err(chain_err(e));
+                            self.write(move |s| s.record_error(id, &reason, class))
+                                .await?;
+                            if let Some(class) = class.filter(|c| c.is_operational()) {
+                                self.alert(class, &entry, &e);
+                            }
+                            // A malformed tx, a wrong signature or chain id:
+                            // it will never be accepted.
+                            let definitive = matches!(class, Some(FailureClass::Permanent));
+                            if e.is_sequence_mismatch() || class.is_some() {
+                                // Refused: look up what became of it (and of
+                                // earlier signatures) before anything else.
+                                match self.resolve(&entry).await? {
+                                    Resolution::Landed | Resolution::Resign => {}
+                                    Resolution::MayLand | Resolution::Unsigned if definitive => {
+                                        let reason = e.to_string();
+                                        self.write(move |s| s.record_failed(id, &reason, class))
+                                            .await?;
+                                        self.count_failed(
+                                            &labels,
+                                            &rejected_code(&e).unwrap_or_default(),
+                                        );
+                                    }
+                                    Resolution::MayLand | Resolution::Unsigned => {
+                                        return Err(chain_err(e))
+                                    }
+                                }
+                            } else {
+                                return Err(chain_err(e));
+                            }
                         }
                     }
                 }
@@ -426,55 +488,29 @@ impl Outbox {
                                         .observe(at.elapsed().as_secs_f64());
                                 }
                                 m.gas_used.get_or_create(&labels).inc_by(outcome.gas_used);
-                                if outcome.code != 0 {
-                                    self.count_failed(&labels, &outcome.code.to_string());
-                                }
                             }
-                            self.record_outcome(id, outcome).await?;
-                        }
-                        Err(e @ ChainError::InclusionTimeout { .. }) => {
-                            let reason = e.to_string();
-                            self.write(move |s| s.record_error(id, &reason)).await?;
-                            self.after_inclusion_timeout(&entry)
-                                .await
-                                .map_err(chain_err)?;
-                            return Err(chain_err(e));
+                            self.apply_outcome(&entry, outcome).await?;
                         }
                         Err(e) => {
                             let reason = e.to_string();
-                            self.write(move |s| s.record_error(id, &reason)).await?;
-                            return Err(chain_err(e));
+                            self.write(move |s| s.record_error(id, &reason, None))
+                                .await?;
+                            // Not seen in time: landed after all (the
+                            // indexer lagged), can no longer land (sign
+                            // again now), or may still land (back off).
+                            let decided = matches!(e, ChainError::InclusionTimeout { .. })
+                                && matches!(
+                                    self.resolve(&entry).await?,
+                                    Resolution::Landed | Resolution::Resign
+                                );
+                            if !decided {
+                                return Err(chain_err(e));
+                            }
                         }
                     }
                 }
             }
             entry = self.entry(id).await?;
-        }
-    }
-
-    /// A broadcast tx did not show up in time. If it (or an earlier
-    /// signature of the entry) landed meanwhile, record it; if its sequence
-    /// was taken by another tx, sign again; otherwise the node lost it and
-    /// the same bytes are broadcast again on the next drive.
-    async fn after_inclusion_timeout(&self, entry: &OutboxEntry) -> Result<(), ChainError> {
-        let store_err = |e: StoreError| ChainError::Rpc(e.to_string());
-        // Sequence first: if it moved past ours before the lookup, an
-        // inclusion of ours is already visible to the lookup.
-        let next = self.client.account_sequence().await?;
-        let id = entry.id;
-        if let Some(outcome) = self.find_any_attempt(id).await? {
-            return self.record_outcome(id, outcome).await.map_err(store_err);
-        }
-        let Some(tx) = &entry.tx else { return Ok(()) };
-        if next > tx.sequence {
-            let reason = format!("sequence {} used by another tx", tx.sequence);
-            self.write(move |s| s.requeue(id, &reason))
-                .await
-                .map_err(store_err)
-        } else {
-            self.write(move |s| s.mark_for_rebroadcast(id, "not included before the timeout"))
-                .await
-                .map_err(store_err)
         }
     }
 
@@ -506,6 +542,19 @@ impl Outbox {
                 .unwrap_or(0);
             m.outbox_oldest_age_seconds.get_or_create(&labels).set(age);
         }
+    }
+}
+
+/// The code of a CheckTx rejection or failed simulation, for the failure metric.
+fn rejected_code(e: &ChainError) -> Option<String> {
+    match e {
+        ChainError::Rejected {
+            codespace, code, ..
+        }
+        | ChainError::TxFailed {
+            codespace, code, ..
+        } => Some(format!("{codespace}/{code}")),
+        _ => None,
     }
 }
 
