@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs Hermes (the IBC relayer, `ibc-relayer-cli`) once per version, with
-# `cargo install --locked`. It is a large build (Hermes links the Namada and
-# Penumbra chain support as well): half an hour or more on two cores, so
+# Installs Hermes (the IBC relayer, `ibc-relayer-cli`) once per version: its
+# published crate built with its own Cargo.lock (one dependency patched, see
+# below) into ~/.cargo/bin/hermes; the build is cached in the tools folder.
+# It is a large build (Hermes links the Namada and Penumbra chain support): half an hour or more on two cores, so
 # `ci/setup.sh` does not run it; `ci/localnet.sh up all` does, the first time
 # the two chains need their IBC channel.
 #
@@ -27,10 +28,54 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-log "installing hermes $HERMES_VERSION (cargo install ibc-relayer-cli; a long build)"
+# `cargo install ibc-relayer-cli` cannot build offline: ibc-relayer enables
+# penumbra-sdk-transaction's `download-proving-keys`, whose build script
+# fetches Penumbra's proving keys from GitHub LFS (not reachable here). The
+# keys are only loaded lazily for Penumbra chains, which we never configure, so
+# Hermes is built from its published crate (and its own Cargo.lock) with that
+# one dependency patched to skip the download.
+log "installing hermes $HERMES_VERSION (ibc-relayer-cli from crates.io, Penumbra key download patched out; a long build)"
 start=$(date +%s)
-PROTOC=/usr/bin/protoc PROTOC_INCLUDE=/usr/include cargo install --locked --quiet "ibc-relayer-cli@$HERMES_VERSION" --bin hermes >&2 \
-  || die "cargo install ibc-relayer-cli@$HERMES_VERSION failed (log above)"
+work="$TOOLS_DIR/hermes-$HERMES_VERSION-build"
+src="$work/ibc-relayer-cli-$HERMES_VERSION"
+mkdir -p "$work"
+if [ ! -f "$src/Cargo.lock.published" ]; then
+  rm -rf "$src"
+  curl -sSfL "https://static.crates.io/crates/ibc-relayer-cli/ibc-relayer-cli-$HERMES_VERSION.crate" |
+    tar xz -C "$work" || die "could not download ibc-relayer-cli $HERMES_VERSION from crates.io"
+  cp "$src/Cargo.lock" "$src/Cargo.lock.published"
+fi
+(cd "$src" && cargo fetch --locked --quiet) || die "cargo fetch of Hermes' dependencies failed"
+params=$(cd "$src" && cargo metadata --locked --format-version 1 | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "penumbra-sdk-proof-params").rsplit("/", 1)[0])')
+patched="$work/penumbra-sdk-proof-params"
+if [ ! -d "$patched" ]; then
+  cp -r "$params" "$patched.tmp"
+  python3 - "$patched.tmp/build.rs" <<'PY' || die "penumbra-sdk-proof-params' build script changed: update the patch in ci/install-hermes.sh"
+import sys
+p = sys.argv[1]; s = open(p).read()
+call = '#[cfg(feature = "download-proving-keys")]\n            download_proving_key(&f)?;'
+if call not in s:
+    sys.exit(1)
+open(p, "w").write(s.replace(call, "// WeValue: no download (offline build; keys unused)"))
+PY
+  mv "$patched.tmp" "$patched"
+fi
+grep -q '^\[patch.crates-io\]' "$src/Cargo.toml" ||
+  printf '\n[patch.crates-io]\npenumbra-sdk-proof-params = { path = "%s" }\n' "$patched" >> "$src/Cargo.toml"
+# The patch changes one lock entry's source; every version stays as published.
+(cd "$src" && cargo metadata --offline --format-version 1 >/dev/null) || die "could not apply the patch to Hermes' lock file"
+python3 - "$src/Cargo.lock.published" "$src/Cargo.lock" <<'PY' || die "Hermes' dependency versions changed under the patch"
+import re, sys
+ver = lambda p: sorted(re.findall(r'name = "([^"]+)"\nversion = "([^"]+)"', open(p).read()))
+sys.exit(0 if ver(sys.argv[1]) == ver(sys.argv[2]) else 1)
+PY
+(cd "$src" && PROTOC=/usr/bin/protoc PROTOC_INCLUDE=/usr/include \
+  cargo build --release --locked --quiet --bin hermes --target-dir "$work/target") >&2 \
+  || die "building hermes $HERMES_VERSION failed (log above)"
+install -m 0755 "$work/target/release/hermes" "$HERMES"
 "$HERMES" version >/dev/null 2>&1 || die "hermes installed but does not run: $HERMES"
 log "hermes $HERMES_VERSION installed in $(( $(date +%s) - start ))s: $HERMES"
 echo "$HERMES"
