@@ -140,10 +140,18 @@ async fn crash_after_broadcast_before_inclusion_waits_for_the_same_tx() {
     // Crash: the tx sits in the mempool. On restart the same bytes are
     // re-broadcast (the node says it already has them) and awaited.
     let ob = outbox(&store, &client);
+    // The block comes once the outbox has sent the same bytes again (the
+    // entry moves from signed to broadcast), not after a fixed delay that a
+    // loaded machine can outrun.
     let producer = {
-        let chain = chain.clone();
+        let (chain, store, id) = (chain.clone(), store.clone(), entry.id);
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            for _ in 0..1000 {
+                if store.outbox_entry(id).unwrap().status == OutboxStatus::Broadcast {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
             chain.produce_block().await.unwrap();
         })
     };
