@@ -150,12 +150,38 @@ fn connector(opts: &BuyerOptions) -> Result<Option<Connector>, BuyerError> {
     Ok(Some(Connector::Rustls(Arc::new(config))))
 }
 
+/// One connection (see [`run_once`]). A resume that finds the channel still
+/// in use is tried again for a few seconds: after a drop the buyer can be back
+/// before the seller has seen its old socket close.
+pub async fn run(
+    opts: &BuyerOptions,
+    signer: &(dyn ChannelSigner + Sync),
+    stream: Option<BuyerStream>,
+    mut on_data: impl FnMut(&Data<'_>) + Send,
+    mut persist: impl FnMut(&BuyerStream) -> Result<(), String> + Send,
+) -> Result<(BuyerStream, BuyerReport), BuyerError> {
+    let mut delay = Duration::from_millis(50);
+    let give_up = Instant::now() + Duration::from_secs(5);
+    loop {
+        match run_once(opts, signer, stream.clone(), &mut on_data, &mut persist).await {
+            Err(BuyerError::Refused {
+                code: ErrorCode::ChannelInUse,
+                ..
+            }) if stream.is_some() && Instant::now() + delay < give_up => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// One connection: handshake, then data until a stop condition, the
 /// seller's CLOSE, a refusal or a drop. `on_data` gets each counted chunk
 /// (after `persist` saw the record that includes it); `persist` gets the
 /// record before each chunk is handed on and before each voucher leaves.
 /// Returns the record to resume from and what happened.
-pub async fn run(
+pub async fn run_once(
     opts: &BuyerOptions,
     signer: &(dyn ChannelSigner + Sync),
     stream: Option<BuyerStream>,
@@ -254,7 +280,7 @@ pub async fn run(
     let mut out = Vec::with_capacity(256);
     let mut close_sent: Option<ErrorCode> = None;
     let mut closing_since: Option<Instant> = None;
-    loop {
+    'conn: loop {
         let stop = opts.max_chunks.is_some_and(|m| report.chunks >= m)
             || deadline.is_some_and(|d| Instant::now() >= d);
         if stop && session.phase() == Phase::Streaming {
@@ -282,11 +308,17 @@ pub async fn run(
                     close_sent.get_or_insert(c.code);
                 }
             }
-            ws.feed(Message::binary(out.clone())).await?;
+            // A write that fails means the seller is gone (killed, say): the
+            // stream ends as dropped, its record kept for a resume.
+            if ws.feed(Message::binary(out.clone())).await.is_err() {
+                report.dropped = close_sent.is_none() && report.seller_close.is_none();
+                break 'conn;
+            }
             wrote = true;
         }
-        if wrote {
-            ws.flush().await?;
+        if wrote && ws.flush().await.is_err() {
+            report.dropped = close_sent.is_none() && report.seller_close.is_none();
+            break 'conn;
         }
         if session.phase() == Phase::Closed && close_sent.is_some() {
             break;
