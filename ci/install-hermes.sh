@@ -3,8 +3,9 @@
 # published crate built with its own Cargo.lock (one dependency patched, see
 # below) into ~/.cargo/bin/hermes; the build is cached in the tools folder.
 # It is a large build (Hermes links the Namada and Penumbra chain support):
-# half an hour or more on two cores, so `ci/setup.sh` does not run it; `ci/localnet.sh up all` does, the first time
-# the two chains need their IBC channel.
+# half an hour or more on two cores, so `ci/setup.sh` does not run it;
+# `ci/localnet.sh up all` does, the first time the two chains need their IBC
+# channel.
 #
 # Build dependencies (Debian): protobuf-compiler and libprotobuf-dev (the
 # well-known types, google/protobuf/*.proto; prost-build in namada_tx) and
