@@ -134,6 +134,8 @@ ibc_channel() {
   ci/install-hermes.sh >/dev/null
   mkdir -p "$HERMES_HOME/keys"
   sed -e "s#@HOME@#$HERMES_HOME#g" -e "s#@REST_PORT@#$(( 3000 + PORT_OFFSET ))#g" -e "s#@TELEMETRY_PORT@#$(( 3001 + PORT_OFFSET ))#g" \
+    -e "s#@CITY_RPC@#$(rpc_port city)#g" -e "s#@CITY_GRPC@#$(grpc_port city)#g" \
+    -e "s#@HUB_RPC@#$(rpc_port hub)#g" -e "s#@HUB_GRPC@#$(grpc_port hub)#g" \
     ci/localnet/hermes.toml.in > "$HERMES_HOME/config.toml"
   if [ -f "$HERMES_HOME/channel.json" ]; then return 0; fi
   local mn="$HERMES_HOME/hermes.mnemonic"
@@ -144,17 +146,19 @@ ibc_channel() {
   done
   log "creating the IBC transfer channel (clients, connection, channel handshake)"
   local t0 out; t0=$(date +%s)
+  # Hermes prints its JSON result last on stdout (and exits non-zero on failure).
   out=$(hermes_ --json create channel --a-chain wevalue-city-1 --b-chain wevalue-hub-1 \
-    --a-port transfer --b-port transfer --new-client-connection --yes 2>"$HERMES_HOME/create.log" | tail -n 1)
+    --a-port transfer --b-port transfer --new-client-connection --yes 2>"$HERMES_HOME/create.log" | tail -n 1) || true
   python3 - "$out" "$HERMES_HOME/channel.json" <<'PY' || { tail -n 20 "$HERMES_HOME/create.log" >&2; die "hermes could not create the channel"; }
 import json, sys
 res = json.loads(sys.argv[1])
 assert res.get("status") == "success", res
 r = res["result"]
 a, b = r["a_side"], r["b_side"]
-json.dump({"city": {"chain_id": a["chain_id"], "client_id": a["client_id"], "connection_id": a["connection_id"],
+# Hermes' result names no chain: a is the city (--a-chain), b the hub.
+json.dump({"city": {"chain_id": "wevalue-city-1", "client_id": a["client_id"], "connection_id": a["connection_id"],
                     "port_id": a["port_id"], "channel_id": a["channel_id"]},
-           "hub": {"chain_id": b["chain_id"], "client_id": b["client_id"], "connection_id": b["connection_id"],
+           "hub": {"chain_id": "wevalue-hub-1", "client_id": b["client_id"], "connection_id": b["connection_id"],
                    "port_id": b["port_id"], "channel_id": b["channel_id"]}},
           open(sys.argv[2], "w"), indent=2)
 PY
