@@ -246,22 +246,18 @@ impl Bench {
 
     fn config(&self, l: &gwchain::Listing, id: u64, deposit: u128, pay_pct: u8) -> BuyerConfig {
         BuyerConfig {
-            chain_id: CHAIN_ID.into(),
-            registry: self.registry.clone(),
-            listing_id: l.id,
-            seller: l.seller.clone(),
-            terms: l.terms.clone(),
-            price: l.price.clone(),
-            channel: ChannelRef {
-                contract: self.channels.clone(),
-                id,
-                scheme: Scheme::Ed25519,
-            },
-            deposit,
-            max_amount: None,
-            max_payload: 65_536,
             pay_at_percent: pay_pct,
             idle_pay_ms: 200,
+            ..l.buyer_config(
+                CHAIN_ID,
+                &self.registry,
+                ChannelRef {
+                    contract: self.channels.clone(),
+                    id,
+                    scheme: Scheme::Ed25519,
+                },
+                deposit,
+            )
         }
     }
 }

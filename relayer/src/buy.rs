@@ -256,22 +256,18 @@ async fn run(args: &BuyArgs, config: &Config, connected: &daemon::Connected) -> 
     let mut opts = BuyerOptions::new(
         listing.endpoint.clone(),
         BuyerConfig {
-            chain_id: chain_id.clone(),
-            registry: registry.clone(),
-            listing_id: listing.id,
-            seller: listing.seller.clone(),
-            terms: listing.terms.clone(),
-            price: listing.price.clone(),
-            channel: ChannelRef {
-                contract: channels.clone(),
-                id: saved.channel,
-                scheme: saved.scheme,
-            },
-            deposit: channel.deposit,
             max_amount: args.max_spend.map(|m| already.saturating_add(m)),
             max_payload: 1 << 20,
-            pay_at_percent: 50,
-            idle_pay_ms: 1_000,
+            ..listing.buyer_config(
+                &chain_id,
+                &registry,
+                ChannelRef {
+                    contract: channels.clone(),
+                    id: saved.channel,
+                    scheme: saved.scheme,
+                },
+                channel.deposit,
+            )
         },
     );
     opts.duration = args.duration.map(Duration::from_secs);

@@ -7,8 +7,8 @@ use data_registry::state::ListingStatus;
 use payment_channel::msg::{ChannelResponse, ChannelStatus, QueryMsg as ChannelQuery};
 use relayer_core::chain::{query_smart, ChainReader};
 use relayer_core::ChainError;
-use wevalue_sdpp::handshake::{Hex, Scheme, Terms};
-use wevalue_sdpp::{Price, PricingModel};
+use wevalue_sdpp::handshake::{ChannelRef, Hex, Scheme, Terms};
+use wevalue_sdpp::{BuyerConfig, Price, PricingModel};
 
 /// A listing as the gateway serves it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,33 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// A buyer's session settings for this listing over `channel`: the
+    /// listing's seller, terms and price, no spend cap, 64 KiB payloads,
+    /// paying at half the credit window or after 1 s without a chunk. Callers
+    /// change what differs with struct update syntax.
+    pub fn buyer_config(
+        &self,
+        chain_id: &str,
+        registry: &str,
+        channel: ChannelRef,
+        deposit: u128,
+    ) -> BuyerConfig {
+        BuyerConfig {
+            chain_id: chain_id.into(),
+            registry: registry.into(),
+            listing_id: self.id,
+            seller: self.seller.clone(),
+            terms: self.terms.clone(),
+            price: self.price.clone(),
+            channel,
+            deposit,
+            max_amount: None,
+            max_payload: 65_536,
+            pay_at_percent: 50,
+            idle_pay_ms: 1_000,
+        }
+    }
+
     /// The listing's pricing model.
     pub fn model(&self) -> PricingModel {
         self.price.model

@@ -253,22 +253,18 @@ impl Env {
         cap: Option<u128>,
     ) -> BuyerConfig {
         BuyerConfig {
-            chain_id: CHAIN_ID.into(),
-            registry: self.registry.clone(),
-            listing_id: l.id,
-            seller: l.seller.clone(),
-            terms: l.terms.clone(),
-            price: l.price.clone(),
-            channel: ChannelRef {
-                contract: self.channels.clone(),
-                id,
-                scheme: Scheme::Ed25519,
-            },
-            deposit,
             max_amount: cap,
-            max_payload: 65_536,
-            pay_at_percent: 50,
             idle_pay_ms: 200,
+            ..l.buyer_config(
+                CHAIN_ID,
+                &self.registry,
+                ChannelRef {
+                    contract: self.channels.clone(),
+                    id,
+                    scheme: Scheme::Ed25519,
+                },
+                deposit,
+            )
         }
     }
 
