@@ -126,6 +126,64 @@ pub enum OutboxCommand {
     },
 }
 
+/// `relayer payouts`: the bridge's record of IBC payouts (JSON lines,
+/// newest first).
+#[derive(clap::Args)]
+pub struct PayoutsArgs {
+    /// Path to the TOML config (its `state.path` and `[bridge]` are used).
+    #[arg(long, short, default_value = "relayer.toml")]
+    pub config: PathBuf,
+    /// Only payouts of this status: in_flight, delivered, error_ack, timeout, settled.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only payouts with an id below this (the next page).
+    #[arg(long)]
+    pub before: Option<u64>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+/// `relayer payouts …`.
+pub async fn payouts(
+    args: PayoutsArgs,
+    load: impl Fn(&std::path::Path) -> Result<Config>,
+) -> Result<()> {
+    use relayer::services::bridge::{PayoutStatus, PayoutStore};
+    let config = load(&args.config)?;
+    let status = args
+        .status
+        .as_deref()
+        .map(|s| {
+            PayoutStatus::parse(s).with_context(|| {
+                format!("--status {s:?}: in_flight, delivered, error_ack, timeout or settled")
+            })
+        })
+        .transpose()?;
+    let contract = if config.bridge.contract.is_empty() {
+        let file = &config.deploy.deployment_file;
+        let deployment = relayer::deploy::Deployment::load(file)?.with_context(|| {
+            format!(
+                "no deployment file at {}; set bridge.contract",
+                file.display()
+            )
+        })?;
+        relayer::daemon::resolve_contract(&deployment, "payment-channel")?
+    } else {
+        config.bridge.contract.clone()
+    };
+    let store = std::sync::Arc::new(open_store(&config)?);
+    let payouts = PayoutStore::open(&store, &config.chain.id, &contract)?;
+    for p in payouts.list(status, args.before, args.limit).await? {
+        let mut line = serde_json::to_value(&p)?;
+        line["amount"] = serde_json::Value::String(p.amount.to_string());
+        line["latency_blocks"] = serde_json::json!(p.latency_blocks());
+        line["latency_seconds"] = serde_json::json!(p.latency_seconds());
+        println!("{line}");
+    }
+    Ok(())
+}
+
 fn signer_json(signer: &Signer, index: u32) -> serde_json::Value {
     serde_json::json!({
         "address": signer.address(),

@@ -60,6 +60,10 @@ pub struct Config {
     /// which keeps its vouchers).
     #[serde(default)]
     pub gateway: crate::services::gateway::GatewayConfig,
+    /// IBC settlement bridge: follows IBC payouts to their acknowledgement
+    /// or timeout and supervises Hermes (`enabled = true` to run).
+    #[serde(default)]
+    pub bridge: crate::services::bridge::BridgeConfig,
 }
 
 /// Log output format.
@@ -554,6 +558,9 @@ impl Config {
         }
         for problem in self.gateway.problems() {
             invalid("gateway", problem);
+        }
+        for problem in self.bridge.problems() {
+            invalid("bridge", problem);
         }
         if self.gateway.enabled && !self.watchtower.enabled {
             invalid(

@@ -518,10 +518,10 @@ async fn run_connected(
     Ok(())
 }
 
-/// Starts the configured services (watchtower, oracle, solver) on the
-/// daemon's store and shutdown signal; returns their tasks. Each reads the
-/// chain through the read-only capabilities and sends only through the
-/// signer's outbox: no service holds a client that can sign.
+/// Starts the configured services (watchtower, oracle, solver, gateway,
+/// bridge) on the daemon's store and shutdown signal; returns their tasks.
+/// Each reads the chain through the read-only capabilities and sends only
+/// through the signer's outbox: no service holds a client that can sign.
 async fn start_services(
     config: &Config,
     deployment: &Deployment,
@@ -631,6 +631,35 @@ async fn start_services(
             .map_err(|e| service_err("gateway", &e))?;
         tracing::info!(%addr, "gateway: listening");
         tasks.push(("gateway", task));
+    }
+    if config.bridge.enabled {
+        use relayer_bridge::Bridge;
+        let contract = if config.bridge.contract.is_empty() {
+            resolve_contract(deployment, "payment-channel")?
+        } else {
+            config.bridge.contract.clone()
+        };
+        let bridge = Arc::new(
+            Bridge::new(
+                config.bridge.clone(),
+                contract,
+                reader.clone(),
+                store.clone(),
+            )
+            .await
+            .map_err(|e| service_err("bridge", &e))?
+            .with_metrics(metrics.clone())
+            .with_hermes(),
+        );
+        let rx = stop.clone();
+        tasks.push((
+            "bridge",
+            tokio::spawn(async move {
+                if let Err(e) = bridge.run(rx).await {
+                    tracing::error!(error = %e, "bridge stopped");
+                }
+            }),
+        ));
     }
     for (name, _) in &tasks {
         tracing::info!(service = name, "service started");

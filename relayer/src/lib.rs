@@ -17,6 +17,7 @@ pub use relayer_devnet as devnet;
 
 /// The services, one crate each.
 pub mod services {
+    pub use relayer_bridge as bridge;
     pub use relayer_gateway as gateway;
     pub use relayer_oracle as oracle;
     pub use relayer_solver as solver;

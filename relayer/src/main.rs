@@ -92,6 +92,9 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// IBC payouts the bridge followed (JSON lines, newest first): status,
+    /// latency in blocks and seconds.
+    Payouts(cli::PayoutsArgs),
     /// Buy a data stream: find a listing, open or reuse a channel, stream
     /// it as JSONL while paying per unit (SDPP), optionally rate it.
     Buy(buy::BuyArgs),
@@ -262,6 +265,7 @@ async fn run(cli: Cli) -> Result<()> {
             buy::buy(args, config).await
         }
         Command::Outbox { command } => cli::outbox(command, load_config),
+        Command::Payouts(args) => cli::payouts(args, load_config).await,
         Command::Run(arg) => {
             let config = load_config(&arg.config)?;
             init_logging(

@@ -75,6 +75,27 @@ pub fn msg_to_any(msg: &ChainMsg, sender: &str) -> ChainResult<Any> {
         }
         .to_any(),
         ChainMsg::StoreCode { wasm } => return store_code_any(sender.as_ref(), wasm.as_slice()),
+        ChainMsg::IbcTransfer {
+            source_channel,
+            token,
+            receiver,
+            memo,
+            timeout_timestamp_nanos,
+        } => {
+            if token.amount.is_zero() || receiver.is_empty() || *timeout_timestamp_nanos == 0 {
+                return Err(ChainError::Signer(
+                    "MsgTransfer needs an amount, a receiver and a timeout".into(),
+                ));
+            }
+            return Ok(transfer_any(
+                sender.as_ref(),
+                source_channel,
+                token,
+                receiver,
+                memo,
+                *timeout_timestamp_nanos,
+            ));
+        }
         ChainMsg::Instantiate2 {
             code_id,
             msg,
@@ -108,6 +129,43 @@ pub fn msg_to_any(msg: &ChainMsg, sender: &str) -> ChainResult<Any> {
         }
     }
     .map_err(signer_err)
+}
+
+/// ICS-20 `MsgTransfer` (ibc-go v10: fields 1 to 8). ibc-go's proto types
+/// are not in cosmrs, and the message is small, so it is encoded field by
+/// field as prost's derive would (proto3: default values omitted; the
+/// timeout height is left unset, only the timestamp is used).
+fn transfer_any(
+    sender: &str,
+    source_channel: &str,
+    token: &Coin,
+    receiver: &str,
+    memo: &str,
+    timeout_timestamp_nanos: u64,
+) -> Any {
+    use cosmrs::proto::prost::encoding::{message, string, uint64};
+    let coin = cosmrs::proto::cosmos::base::v1beta1::Coin {
+        denom: token.denom.clone(),
+        amount: token.amount.to_string(),
+    };
+    let mut value = Vec::new();
+    for (tag, field) in [(1, "transfer"), (2, source_channel)] {
+        string::encode(tag, &field.to_string(), &mut value);
+    }
+    message::encode(3, &coin, &mut value);
+    for (tag, field) in [(4, sender), (5, receiver)] {
+        string::encode(tag, &field.to_string(), &mut value);
+    }
+    if timeout_timestamp_nanos != 0 {
+        uint64::encode(7, &timeout_timestamp_nanos, &mut value);
+    }
+    if !memo.is_empty() {
+        string::encode(8, &memo.to_string(), &mut value);
+    }
+    Any {
+        type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(),
+        value,
+    }
 }
 
 /// `MsgStoreCode` with gzip-compressed wasm (wasmd accepts gzip and it

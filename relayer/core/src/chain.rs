@@ -110,6 +110,22 @@ pub enum ChainMsg {
         /// Salt (1 to 64 bytes).
         salt: cosmwasm_std::Binary,
     },
+    /// ICS-20 `MsgTransfer` on the `transfer` port (ibc-go v10), e.g. a hub
+    /// buyer's deposit into a payment channel on the city chain. Only a node
+    /// backend can send it; the embedded chain has no IBC.
+    IbcTransfer {
+        /// The channel on the sending chain (`channel-<n>`).
+        source_channel: String,
+        /// What is sent.
+        token: Coin,
+        /// The receiver's address on the other chain.
+        receiver: String,
+        /// The ICS-20 memo (e.g. an ADR-8 callback request), may be empty.
+        memo: String,
+        /// Absolute timeout, ns since the Unix epoch, by the receiving
+        /// chain's clock.
+        timeout_timestamp_nanos: u64,
+    },
 }
 
 /// A message with the sender's funds, built from typed messages.

@@ -109,6 +109,26 @@ pub struct SourceLabels {
     pub source: String,
 }
 
+/// Per chain and settled-payout outcome.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PayoutLabels {
+    /// Chain id (the sending chain).
+    pub chain: String,
+    /// `delivered`, `error_ack` or `timeout` (the contract's callback), or
+    /// `settled` when the callback's event was not seen (a gap).
+    pub outcome: String,
+}
+
+/// Builds the IBC payout latency histogram: 0.5 s to about 2.3 hours.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PayoutBuckets;
+
+impl MetricConstructor<Histogram> for PayoutBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(exponential_buckets(0.5, 2.0, 15))
+    }
+}
+
 /// Builds the latency histograms: 5 ms to about 80 s.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LatencyBuckets;
@@ -159,6 +179,18 @@ pub struct Metrics {
     /// Blocks whose events the follower could not read (pruned by the node,
     /// results missing): skipped, services re-read contract state.
     pub event_gap_blocks: Family<ChainLabels, Counter>,
+    /// IBC payouts whose packet was sent (the contract's `payout_sent`).
+    pub ibc_payouts_sent: Family<ChainLabels, Counter>,
+    /// IBC payouts settled, by outcome.
+    pub ibc_payouts_settled: Family<PayoutLabels, Counter>,
+    /// IBC payouts sent and not settled yet.
+    pub ibc_payouts_in_flight: Family<ChainLabels, Gauge>,
+    /// Seconds from a payout's packet to its acknowledgement or timeout.
+    pub ibc_payout_seconds: Family<ChainLabels, Histogram, PayoutBuckets>,
+    /// 1 while the supervised Hermes process runs.
+    pub hermes_up: Gauge,
+    /// Times the supervisor started Hermes again after it exited.
+    pub hermes_restarts: Counter,
     ready: AtomicBool,
     health: std::sync::Mutex<Health>,
 }
@@ -175,6 +207,8 @@ pub struct Health {
     pub max_lag_blocks: u64,
     /// Service tasks that stopped.
     pub dead_services: Vec<String>,
+    /// The supervised IBC relayer (Hermes) is down: why.
+    pub ibc_relayer_error: Option<String>,
 }
 
 impl Health {
@@ -192,6 +226,9 @@ impl Health {
         }
         for s in &self.dead_services {
             out.push(format!("service {s} stopped"));
+        }
+        if let Some(e) = &self.ibc_relayer_error {
+            out.push(format!("IBC relayer down: {e}"));
         }
         out
     }
@@ -226,6 +263,12 @@ impl Metrics {
             oracle_source_errors: Family::default(),
             outbox_alerts: Family::default(),
             event_gap_blocks: Family::default(),
+            ibc_payouts_sent: Family::default(),
+            ibc_payouts_settled: Family::default(),
+            ibc_payouts_in_flight: Family::default(),
+            ibc_payout_seconds: Family::new_with_constructor(PayoutBuckets),
+            hermes_up: Gauge::default(),
+            hermes_restarts: Counter::default(),
             ready: AtomicBool::new(false),
             health: Default::default(),
         };
@@ -314,6 +357,36 @@ impl Metrics {
             "event_gap_blocks",
             "Blocks the event follower skipped because the node no longer had them",
             m.event_gap_blocks.clone(),
+        );
+        r.register(
+            "ibc_payouts_sent",
+            "IBC payouts whose ICS-20 packet was sent",
+            m.ibc_payouts_sent.clone(),
+        );
+        r.register(
+            "ibc_payouts_settled",
+            "IBC payouts settled by acknowledgement or timeout, by outcome",
+            m.ibc_payouts_settled.clone(),
+        );
+        r.register(
+            "ibc_payouts_in_flight",
+            "IBC payouts sent and not yet acknowledged or timed out",
+            m.ibc_payouts_in_flight.clone(),
+        );
+        r.register(
+            "ibc_payout_seconds",
+            "Seconds from an IBC payout's packet to its acknowledgement or timeout",
+            m.ibc_payout_seconds.clone(),
+        );
+        r.register(
+            "hermes_up",
+            "1 while the supervised Hermes IBC relayer runs",
+            m.hermes_up.clone(),
+        );
+        r.register(
+            "hermes_restarts",
+            "Times the supervisor restarted Hermes after it exited",
+            m.hermes_restarts.clone(),
         );
         Self { registry, ..m }
     }

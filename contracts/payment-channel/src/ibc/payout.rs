@@ -226,11 +226,17 @@ pub fn reply(deps: DepsMut, msg: Reply) -> Result<Response, ContractError> {
     PAYOUT_BY_PACKET.save(deps.storage, key, &id)?;
     payout.sequence = Some(sequence);
     PAYOUTS.save(deps.storage, id, &payout)?;
+    // The whole payout in the event, so a follower (the relayer's bridge)
+    // records it without a query that could come after it settled.
     Ok(Response::new()
         .add_attribute("action", "payout_sent")
         .add_attribute("payout_id", id.to_string())
         .add_attribute("ibc_channel", payout.ibc_channel)
-        .add_attribute("sequence", sequence.to_string()))
+        .add_attribute("sequence", sequence.to_string())
+        .add_attribute("payee", payout.payee)
+        .add_attribute("receiver", payout.receiver)
+        .add_attribute("amount", Coin::new(payout.amount, payout.denom).to_string())
+        .add_attribute("timeout", payout.timeout.nanos().to_string()))
 }
 
 /// Releases a payout's shares from the pending totals: it now counts as paid.

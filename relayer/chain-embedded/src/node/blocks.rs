@@ -41,6 +41,7 @@ fn estimate_gas(tx: &EmbeddedTx, events: &[Event]) -> u64 {
             | ChainMsg::Instantiate { msg, .. }
             | ChainMsg::Instantiate2 { msg, .. } => msg.len(),
             ChainMsg::StoreCode { wasm } => wasm.len(),
+            ChainMsg::IbcTransfer { memo, .. } => memo.len(),
         })
         .sum();
     let attrs: usize = events.iter().map(|e| e.attributes.len()).sum();
@@ -178,6 +179,17 @@ impl Node {
             outcome.log = "the embedded chain stores code through CodeClient::store_code".into();
             return outcome;
         }
+        if tx
+            .msgs
+            .iter()
+            .any(|m| matches!(m, ChainMsg::IbcTransfer { .. }))
+        {
+            // An unknown message on a node: the SDK's "unknown request".
+            outcome.code = 6;
+            outcome.codespace = relayer_core::error::SDK_CODESPACE.into();
+            outcome.log = "the embedded chain has no IBC: MsgTransfer needs a node".into();
+            return outcome;
+        }
         let msgs: Vec<CosmosMsg<Empty>> = tx
             .msgs
             .iter()
@@ -220,7 +232,8 @@ impl Node {
                         funds,
                         salt,
                     }),
-                    ChainMsg::StoreCode { .. } => return None,
+                    // Both refused above.
+                    ChainMsg::StoreCode { .. } | ChainMsg::IbcTransfer { .. } => return None,
                 })
             })
             .collect();

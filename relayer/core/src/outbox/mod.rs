@@ -152,6 +152,7 @@ fn kind_of(msgs: &[ChainMsg]) -> String {
         Some(ChainMsg::Instantiate { .. }) => "instantiate".into(),
         Some(ChainMsg::Instantiate2 { .. }) => "instantiate2".into(),
         Some(ChainMsg::StoreCode { .. }) => "store_code".into(),
+        Some(ChainMsg::IbcTransfer { .. }) => "ibc_transfer".into(),
         None => "empty".into(),
     }
 }
