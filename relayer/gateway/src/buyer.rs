@@ -350,7 +350,10 @@ pub async fn run_once(
                     Err(e) => report.refused = Some(e),
                 },
                 Some(Ok(Message::Text(_))) => {
-                    session.close(ErrorCode::UnexpectedFrame, "a text message while streaming");
+                    // A protocol error like any other: closed and reported.
+                    let e = SessionError::Unexpected { what: "a text message", when: "while streaming" };
+                    session.close(e.code(), &e.to_string());
+                    report.refused = Some(e);
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
