@@ -271,7 +271,18 @@ async fn open_or_reuse(ctx: &Ctx<'_>, path: &Path, prefix: &str, chain_id: &str)
             serde_json::from_slice(&bytes).with_context(|| path.display().to_string())?;
         match gwchain::channel(ctx.reader, &ctx.channels, s.channel).await {
             Ok(c) if c.open => return Ok(s),
-            _ => eprintln!("channel {} is closed or gone: opening a new one", s.channel),
+            Ok(_) | Err(gwchain::LookupError::NotFound) => {
+                // Its record is kept aside, never overwritten.
+                let old = path.with_extension(format!("channel-{}.json", s.channel));
+                std::fs::rename(path, &old).with_context(|| old.display().to_string())?;
+                eprintln!(
+                    "channel {} is closed or gone (its record is now {}): opening a new one",
+                    s.channel,
+                    old.display()
+                );
+            }
+            // A chain that cannot answer now is no reason to open another channel.
+            Err(e) => return Err(e).with_context(|| format!("reading channel {}", s.channel)),
         }
     }
     let scheme = args.scheme;
