@@ -97,32 +97,15 @@ async fn relayer_buy_searches_streams_tops_up_stops_at_max_spend_and_rates() {
 
     let out = market.path("pm25.jsonl");
     let state = market.path("buyer-state");
-    let (out_s, state_s) = (out.to_str().unwrap(), state.to_str().unwrap());
     let buy = market
         .buy(
             "test-30",
-            &[
-                "--near",
-                "u0j2",
-                "--category",
-                "air-quality",
-                "--max-price",
-                "20",
-                "--deposit",
-                "200",
-                "--top-up-below",
-                "10",
-                "--max-spend",
-                "500",
-                "--out",
-                out_s,
-                "--state-dir",
-                state_s,
-                "--rate",
-                "5",
-                "--rate-wait",
-                "60",
-            ],
+            &format!(
+                "--near u0j2 --category air-quality --max-price 20 --deposit 200 --top-up-below 10 \
+                 --max-spend 500 --out {} --state-dir {} --rate 5 --rate-wait 60",
+                out.display(),
+                state.display()
+            ),
         )
         .output()
         .unwrap();
@@ -168,16 +151,10 @@ async fn relayer_buy_searches_streams_tops_up_stops_at_max_spend_and_rates() {
     let again = market
         .buy(
             "test-30",
-            &[
-                "--listing",
-                "1",
-                "--max-spend",
-                "0",
-                "--state-dir",
-                state_s,
-                "--rate",
-                "2",
-            ],
+            &format!(
+                "--listing 1 --max-spend 0 --state-dir {} --rate 2",
+                state.display()
+            ),
         )
         .output()
         .unwrap();
@@ -243,22 +220,12 @@ async fn a_sigkilled_seller_daemon_loses_no_receipted_voucher_and_the_buyer_resu
     let mut buyer = market
         .buy(
             "test-19",
-            &[
-                "--listing",
-                "1",
-                "--deposit",
-                "100000",
-                "--top-up-below",
-                "10",
-                "--max-spend",
-                "6000",
-                "--retry-for",
-                "60",
-                "--out",
-                out.to_str().unwrap(),
-                "--state-dir",
-                state.to_str().unwrap(),
-            ],
+            &format!(
+                "--listing 1 --deposit 100000 --top-up-below 10 --max-spend 6000 --retry-for 60 \
+                 --out {} --state-dir {}",
+                out.display(),
+                state.display()
+            ),
         )
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&buyer_log).unwrap())

@@ -355,8 +355,9 @@ impl Market {
         self.config("seller.toml", &self.path("seller.sqlite"), &extra)
     }
 
-    /// `relayer buy` as `actor` on this market, with `args`.
-    pub fn buy(&self, actor: &str, args: &[&str]) -> Command {
+    /// `relayer buy` as `actor` on this market, with `args` (split at
+    /// whitespace; the test's paths have none).
+    pub fn buy(&self, actor: &str, args: &str) -> Command {
         let config = self.config(
             &format!("buyer-{actor}.toml"),
             &self.path(&format!("buyer-{actor}.sqlite")),
@@ -366,7 +367,7 @@ impl Market {
         cmd.arg("buy")
             .arg("--config")
             .arg(config)
-            .args(args)
+            .args(args.split_whitespace())
             .env(MNEMONIC_ENV, mnemonic(actor))
             .env_remove("WEVALUE_RELAYER_RPC_URL")
             .env_remove("WEVALUE_RELAYER_MNEMONIC_FILE");
