@@ -7,7 +7,8 @@
 //!   deposit runs out, stops at `--max-spend`, and rates the listing once
 //!   the seller's watchtower has claimed the payments; a second rating
 //!   revises the first and is never counted twice, the seller's own rating
-//!   is refused.
+//!   is refused. A per-second listing of a quiet sensor is billed by
+//!   heartbeats (which write no line) up to the spend cap.
 //! - The seller's daemon is SIGKILLed while a buyer streams and restarted on
 //!   the same SQLite file: every voucher it receipted is in the store, the
 //!   buyer resumes with no chunk lost or charged twice, and it never signs
@@ -89,11 +90,16 @@ async fn relayer_buy_searches_streams_tops_up_stops_at_max_spend_and_rates() {
             turin("PM2.5 at Porta Nuova, dearer", 50, endpoint(2)),
             milan,
             noise,
+            // Per second, from a sensor that reads once and then is quiet.
+            ListingSpec {
+                model: "per_second",
+                ..turin("PM2.5 at Porta Nuova, by the second", PRICE, endpoint(5))
+            },
         ])
         .await;
-    assert_eq!(ids, [1, 2, 3, 4]);
-    let mut daemon =
-        Daemon::start(&market, market.seller_config(port, &simulated(1, 0)), port).await;
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    let listings = simulated(1, 0) + &simulated(5, 60_000);
+    let mut daemon = Daemon::start(&market, market.seller_config(port, &listings), port).await;
 
     let out = market.path("pm25.jsonl");
     let state = market.path("buyer-state");
@@ -172,6 +178,33 @@ async fn relayer_buy_searches_streams_tops_up_stops_at_max_spend_and_rates() {
         (Some(1), Some(2))
     );
     assert_eq!(lines(&out).len(), 50, "the rating run streamed nothing");
+
+    // Per second through relayer buy: the reading bills second 1, empty
+    // heartbeats seconds 2 and 3 (no line written for them), and second 4
+    // does not fit under the cap of 30.
+    let by_second = market.path("by-second.jsonl");
+    let run = market
+        .buy(
+            "test-30",
+            &format!(
+                "--listing 5 --deposit 1000 --top-up-below 10 --max-spend 30 --out {} --state-dir {}",
+                by_second.display(),
+                state.display()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(lines(&by_second).len(), 1, "{}", stderr(&run));
+    let seconds = &buyer_record(&state, 5)["stream"];
+    assert_eq!(
+        (
+            seconds["received"]["seq"].as_u64(),
+            seconds["received"]["units"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    assert_eq!(amount(&seconds["paid"]), 30);
 
     // Every voucher settled; the watchtower's durable best is the buyer's
     // last voucher, signature and all.
