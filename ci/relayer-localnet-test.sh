@@ -22,3 +22,4 @@ ci/localnet.sh reset >/dev/null 2>&1 || true
 trap 'ci/localnet.sh down >/dev/null 2>&1 || true' EXIT
 ci/localnet.sh up city
 cargo test --locked -p relayer --test localnet -- --ignored --test-threads 8
+cargo test --locked -p relayer --test localnet_sdpp -- --ignored --test-threads 4  # SDPP end to end: seller daemon and `relayer buy` as processes, SIGKILL of the daemon

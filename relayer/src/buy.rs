@@ -1,12 +1,13 @@
 //! `relayer buy`: the buyer's side of SDPP from the command line. Finds a
 //! listing on chain (by id, or by category, place and price), shows its
 //! terms and price, opens a payment channel to its seller or reuses the one
-//! in the state directory (topping it up when low), streams the data as
-//! JSONL to stdout or a file while paying with vouchers (ed25519 by default,
-//! secp256k1), stops at `--max-spend` or `--duration`, and can rate the
-//! listing afterwards. The state directory keeps the channel's voucher key
-//! (0600) and the stream record, so the next run resumes where this one
-//! stopped.
+//! in the state directory, streams the data as JSONL to stdout or a file
+//! while paying with vouchers (ed25519 by default, secp256k1), and stops at
+//! `--max-spend` or `--duration`. When the channel runs low it is topped up
+//! and the stream resumed; a dropped connection or a gateway that is
+//! restarting is retried for `--retry-for` seconds. It can rate the listing
+//! afterwards. The state directory keeps the channel's voucher key (0600)
+//! and the stream record, so the next run resumes where this one stopped.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,13 +18,14 @@ use clap::Args;
 use relayer::chain::{self, find_attr, query_smart, ChainReader};
 use relayer::config::Config;
 use relayer::daemon;
-use relayer::services::gateway::buyer::{self, BuyerOptions};
+use relayer::services::gateway::buyer::{self, BuyerError, BuyerOptions, BuyerReport};
 use relayer::services::gateway::chain::{self as gwchain, Listing};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 use wevalue_sdpp::crypto::ChannelKeySigner;
 use wevalue_sdpp::handshake::{ChannelRef, Scheme};
-use wevalue_sdpp::{Asset, BuyerConfig, BuyerStream, PricingModel};
+use wevalue_sdpp::{Asset, BuyerConfig, BuyerStream, ErrorCode, PricingModel};
 
 #[derive(Args)]
 pub struct BuyArgs {
@@ -43,26 +45,32 @@ pub struct BuyArgs {
     #[arg(long)]
     pub max_price: Option<u128>,
     /// Search: pricing model (per_message, per_second, per_kilobyte).
-    #[arg(long, default_value = "per_message")]
-    pub model: String,
+    #[arg(long, default_value = "per_message", value_parser = parse_model)]
+    pub model: PricingModel,
     /// Search: the native denom prices are in.
     #[arg(long, default_value = "ustake")]
     pub denom: String,
     /// Channel deposit when opening, and top-up amount (base units).
     #[arg(long, default_value_t = 1_000_000)]
     pub deposit: u128,
-    /// Top up when less than this is left on the channel.
+    /// Top up before (re)connecting when less than this is left on the
+    /// channel for the stream (the deposit minus what is owed); a stream
+    /// stopped by the deposit is always topped up.
     #[arg(long, default_value_t = 100_000)]
     pub top_up_below: u128,
     /// Voucher scheme of a new channel: ed25519 or secp256k1.
-    #[arg(long, default_value = "ed25519")]
-    pub scheme: String,
+    #[arg(long, default_value = "ed25519", value_parser = parse_scheme)]
+    pub scheme: Scheme,
     /// Spend at most this much in this run (base units).
     #[arg(long)]
     pub max_spend: Option<u128>,
     /// Stop after this many seconds.
     #[arg(long)]
     pub duration: Option<u64>,
+    /// Keep reconnecting (resuming the stream) for this many seconds after
+    /// a dropped connection or an unreachable or restarting gateway.
+    #[arg(long, default_value_t = 30)]
+    pub retry_for: u64,
     /// Write the data here (JSONL) instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -75,6 +83,25 @@ pub struct BuyArgs {
     /// Rate the listing afterwards, 1 to 5.
     #[arg(long)]
     pub rate: Option<u8>,
+    /// How long a first rating waits for the seller to claim enough of the
+    /// vouchers on chain (the registry counts claimed payments only), seconds.
+    #[arg(long, default_value_t = 120)]
+    pub rate_wait: u64,
+}
+
+fn parse_model(s: &str) -> Result<PricingModel, String> {
+    serde_json::from_value(json!(s))
+        .map_err(|_| format!("`{s}`: per_message, per_second or per_kilobyte"))
+}
+
+/// The schemes a key generated here can sign with (ADR-036 needs a wallet).
+fn parse_scheme(s: &str) -> Result<Scheme, String> {
+    match s {
+        "ed25519" => Ok(Scheme::Ed25519),
+        "secp256k1" => Ok(Scheme::Secp256k1),
+        "adr036" => Err("adr036 signs with a wallet; use ed25519 or secp256k1 here".into()),
+        _ => Err(format!("`{s}`: ed25519 or secp256k1")),
+    }
 }
 
 /// What the state directory remembers per listing.
@@ -108,7 +135,7 @@ async fn find(args: &BuyArgs, chain: &dyn ChainReader, registry: &str) -> Result
             .await
             .with_context(|| format!("listing {id}"));
     }
-    let model: PricingModel = serde_json::from_value(json!(args.model)).context("--model")?;
+    let model = args.model;
     let query = match (&args.near, &args.category) {
         (Some(cell), _) => {
             json!({ "listings_near": { "cell": cell, "start_after": null, "limit": 30 } })
@@ -147,6 +174,19 @@ pub async fn buy(args: BuyArgs, config: Config) -> Result<()> {
     result
 }
 
+/// The chain and contracts a run works with.
+struct Ctx<'a> {
+    args: &'a BuyArgs,
+    chain: &'a dyn chain::Chain,
+    reader: &'a dyn ChainReader,
+    registry: String,
+    channels: String,
+    denom: String,
+    listing: Listing,
+}
+
+const TX_TIMEOUT: Duration = Duration::from_secs(60);
+
 async fn run(args: &BuyArgs, config: &Config, connected: &daemon::Connected) -> Result<()> {
     let chain = connected.chain.as_ref();
     let reader = connected.reader.as_ref();
@@ -157,7 +197,6 @@ async fn run(args: &BuyArgs, config: &Config, connected: &daemon::Connected) -> 
         .map(|(hrp, _)| hrp.to_string())
         .context("payment-channel address")?;
     let chain_id = chain.chain_id().to_string();
-    let timeout = Duration::from_secs(60);
 
     let listing = find(args, reader, &registry).await?;
     eprintln!(
@@ -180,66 +219,21 @@ async fn run(args: &BuyArgs, config: &Config, connected: &daemon::Connected) -> 
     let Asset::Native(denom) = listing.price.asset.clone() else {
         bail!("cw20-priced listings are bought through the token's send hook; not supported here");
     };
+    let ctx = Ctx {
+        args,
+        chain,
+        reader,
+        registry,
+        channels,
+        denom,
+        listing,
+    };
 
     std::fs::create_dir_all(&args.state_dir)?;
-    let path = args.state_dir.join(format!("listing-{}.json", listing.id));
-    let mut saved: Option<Saved> = match std::fs::read(&path) {
-        Ok(b) => Some(serde_json::from_slice(&b).with_context(|| path.display().to_string())?),
-        Err(_) => None,
-    };
-    // Reuse the channel if it is still open; top it up when low.
-    if let Some(s) = &saved {
-        match gwchain::channel(reader, &channels, s.channel).await {
-            Ok(c) if c.open => {
-                let paid = s.stream.as_ref().map_or(0, |st| st.paid.0);
-                if c.deposit.saturating_sub(paid) < args.top_up_below {
-                    chain::execute(
-                        chain,
-                        &channels,
-                        &json!({ "top_up": { "channel_id": c.id } }),
-                        vec![cosmwasm_std::Coin::new(args.deposit, denom.clone())],
-                        timeout,
-                    )
-                    .await?;
-                    eprintln!("channel {}: topped up by {} {denom}", c.id, args.deposit);
-                }
-            }
-            _ => {
-                eprintln!("channel {} is closed or gone: opening a new one", s.channel);
-                saved = None;
-            }
-        }
-    }
-    let mut saved = match saved {
-        Some(s) => s,
-        None => {
-            let scheme: Scheme = serde_json::from_value(json!(args.scheme)).context("--scheme")?;
-            if scheme == Scheme::Adr036 {
-                bail!("--scheme adr036 signs with a wallet; use ed25519 or secp256k1 here");
-            }
-            let mut secret = [0u8; 32];
-            getrandom::getrandom(&mut secret).context("no OS randomness")?;
-            let probe =
-                ChannelKeySigner::from_secret(scheme, secret, &prefix, &chain_id, &channels, 0)?;
-            let out = chain::execute(chain, &channels, &json!({ "open": {
-                    "payee": listing.seller, "pubkey": cosmwasm_std::Binary::from(probe.public_key()),
-                    "scheme": scheme, "challenge_period": null,
-                    "listing": { "registry": registry, "listing_id": listing.id } } }),
-                vec![cosmwasm_std::Coin::new(args.deposit, denom.clone())], timeout).await?;
-            let id: u64 = find_attr(&out.events, "wasm", "channel_id")
-                .context("open emitted no channel_id")?
-                .parse()?;
-            eprintln!("channel {id} opened with {} {denom}", args.deposit);
-            let s = Saved {
-                channel: id,
-                scheme,
-                secret: hex::encode(secret),
-                stream: None,
-            };
-            write_private(&path, &serde_json::to_vec_pretty(&s)?)?;
-            s
-        }
-    };
+    let path = args
+        .state_dir
+        .join(format!("listing-{}.json", ctx.listing.id));
+    let saved = open_or_reuse(&ctx, &path, &prefix, &chain_id).await?;
     let secret: [u8; 32] = hex::decode(&saved.secret)?
         .try_into()
         .map_err(|_| anyhow::anyhow!("stored key is not 32 bytes"))?;
@@ -248,55 +242,197 @@ async fn run(args: &BuyArgs, config: &Config, connected: &daemon::Connected) -> 
         secret,
         &prefix,
         &chain_id,
-        &channels,
+        &ctx.channels,
         saved.channel,
     )?;
-    let channel = gwchain::channel(reader, &channels, saved.channel).await?;
-    let already = saved.stream.as_ref().map_or(0, |s| s.paid.0);
-    let mut opts = BuyerOptions::new(
-        listing.endpoint.clone(),
-        BuyerConfig {
-            max_amount: args.max_spend.map(|m| already.saturating_add(m)),
-            max_payload: 1 << 20,
-            ..listing.buyer_config(
-                &chain_id,
-                &registry,
-                ChannelRef {
-                    contract: channels.clone(),
-                    id: saved.channel,
-                    scheme: saved.scheme,
-                },
-                channel.deposit,
-            )
-        },
+    let summary = stream(&ctx, &saved, &path, &signer, &chain_id).await?;
+    eprintln!(
+        "stream at chunk {}, {} units, {} paid in all; {} chunks written, {} top-ups, {} connections; stopped: {}",
+        summary.stream.received.seq,
+        summary.stream.received.units,
+        summary.stream.paid,
+        summary.written,
+        summary.top_ups,
+        summary.connections,
+        summary.stop
     );
-    opts.duration = args.duration.map(Duration::from_secs);
-    opts.roots_pem = args.roots.clone();
+    if let Some(score) = args.rate {
+        rate(&ctx, score).await?;
+    }
+    Ok(())
+}
+
+/// The saved channel if it is still open, else a new one (key generated
+/// here, the record written before anything is streamed).
+async fn open_or_reuse(ctx: &Ctx<'_>, path: &Path, prefix: &str, chain_id: &str) -> Result<Saved> {
+    let args = ctx.args;
+    if let Ok(bytes) = std::fs::read(path) {
+        let s: Saved =
+            serde_json::from_slice(&bytes).with_context(|| path.display().to_string())?;
+        match gwchain::channel(ctx.reader, &ctx.channels, s.channel).await {
+            Ok(c) if c.open => return Ok(s),
+            Ok(_) | Err(gwchain::LookupError::NotFound) => {
+                // Its record is kept aside, never overwritten.
+                let old = path.with_extension(format!("channel-{}.json", s.channel));
+                std::fs::rename(path, &old).with_context(|| old.display().to_string())?;
+                eprintln!(
+                    "channel {} is closed or gone (its record is now {}): opening a new one",
+                    s.channel,
+                    old.display()
+                );
+            }
+            // A chain that cannot answer now is no reason to open another channel.
+            Err(e) => return Err(e).with_context(|| format!("reading channel {}", s.channel)),
+        }
+    }
+    let scheme = args.scheme;
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).context("no OS randomness")?;
+    let probe = ChannelKeySigner::from_secret(scheme, secret, prefix, chain_id, &ctx.channels, 0)?;
+    let open = json!({ "open": {
+        "payee": ctx.listing.seller, "pubkey": cosmwasm_std::Binary::from(probe.public_key()),
+        "scheme": scheme, "challenge_period": null,
+        "listing": { "registry": ctx.registry, "listing_id": ctx.listing.id } } });
+    let funds = vec![cosmwasm_std::Coin::new(args.deposit, ctx.denom.clone())];
+    let out = chain::execute(ctx.chain, &ctx.channels, &open, funds, TX_TIMEOUT).await?;
+    let id: u64 = find_attr(&out.events, "wasm", "channel_id")
+        .context("open emitted no channel_id")?
+        .parse()?;
+    eprintln!("channel {id} opened with {} {}", args.deposit, ctx.denom);
+    let s = Saved {
+        channel: id,
+        scheme,
+        secret: hex::encode(secret),
+        stream: None,
+    };
+    write_private(path, &serde_json::to_vec_pretty(&s)?)?;
+    Ok(s)
+}
+
+/// How a run's streaming ended.
+struct Summary {
+    stream: BuyerStream,
+    written: u64,
+    top_ups: u32,
+    connections: u32,
+    stop: String,
+}
+
+/// Whether a failed connection attempt may succeed later (the gateway is
+/// down or restarting, the network dropped), as opposed to a refusal.
+fn transient(e: &BuyerError) -> bool {
+    match e {
+        BuyerError::Connect { .. } | BuyerError::Ws(_) | BuyerError::Timeout(_) => true,
+        BuyerError::Refused { code, .. } => matches!(
+            code,
+            ErrorCode::Unavailable | ErrorCode::ShuttingDown | ErrorCode::ChannelInUse
+        ),
+        _ => false,
+    }
+}
+
+/// Connects, streams and pays until the spend cap, the duration or the
+/// seller ends it: tops the channel up when it runs low (a session's limit
+/// is fixed at its handshake, so the stream resumes on a new connection),
+/// and reconnects after a drop for up to `--retry-for`.
+async fn stream(
+    ctx: &Ctx<'_>,
+    saved: &Saved,
+    path: &Path,
+    signer: &ChannelKeySigner,
+    chain_id: &str,
+) -> Result<Summary> {
+    let args = ctx.args;
+    let price = ctx.listing.price.amount.0;
+    let mut stream = saved.stream.clone();
+    let already = stream.as_ref().map_or(0, |s| s.paid.0);
+    // The highest cumulative voucher this run may sign.
+    let cap = args.max_spend.map(|m| already.saturating_add(m));
+    let deadline = args
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs(d));
+    let retry_for = Duration::from_secs(args.retry_for);
     let mut out: Box<dyn Write + Send> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(p)?,
+                .open(p)
+                .with_context(|| p.display().to_string())?,
         )),
         None => Box::new(std::io::stdout()),
     };
-    let record = |stream: &BuyerStream| -> Result<(), String> {
-        let s = Saved {
+    let mut written = 0u64;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut record = |s: &BuyerStream| -> Result<(), String> {
+        let rec = Saved {
             channel: saved.channel,
             scheme: saved.scheme,
             secret: saved.secret.clone(),
-            stream: Some(stream.clone()),
+            stream: Some(s.clone()),
         };
-        serde_json::to_vec(&s)
+        serde_json::to_vec(&rec)
             .map_err(|e| e.to_string())
-            .and_then(|b| write_private(&path, &b).map_err(|e| e.to_string()))
+            .and_then(|b| write_private(path, &b).map_err(|e| e.to_string()))
     };
-    let (stream, report) = buyer::run(
-        &opts,
-        &signer,
-        saved.stream.take(),
-        |d| {
+    let channel_ref = ChannelRef {
+        contract: ctx.channels.clone(),
+        id: saved.channel,
+        scheme: saved.scheme,
+    };
+    let (mut top_ups, mut connections) = (0u32, 0u32);
+    let mut must_top_up = false;
+    let mut retrying: Option<(Instant, Duration)> = None;
+    let stop = loop {
+        let owed = stream
+            .as_ref()
+            .map_or(Some(0), |s| s.received.owed(price))
+            .context("the amount owed overflows")?;
+        if cap.is_some_and(|c| c.saturating_sub(owed) < price) {
+            break "the spend cap is reached".to_string();
+        }
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if remaining.is_some_and(|r| r.is_zero()) {
+            break "the duration is over".to_string();
+        }
+        let mut channel = gwchain::channel(ctx.reader, &ctx.channels, saved.channel).await?;
+        if !channel.open {
+            bail!("channel {} is closing or closed", channel.id);
+        }
+        // Topped up because the deposit stopped the last session.
+        let forced = std::mem::take(&mut must_top_up);
+        if forced || channel.deposit.saturating_sub(owed) < args.top_up_below {
+            let msg = json!({ "top_up": { "channel_id": channel.id } });
+            let funds = vec![cosmwasm_std::Coin::new(args.deposit, ctx.denom.clone())];
+            chain::execute(ctx.chain, &ctx.channels, &msg, funds, TX_TIMEOUT).await?;
+            channel = gwchain::channel(ctx.reader, &ctx.channels, saved.channel).await?;
+            top_ups += 1;
+            eprintln!(
+                "channel {}: topped up by {} {}, deposit now {}",
+                channel.id, args.deposit, ctx.denom, channel.deposit
+            );
+        }
+        let mut opts = BuyerOptions::new(
+            ctx.listing.endpoint.clone(),
+            BuyerConfig {
+                max_amount: cap,
+                max_payload: 1 << 20,
+                ..ctx.listing.buyer_config(
+                    chain_id,
+                    &ctx.registry,
+                    channel_ref.clone(),
+                    channel.deposit,
+                )
+            },
+        );
+        opts.duration = remaining;
+        opts.roots_pem = args.roots.clone();
+        connections += 1;
+        let on_data = |d: &wevalue_sdpp::frame::Data<'_>| {
+            // An empty chunk is a per-second heartbeat: time billed, no data.
+            if d.payload.is_empty() || write_error.is_some() {
+                return;
+            }
             // Sensor payloads are JSON; anything else is wrapped.
             let line = match serde_json::from_slice::<Value>(d.payload) {
                 Ok(v) => v.to_string(),
@@ -304,38 +440,151 @@ async fn run(args: &BuyArgs, config: &Config, connected: &daemon::Connected) -> 
                     json!({ "seq": d.seq, "payload_hex": hex::encode(d.payload) }).to_string()
                 }
             };
-            let _ = writeln!(out, "{line}");
-        },
-        record,
-    )
-    .await?;
-    out.flush()?;
-    eprintln!(
-        "{} chunks ({} bytes) on this connection; stream at chunk {}, {} units, {} paid in all; seller close: {:?}; refused: {:?}",
-        report.chunks,
-        report.bytes,
-        stream.received.seq,
-        stream.received.units,
-        stream.paid,
-        report.seller_close,
-        report.refused.as_ref().map(|e| e.to_string())
-    );
-    if let Some(score) = args.rate {
-        if !(1..=5).contains(&score) {
-            bail!("--rate must be 1 to 5");
+            // Flushed per chunk: the record already counts it as received.
+            match writeln!(out, "{line}").and_then(|()| out.flush()) {
+                Ok(()) => written += 1,
+                Err(e) => write_error = Some(e),
+            }
+        };
+        let result = buyer::run(&opts, signer, stream.clone(), on_data, &mut record).await;
+        if let Some(e) = write_error.take() {
+            bail!("writing the data: {e}");
         }
-        chain::execute(
-            chain,
-            &registry,
-            &json!({ "rate": { "id": listing.id, "score": score, "review_cid": null } }),
-            vec![],
-            timeout,
-        )
-        .await?;
-        eprintln!("rated listing {} with {score}", listing.id);
+        let (report, retry_reason): (Option<BuyerReport>, String) = match result {
+            Ok((s, report)) => {
+                stream = Some(s);
+                if let Some(e) = &report.refused {
+                    bail!("the seller was refused: {e}");
+                }
+                (Some(report), String::new())
+            }
+            Err(e) if transient(&e) => (None, e.to_string()),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(report) = report {
+            if report.chunks > 0 {
+                retrying = None;
+            }
+            if report.stopped {
+                break "the duration is over".to_string();
+            }
+            match &report.seller_close {
+                Some((ErrorCode::LimitReached, _)) => {
+                    // The session's limit was min(deposit, cap): which one bound it?
+                    if cap.is_some_and(|c| c <= channel.deposit) {
+                        break "the spend cap is reached".to_string();
+                    }
+                    if forced && report.chunks == 0 {
+                        bail!(
+                            "a top-up of {} does not cover the next chunk; raise --deposit",
+                            args.deposit
+                        );
+                    }
+                    must_top_up = true;
+                    continue;
+                }
+                Some((ErrorCode::Normal, reason)) => {
+                    break format!("the seller ended the stream ({reason})")
+                }
+                Some((code @ (ErrorCode::ShuttingDown | ErrorCode::Unavailable), reason)) => {
+                    eprintln!("the seller paused the stream: {code} {reason}; reconnecting");
+                }
+                Some((code, reason)) => bail!("the seller closed the stream: {code} {reason}"),
+                None if report.dropped => eprintln!("the connection dropped; reconnecting"),
+                // Closed without the seller's answer (it went quiet).
+                None => eprintln!("the seller did not answer the close; reconnecting"),
+            }
+        } else {
+            eprintln!("no connection ({retry_reason}); retrying");
+        }
+        // Reconnect after a pause, within the retry window.
+        let (since, delay) = retrying.get_or_insert((Instant::now(), Duration::from_millis(200)));
+        if since.elapsed() > retry_for {
+            bail!(
+                "no progress for {}s of reconnecting; last: {}",
+                retry_for.as_secs(),
+                if retry_reason.is_empty() {
+                    "dropped"
+                } else {
+                    &retry_reason
+                }
+            );
+        }
+        tokio::time::sleep(*delay).await;
+        *delay = (*delay * 2).min(Duration::from_secs(2));
+    };
+    let stream = stream.unwrap_or_else(|| BuyerStream::new(ctx.listing.id, saved.channel));
+    Ok(Summary {
+        stream,
+        written,
+        top_ups,
+        connections,
+        stop,
+    })
+}
+
+/// Rates the listing. A first rating needs payments the seller has claimed
+/// on chain (the registry asks the payment channel's `paid_for_listing`);
+/// vouchers the seller holds but has not claimed yet do not count, so this
+/// waits up to `--rate-wait` for them. A revision needs no new payment.
+async fn rate(ctx: &Ctx<'_>, score: u8) -> Result<()> {
+    if !(1..=5).contains(&score) {
+        bail!("--rate must be 1 to 5");
     }
-    if let Some(e) = report.refused {
-        bail!("the seller was refused: {e}");
+    let id = ctx.listing.id;
+    let me = ctx.chain.sender().to_string();
+    let config: data_registry::msg::ConfigResponse =
+        query_smart(ctx.reader, &ctx.registry, &json!({ "config": {} })).await?;
+    let Some(verifier) = config.purchase_verifier else {
+        bail!("the data registry has no purchase verifier: ratings are disabled");
+    };
+    let rated_before = query_smart::<_, Value>(
+        ctx.reader,
+        &ctx.registry,
+        &json!({ "rating": { "id": id, "buyer": me } }),
+    )
+    .await
+    .is_ok();
+    if !rated_before {
+        let need = ctx
+            .listing
+            .price
+            .amount
+            .0
+            .saturating_mul(u128::from(config.min_rating_units));
+        let deadline = Instant::now() + Duration::from_secs(ctx.args.rate_wait);
+        let query = json!({ "paid_for_listing": {
+            "payer": me, "payee": ctx.listing.seller, "registry": ctx.registry, "listing_id": id } });
+        loop {
+            let paid: Value = query_smart(ctx.reader, verifier.as_str(), &query).await?;
+            let claimed = claimed_in(&paid, &ctx.denom);
+            if claimed >= need {
+                break;
+            }
+            if Instant::now() >= deadline {
+                // The registry's refusal below says why, with the figures.
+                eprintln!("the seller has claimed {claimed} of the {need} a first rating needs");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
+    let msg = json!({ "rate": { "id": id, "score": score, "review_cid": null } });
+    let out = chain::execute(ctx.chain, &ctx.registry, &msg, vec![], TX_TIMEOUT)
+        .await
+        .with_context(|| format!("rating listing {id}"))?;
+    let revision = find_attr(&out.events, "wasm", "revision").unwrap_or_default();
+    eprintln!("rated listing {id} with {score} (revision: {revision})");
     Ok(())
+}
+
+/// The amount of `denom` in a `paid_for_listing` answer.
+fn claimed_in(paid: &Value, denom: &str) -> u128 {
+    paid["paid"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["info"]["native"] == denom)
+        .filter_map(|a| a["amount"].as_str()?.parse::<u128>().ok())
+        .sum()
 }

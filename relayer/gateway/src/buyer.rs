@@ -82,6 +82,10 @@ pub struct BuyerReport {
     pub refused: Option<SessionError>,
     /// Whether the connection ended without a CLOSE (dropped).
     pub dropped: bool,
+    /// Whether this buyer ended the session because its own stop condition
+    /// (`duration`, `max_chunks`) was met; the seller's answering CLOSE
+    /// NORMAL is then in `seller_close`.
+    pub stopped: bool,
 }
 
 /// Why a connection could not run at all.
@@ -285,6 +289,7 @@ pub async fn run_once(
             || deadline.is_some_and(|d| Instant::now() >= d);
         if stop && session.phase() == Phase::Streaming {
             session.close(ErrorCode::Normal, "the buyer is done");
+            report.stopped = true;
         }
         let mut wrote = false;
         loop {
@@ -350,7 +355,10 @@ pub async fn run_once(
                     Err(e) => report.refused = Some(e),
                 },
                 Some(Ok(Message::Text(_))) => {
-                    session.close(ErrorCode::UnexpectedFrame, "a text message while streaming");
+                    // A protocol error like any other: closed and reported.
+                    let e = SessionError::Unexpected { what: "a text message", when: "while streaming" };
+                    session.close(e.code(), &e.to_string());
+                    report.refused = Some(e);
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {

@@ -1,8 +1,11 @@
 //! The buyer client against scripted sellers on real sockets: a seller that
 //! sends beyond what the buyer will pay (its cap), one that receipts more
-//! than was paid,
-//! one whose offer changes the listing's price, and one that does not
-//! select the subprotocol — each refused with its code and disconnected.
+//! than was paid, one whose offer changes the listing's price, one that does
+//! not select the subprotocol, and one that breaks the frame rules after
+//! three honest chunks (a gap or a repeat in the sequence, units the pricing
+//! rule does not give, a payload above the offer's maximum, a malformed or
+//! oversized frame, a buyer's frame type, a text message) — each refused
+//! with its code and disconnected, nothing of the bad message counted.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::Message;
 use wevalue_sdpp::crypto::{ChannelKey, ChannelKeySigner, GatewayKey};
-use wevalue_sdpp::frame::{Data, Frame, Receipt};
+use wevalue_sdpp::frame::{decode, Ack, Data, Frame, Receipt};
 use wevalue_sdpp::handshake::{ChannelRef, Hex, Scheme, Terms};
 use wevalue_sdpp::{
     Amount, Asset, BuyerConfig, ErrorCode, Price, PricingModel, SellerConfig, SellerSession,
@@ -252,4 +255,147 @@ async fn an_offer_at_another_price_or_without_the_subprotocol_is_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, BuyerError::Subprotocol), "{err}");
+}
+
+/// One connection: an honest handshake and chunks 1..=3, then `bad`;
+/// resolves to the CLOSE code the buyer answered with.
+// The handshake callback's error type is tungstenite's (an HTTP response).
+#[allow(clippy::result_large_err)]
+async fn breaking_seller(
+    bad: Message,
+    keys: Arc<Keys>,
+) -> (String, tokio::task::JoinHandle<Option<ErrorCode>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_hdr_async(tcp, |_: &Request, mut r: Response| {
+            r.headers_mut()
+                .insert("Sec-WebSocket-Protocol", "sdpp.1".parse().unwrap());
+            Ok(r)
+        })
+        .await
+        .unwrap();
+        let cfg = SellerConfig {
+            chain_id: CHAIN.into(),
+            registry: REGISTRY.into(),
+            listing_id: 1,
+            seller: keys.seller.clone(),
+            terms: terms(),
+            price: price(10),
+            channel: channel(),
+            deposit: 1_000_000,
+            credit_window: 10,
+            max_payload: 1_000,
+            max_in_flight: 64,
+            payment_timeout_ms: 30_000,
+        };
+        let mut s = SellerSession::new(cfg, None).unwrap();
+        let Some(Ok(Message::Text(hello))) = ws.next().await else {
+            panic!("a HELLO")
+        };
+        let offer = s.on_hello(&hello, [5; 32], &keys.gateway).unwrap();
+        ws.send(Message::text(offer.to_json())).await.unwrap();
+        let Some(Ok(Message::Text(accept))) = ws.next().await else {
+            panic!("an ACCEPT")
+        };
+        s.on_accept(&accept, &keys.key, 0).unwrap();
+        let mut out = vec![];
+        for _ in 0..3 {
+            out.clear();
+            s.send_data(0, 0, b"{\"pm25\":12}", &mut out).unwrap();
+            ws.send(Message::binary(out.clone())).await.unwrap();
+        }
+        ws.send(bad).await.unwrap();
+        while let Some(Ok(m)) = ws.next().await {
+            if let Message::Binary(b) = m {
+                if let Ok(Frame::Close(c)) = decode(&b) {
+                    return Some(c.code);
+                }
+            }
+        }
+        None
+    });
+    (format!("ws://{addr}/sdpp/1"), task)
+}
+
+fn data(seq: u64, units: u32, payload: &[u8]) -> Message {
+    let frame = Frame::Data(Data {
+        seq,
+        timestamp_ms: 0,
+        units,
+        payload,
+    });
+    Message::binary(frame.to_vec().unwrap())
+}
+
+#[tokio::test]
+async fn a_seller_breaking_the_frame_rules_is_refused_and_nothing_of_it_counted() {
+    let keys = Arc::new(keys());
+    let mut oversized = vec![0x01];
+    oversized.extend_from_slice(&(2u32 << 20).to_be_bytes());
+    oversized.extend_from_slice(&[0; 64]);
+    let ack = Frame::Ack(Ack { ack_seq: 1 }).to_vec().unwrap();
+    let cases: Vec<(&str, Message, ErrorCode)> = vec![
+        (
+            "a gap in the sequence",
+            data(5, 1, b"{}"),
+            ErrorCode::BadSequence,
+        ),
+        (
+            "a repeated chunk",
+            data(3, 1, b"{}"),
+            ErrorCode::BadSequence,
+        ),
+        (
+            "two units for one message",
+            data(4, 2, b"{}"),
+            ErrorCode::BadUnits,
+        ),
+        (
+            "a payload above the offer's 1,000 bytes",
+            data(4, 1, &[b'x'; 1_001]),
+            ErrorCode::PayloadTooLarge,
+        ),
+        (
+            "an unknown frame type",
+            Message::binary(vec![0x09, 0, 0, 0, 0]),
+            ErrorCode::MalformedFrame,
+        ),
+        (
+            "a header declaring a 2 MiB body",
+            Message::binary(oversized),
+            ErrorCode::FrameTooLarge,
+        ),
+        (
+            "an ACK, a buyer's frame",
+            Message::binary(ack),
+            ErrorCode::UnexpectedFrame,
+        ),
+        (
+            "a text message while streaming",
+            Message::text("{}"),
+            ErrorCode::UnexpectedFrame,
+        ),
+    ];
+    for (what, bad, code) in cases {
+        let (url, seller) = breaking_seller(bad, keys.clone()).await;
+        let opts = BuyerOptions::new(url, buyer_config(&keys));
+        let mut got = 0u64;
+        let (stream, report) = buyer::run(&opts, &keys.signer, None, |_| got += 1, |_| Ok(()))
+            .await
+            .unwrap();
+        assert_eq!(
+            report.refused.as_ref().map(SessionError::code),
+            Some(code),
+            "{what}"
+        );
+        assert_eq!(
+            seller.await.unwrap(),
+            Some(code),
+            "{what}: the buyer's CLOSE"
+        );
+        assert_eq!((got, stream.received.seq), (3, 3), "{what}");
+        assert_eq!(stream.paid.0, 0, "{what}: an error close pays nothing more");
+    }
 }

@@ -2,7 +2,8 @@
 //! (WebSockets on loopback), a real Mosquitto broker, the watchtower's
 //! durable voucher store, and the buyer client. Each module is one feature:
 //! paid streaming from MQTT, the credit window on each side, resume after a
-//! disconnect and after the gateway is killed, many buyers, bad frames.
+//! disconnect and after the gateway is killed, many buyers, bad frames,
+//! per-second billing.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -11,6 +12,7 @@ mod broker;
 mod frames;
 mod many;
 mod resume;
+mod seconds;
 mod stream;
 
 use std::net::SocketAddr;
