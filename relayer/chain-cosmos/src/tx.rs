@@ -75,6 +75,12 @@ pub fn msg_to_any(msg: &ChainMsg, sender: &str) -> ChainResult<Any> {
         }
         .to_any(),
         ChainMsg::StoreCode { wasm } => return store_code_any(sender.as_ref(), wasm.as_slice()),
+        ChainMsg::BankSend { to_address, amount } => cosmrs::bank::MsgSend {
+            from_address: sender,
+            to_address: account_id(to_address)?,
+            amount: sdk_coins(amount)?,
+        }
+        .to_any(),
         ChainMsg::IbcTransfer {
             source_channel,
             token,

@@ -110,6 +110,14 @@ pub enum ChainMsg {
         /// Salt (1 to 64 bytes).
         salt: cosmwasm_std::Binary,
     },
+    /// Bank `MsgSend` (funding accounts: the localnet's benchmarks and
+    /// scenario actors).
+    BankSend {
+        /// Recipient address.
+        to_address: String,
+        /// Coins sent.
+        amount: Vec<Coin>,
+    },
     /// ICS-20 `MsgTransfer` on the `transfer` port (ibc-go v10), e.g. a hub
     /// buyer's deposit into a payment channel on the city chain. Only a node
     /// backend can send it; the embedded chain has no IBC.

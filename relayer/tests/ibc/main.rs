@@ -13,9 +13,12 @@
 //!   whose memo asks for a destination callback; a sender the payer did not
 //!   authorize is refused and refunded on the hub.
 //!
+//! - The figures of issue 14 §4 (`figures.rs`).
+//!
 //! `ci/ibc-localnet-test.sh` starts both chains and the channel, then runs
 //! these with `-- --ignored --test-threads 1` (they share Hermes' key).
 
+mod figures;
 mod net;
 
 use std::path::Path;

@@ -42,6 +42,7 @@ fn estimate_gas(tx: &EmbeddedTx, events: &[Event]) -> u64 {
             | ChainMsg::Instantiate2 { msg, .. } => msg.len(),
             ChainMsg::StoreCode { wasm } => wasm.len(),
             ChainMsg::IbcTransfer { memo, .. } => memo.len(),
+            ChainMsg::BankSend { .. } => 0,
         })
         .sum();
     let attrs: usize = events.iter().map(|e| e.attributes.len()).sum();
@@ -232,6 +233,9 @@ impl Node {
                         funds,
                         salt,
                     }),
+                    ChainMsg::BankSend { to_address, amount } => {
+                        CosmosMsg::Bank(cosmwasm_std::BankMsg::Send { to_address, amount })
+                    }
                     // Both refused above.
                     ChainMsg::StoreCode { .. } | ChainMsg::IbcTransfer { .. } => return None,
                 })

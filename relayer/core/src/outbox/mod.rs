@@ -153,6 +153,7 @@ fn kind_of(msgs: &[ChainMsg]) -> String {
         Some(ChainMsg::Instantiate2 { .. }) => "instantiate2".into(),
         Some(ChainMsg::StoreCode { .. }) => "store_code".into(),
         Some(ChainMsg::IbcTransfer { .. }) => "ibc_transfer".into(),
+        Some(ChainMsg::BankSend { .. }) => "bank_send".into(),
         None => "empty".into(),
     }
 }
