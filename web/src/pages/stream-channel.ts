@@ -52,6 +52,8 @@ export interface ChannelSection {
   refresh(): Promise<Ready | null>;
   /** Marks the channel as out of deposit (the seller ended the stream at its limit). */
   exhausted(): void;
+  /** New figures of the channel in use (deposit, claimed). */
+  update(c: ChannelResponse): void;
 }
 
 export function channelSection(l: ListingInfo, me: Session, onReady: (r: Ready | null) => void): ChannelSection {
@@ -106,10 +108,17 @@ export function channelSection(l: ListingInfo, me: Session, onReady: (r: Ready |
     mount(body, ready ? using(ready) : opening(), notes);
   }
 
+  // Figures the page updates while it is shown (the seller's watchtower claims as vouchers arrive).
+  const depositEl = h("span", { "data-testid": "channel-deposit" });
+  const claimedEl = h("span", { "data-testid": "channel-claimed" });
+  function update(c: ChannelResponse): void {
+    depositEl.textContent = amount(c.deposit, denom);
+    claimedEl.textContent = amount(c.claimed, denom);
+  }
+
   function using(r: Ready): HTMLElement {
     const c = r.channel;
-    const paid = r.key.stream?.paid ?? 0n;
-    const deposit = BigInt(c.deposit);
+    update(c);
     const topUp = field(`Top up by (${denom})`, input({ name: "top-up", inputmode: "numeric", value: (price * 100n).toString() }));
     const button: HTMLButtonElement = h("button", { type: "submit", class: low ? "primary" : "" }, "Top up");
     return h(
@@ -117,10 +126,8 @@ export function channelSection(l: ListingInfo, me: Session, onReady: (r: Ready |
       { "data-testid": "channel", "data-channel": c.id },
       h("p", {}, `Your channel #${c.id} to the seller pays for this stream.`),
       dl([
-        ["Deposit", amount(deposit, denom)],
-        ["Paid in vouchers", amount(paid, denom)],
-        ["Claimed by the seller on chain", amount(c.claimed, denom)],
-        ["Left to stream with", h("span", { "data-testid": "channel-left" }, amount(deposit > paid ? deposit - paid : 0n, denom))],
+        ["Deposit", depositEl],
+        ["Claimed by the seller on chain", claimedEl],
         ["Voucher key", r.key.material.kind === "webcrypto" ? "made in this browser (WebCrypto ed25519; it signs here and cannot be read out)" : "made in this browser (ed25519), stored in its IndexedDB"],
       ]),
       low ? h("p", { class: "warn", role: "status" }, `Little is left: top up to keep streaming (at ${amount(price, denom)} a unit).`) : null,
@@ -207,6 +214,7 @@ export function channelSection(l: ListingInfo, me: Session, onReady: (r: Ready |
   return {
     el,
     refresh,
+    update,
     exhausted() {
       low = true;
       if (ready) draw();

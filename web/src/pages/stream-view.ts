@@ -57,7 +57,7 @@ export function liveView(denom: string, unitName: string): LiveView {
   const figures = dl([
     ["Units delivered", units],
     [`Paid (vouchers signed, ${denom})`, paid],
-    [`Held by the seller (receipts, ${denom})`, receipted],
+    [`Receipted by the seller this session (${denom})`, receipted],
     [`Left in the channel (${denom})`, left],
     ["Rows shown", shown],
     ["Credit the seller gives", window_],
@@ -116,7 +116,8 @@ export function liveView(denom: string, unitName: string): LiveView {
   }
 
   return {
-    el: h("div", { class: "live" }, figures, h("figure", { class: "chart-box" }, svg, h("figcaption", {}, chartNote)), table),
+    // The table scrolls in its own box (keyboard too: it takes the focus).
+    el: h("div", { class: "live" }, figures, h("figure", { class: "chart-box" }, svg, h("figcaption", {}, chartNote)), h("div", { class: "rows-box", tabindex: 0, role: "region", "aria-label": "Readings table" }, table)),
     add(f) {
       if (f.payload.length === 0) return;
       const r = reading(f.payload);

@@ -93,6 +93,7 @@ export async function stream(main: HTMLElement, arg: string | undefined): Promis
 
   const view = liveView(denom, l.unit);
   const status = statusLine();
+  status.dataset.testid = "stream-status";
   const start: HTMLButtonElement = h("button", { type: "button", class: "primary", disabled: true }, "Start streaming");
   const stop: HTMLButtonElement = h("button", { type: "button", disabled: true }, "Stop");
   let ready: Ready | null = null;
@@ -205,12 +206,18 @@ export async function stream(main: HTMLElement, arg: string | undefined): Promis
     status.textContent = "Stopping: paying for everything received…";
     conn?.stop();
   };
-  // Leaving the page (another page, another wallet) ends the session gracefully.
+  // Leaving the page (another page, another wallet) ends the session
+  // gracefully; while it is shown, the seller's claims are read every 2 s.
+  let ticks = 0;
   const watch = setInterval(() => {
     if (!main.isConnected) {
       clearInterval(watch);
       stopping = true;
       conn?.stop();
+    } else if (++ticks % 4 === 0) {
+      void refreshClaimed();
+      const r = ready;
+      if (r) void channels().then((q) => q.channel({ channelId: r.channel.id })).then(section.update, () => undefined);
     }
   }, 500);
 
