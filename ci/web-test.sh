@@ -33,7 +33,7 @@ stamp "clients from schema/"
 (cd web && npm run --silent codegen)
 stamp "type-check (strict): app, clients, browser tests"
 (cd web && npx tsc --noEmit -p tsconfig.json && npx tsc --noEmit -p tsconfig.e2e.json)
-stamp "unit tests (geohash, vote commitment, error reading)"
+stamp "unit tests (geohash, vote commitment, error reading, SDPP against the reference test vectors)"
 (cd web && npm run --silent test:unit)
 stamp "vite build"
 mkdir -p "$TARGET_DIR"
