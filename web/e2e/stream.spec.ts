@@ -129,3 +129,41 @@ test("buy a stream: a browser-made voucher key, live rows and payments, stop, re
   expect(rating.score).toBe(5);
   await shot(page, "stream-rated");
 });
+
+test("a deposit used up: the seller stops at the limit, the page offers a top-up, the stream continues where it stopped", async ({ page }) => {
+  const pc = deploy.contracts.payment_channel;
+  const { client } = await chainClient("rider-4");
+  await open(page, `#/stream/${s.listing}`);
+  await useAccount(page, "rider-4");
+  // Ten readings' worth: the seller's gateway may send no more (SDPP's limit = the deposit).
+  await page.getByLabel("Deposit (ustake)").fill((price * 10n).toString());
+  await page.getByRole("button", { name: "Open a channel" }).click();
+  await expect(page.getByTestId("fee-funds")).toHaveText("150 ustake");
+  await sign(page);
+  const id = Number(await page.getByTestId("channel").getAttribute("data-channel"));
+  const status = page.getByTestId("stream-status");
+  const used = "The channel's deposit is used up: top up the channel, then start again to continue where the stream stopped.";
+
+  await page.getByRole("button", { name: "Start streaming" }).click();
+  await expect(status).toHaveText(used, { timeout: 30_000 });
+  expect(await seqs(page)).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+  expect(await figure(page, "paid")).toBe(150n);
+  expect(await figure(page, "left")).toBe(0n);
+  await expect(page.getByTestId("channel").getByRole("status")).toHaveText("Little is left: top up to keep streaming (at 15 ustake a unit).");
+  await shot(page, "stream-limit");
+
+  await page.getByLabel("Top up by (ustake)").fill((price * 10n).toString());
+  await page.getByRole("button", { name: "Top up" }).click();
+  await expect(page.getByTestId("fee-funds")).toHaveText("150 ustake");
+  await sign(page);
+  await expect(page.getByText(`Channel #${id} topped up by 150 ustake.`).first()).toBeVisible();
+  await expect(page.getByTestId("channel-deposit")).toHaveText("300 ustake");
+  await page.getByRole("button", { name: "Start streaming" }).click();
+  await expect(status).toHaveText(used, { timeout: 30_000 });
+  expect(await seqs(page)).toEqual([20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+  expect(await figure(page, "units")).toBe(20n);
+  expect(await figure(page, "paid")).toBe(300n);
+  await expect.poll(() => stored(id), { timeout: 20_000 }).toBe(300n);
+  const channel = await client.queryContractSmart(pc, { channel: { channel_id: id } });
+  expect(channel.deposit).toBe("300");
+});
