@@ -3,7 +3,10 @@
 // stages), payment channels, data registry and value contract wired
 // together, lists two curated sellers, creates listings in two categories
 // around Turin (enough to page through), one paid channel with a settled
-// claim and a rating, three oracles (2 of 3) and a task template.
+// claim and a rating, three oracles (2 of 3) and a task template. One air
+// listing is streamed by a real SDPP gateway: its seller's daemon files are
+// written to $WEVALUE_LOCALNET_DIR/seller/ (scripts/seller.mjs; ci/web-test.sh
+// starts `relayer run` with them).
 // Writes $WEVALUE_LOCALNET_DIR/web-deploy.json, which scripts/serve.mjs
 // turns into the app's config.json.
 //
@@ -17,6 +20,7 @@ import { SigningCosmWasmClient } from "@cosmjs/cosmwasm";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { GasPrice, calculateFee } from "@cosmjs/stargate";
 import { toUtf8, toBase64, fromBase64 } from "@cosmjs/encoding";
+import { endpointFor, writeSeller } from "./seller.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const netDir = process.env.WEVALUE_LOCALNET_DIR ?? resolve(root, ".localnet");
@@ -97,7 +101,8 @@ const TCR_PARAMS = {
 };
 const tcr = await inst("token-curated-registry", { owner: deployer.address, stake: { native: DENOM }, params: TCR_PARAMS }, "seller curation");
 const pc = await inst("payment-channel", { owner: deployer.address, min_challenge_period: 60, max_challenge_period: 604800, max_batch_size: 50 }, "payment channels");
-const registry = await inst("data-registry", { owner: deployer.address, curation_registry: tcr, purchase_verifier: pc, allow_private_endpoints: true }, "data registry");
+// A first rating needs 10 units bought (the default is 100): a browser test streams a few dozen readings.
+const registry = await inst("data-registry", { owner: deployer.address, curation_registry: tcr, purchase_verifier: pc, allow_private_endpoints: true, min_rating_units: 10 }, "data registry");
 const vc = await inst("value-contract", { owner: deployer.address }, "value contracts");
 log(`deployed: tcr ${tcr}, payment-channel ${pc}, data-registry ${registry}, value-contract ${vc}`);
 
@@ -119,8 +124,12 @@ const PLACES = [
   ["Porta Nuova", "45.0625", "7.6780"], ["San Salvario", "45.0580", "7.6810"], ["Vanchiglia", "45.0720", "7.7000"],
   ["Crocetta", "45.0560", "7.6640"], ["Aurora", "45.0830", "7.6880"], ["Lingotto", "45.0300", "7.6620"],
 ];
+// The second air listing (San Salvario, 15 a reading) is the one the seller's gateway serves.
+const firstId = (await deployer.client.queryContractSmart(registry, { config: {} })).listing_count + 1;
+const STREAMED = 1;
 const listing = (i, category, sensor, unit, price) => {
   const [place, lat, lon] = PLACES[i % PLACES.length];
+  const streamed = category === "air-quality" && i === STREAMED;
   return {
     create_listing: {
       title: `${sensor.toUpperCase()} at ${place}${i >= PLACES.length ? " (roof)" : ""}`,
@@ -129,7 +138,7 @@ const listing = (i, category, sensor, unit, price) => {
       location: { latitude: lat, longitude: lon },
       price: { asset: { native: DENOM }, amount: String(price), model: "per_message" },
       metadata_cid: "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
-      endpoint: `ws://127.0.0.1:9000/sdpp/${category}-${i}`,
+      endpoint: streamed ? endpointFor(firstId + i) : `ws://127.0.0.1:9000/sdpp/${category}-${i}`,
       terms: { license: "CC-BY-4.0", terms_hash: "07".repeat(32) },
     },
   };
@@ -139,6 +148,16 @@ const created = await exec(sellers[0], air.map((m) => execMsg(sellers[0].address
 const noise = Array.from({ length: 3 }, (_, i) => listing(i, "noise", "dba", "dB", 20 + i));
 await exec(sellers[1], noise.map((m) => execMsg(sellers[1].address, registry, m)));
 const airIds = attrs(created, "listing_id").map(Number);
+if (airIds[STREAMED] !== firstId + STREAMED) fail(`listing ids start at ${airIds[0]}, expected ${firstId}`);
+
+// 4b. The seller's daemon files: a reading every 250 ms, served at the listing's endpoint.
+const streamed = airIds[STREAMED];
+const seller = actors.find((a) => a.name === "air-seller");
+const daemon = await writeSeller({
+  netDir, city, seller, deployer: deployer.address, codes, checksums,
+  contracts: { "token-curated-registry": tcr, "payment-channel": pc, "data-registry": registry, "value-contract": vc },
+  listing: streamed, intervalMs: 250,
+});
 
 // 5. A buyer's channel to the first air listing, a settled claim of 2000
 // (a voucher signed with the channel's ed25519 key) and the buyer's rating.
@@ -168,7 +187,10 @@ await one(deployer, vc, {
 const out = {
   chain_id: city.chain_id,
   contracts: { data_registry: registry, token_curated_registry: tcr, payment_channel: pc, value_contract: vc },
-  seeded: { air_listings: airIds, channel, tcr_params: TCR_PARAMS, task_durations: DURATIONS, sellers: sellers.map((s) => s.name) },
+  seeded: {
+    air_listings: airIds, channel, tcr_params: TCR_PARAMS, task_durations: DURATIONS, sellers: sellers.map((s) => s.name),
+    stream: { listing: streamed, price: air[STREAMED].create_listing.price.amount, endpoint: endpointFor(streamed), ...daemon },
+  },
 };
 writeFileSync(resolve(netDir, "web-deploy.json"), `${JSON.stringify(out, null, 2)}\n`);
 log(`web deployment seeded in ${((Date.now() - started) / 1000).toFixed(1)} s: ${resolve(netDir, "web-deploy.json")}`);

@@ -30,7 +30,6 @@ function localnetConfig(dir) {
   const cfg = {
     chain: { chain_id: city.chain_id, name: "city localnet", rpc: city.rpc, rest: null, prefix: "wasm", denom: city.denom, gas_price: city.gas_price },
     contracts: deploy.contracts,
-    gateway: null,
   };
   if (!process.argv.includes("--no-dev-wallet")) {
     const actors = JSON.parse(readFileSync(resolve(root, net.accounts), "utf8")).actors;

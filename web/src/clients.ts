@@ -4,7 +4,7 @@ import { config } from "./config";
 import { chain, need, signer } from "./wallet";
 import { DataRegistryClient, DataRegistryQueryClient } from "./contracts/DataRegistry.client";
 import { TokenCuratedRegistryClient, TokenCuratedRegistryQueryClient } from "./contracts/TokenCuratedRegistry.client";
-import { PaymentChannelQueryClient } from "./contracts/PaymentChannel.client";
+import { PaymentChannelClient, PaymentChannelQueryClient } from "./contracts/PaymentChannel.client";
 import { ValueContractClient, ValueContractQueryClient } from "./contracts/ValueContract.client";
 
 const c = () => config().contracts;
@@ -16,6 +16,7 @@ export const tcr = async () => new TokenCuratedRegistryQueryClient(await chain()
 export const tcrTx = () => new TokenCuratedRegistryClient(signer(), need().address, c().token_curated_registry);
 
 export const channels = async () => new PaymentChannelQueryClient(await chain(), c().payment_channel);
+export const channelsTx = () => new PaymentChannelClient(signer(), need().address, c().payment_channel);
 
 export const tasks = async () => new ValueContractQueryClient(await chain(), c().value_contract);
 export const tasksTx = () => new ValueContractClient(signer(), need().address, c().value_contract);

@@ -35,8 +35,6 @@ export interface AppConfig {
   contracts: Contracts;
   /** Test-only accounts offered by the development wallet (localnet only). */
   dev_accounts?: DevAccount[];
-  /** The SDPP gateway, once it exists (the buy-a-stream page needs it). */
-  gateway?: { url: string } | null;
 }
 
 let current: AppConfig | null = null;

@@ -1,9 +1,10 @@
 /** A listing: seller, curation status and reputation, price model, terms, ratings; buyers rate it here. */
 
-import { field, h, dl, input, select, statusLine } from "../dom";
-import { registry, registryTx, tcr } from "../clients";
+import { h, dl } from "../dom";
+import { registry, tcr } from "../clients";
 import { amount, MODEL_TEXT, short, when } from "../format";
-import { act, pager } from "../ui";
+import { pager } from "../ui";
+import { rateForm } from "./rate-form";
 import { current } from "../wallet";
 import { explain } from "../errors";
 import type { RatingResponse } from "../contracts/DataRegistry.types";
@@ -42,34 +43,7 @@ export async function listing(main: HTMLElement, arg: string | undefined): Promi
     "No ratings yet.",
   );
 
-  const score = field("Score", select([["5", "★★★★★ 5"], ["4", "★★★★ 4"], ["3", "★★★ 3"], ["2", "★★ 2"], ["1", "★ 1"]], { name: "score" }));
-  const review = field("Review (IPFS CID, optional)", input({ name: "review", autocomplete: "off" }));
-  const rateStatus = statusLine();
-  const rateBtn: HTMLButtonElement = h("button", { type: "submit", class: "primary" }, "Rate this listing");
-  const rateForm = h(
-    "form",
-    {
-      "aria-labelledby": "rate-h",
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        void act(
-          rateStatus,
-          async () => {
-            await registryTx().rate({ id, score: Number(score.input.value), reviewCid: review.input.value.trim() || undefined });
-            void pg.reload();
-            return `Rated listing #${id} ${score.input.value} stars.`;
-          },
-          { fields: { score, review_cid: review }, button: rateBtn },
-        );
-      },
-    },
-    h("h2", { id: "rate-h" }, "Rate"),
-    h("p", { class: "hint" }, "Only buyers who paid for enough of this stream through a payment channel can rate it; the registry checks the payment on chain."),
-    score.row,
-    review.row,
-    rateBtn,
-    rateStatus,
-  );
+  const rate = rateForm(id, () => void pg.reload(), "Only buyers who paid for enough of this stream through a payment channel can rate it; the registry checks the payment on chain.");
   const me = current()?.address;
   main.append(
     h("p", {}, h("a", { href: "#/market" }, "← Marketplace")),
@@ -94,7 +68,7 @@ export async function listing(main: HTMLElement, arg: string | undefined): Promi
     ]),
     h("p", {}, h("a", { href: `#/stream/${l.id}` }, "Buy this stream"), me === l.seller ? [" · ", h("a", { href: `#/sell/${l.id}` }, "Edit (you are the seller)")] : null),
     h("section", { "aria-labelledby": "ratings-h" }, h("h2", { id: "ratings-h" }, "Ratings"), ratings, pg.el),
-    me ? rateForm : h("p", { class: "hint" }, "Connect a wallet to rate."),
+    me ? rate : h("p", { class: "hint" }, "Connect a wallet to rate."),
   );
   await pg.reload();
 }
