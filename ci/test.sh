@@ -42,6 +42,9 @@ ci/localnet-test.sh
 step "the relayer on a real chain (wasmd localnet)"
 ci/relayer-localnet-test.sh
 
+step "cross-chain settlement on two real chains (wasmd + Hermes)"
+ci/ibc-localnet-test.sh
+
 step "the web app: Vite build, Playwright in Debian's Chromium on a fresh localnet"
 ci/web-test.sh
 

@@ -20,9 +20,14 @@ pub struct BridgeConfig {
     /// Height to start following from on the first start (no stored
     /// cursor); unset = the latest height then.
     pub start_height: Option<u64>,
+    /// A payout still in flight this many seconds after its claim makes
+    /// the bridge ask Hermes to clear the channel's packets (at most once
+    /// per this period per channel): Hermes relays what its event
+    /// subscription delivers, and an event it missed (one emitted while it
+    /// was starting, say) would otherwise wait for the next pending packet.
+    pub clear_after_seconds: u64,
     /// A payout still in flight this many seconds after its packet's
-    /// timeout is logged as overdue, and Hermes is asked to clear the
-    /// channel's packets (at most once per this period per channel).
+    /// timeout is logged as overdue.
     pub overdue_after_seconds: u64,
     /// The supervised Hermes process; absent = Hermes runs elsewhere (the
     /// bridge then only follows payouts).
@@ -37,6 +42,7 @@ impl Default for BridgeConfig {
             poll_interval_ms: 500,
             max_blocks_per_poll: 200,
             start_height: None,
+            clear_after_seconds: 30,
             overdue_after_seconds: 120,
             hermes: None,
         }
@@ -59,8 +65,7 @@ pub struct HermesConfig {
     /// Longest restart delay, in milliseconds.
     #[serde(default = "default_restart_max")]
     pub restart_max_ms: u64,
-    /// Hermes' chain id of this chain and the ICS-20 port, for
-    /// `hermes clear packets` on overdue payouts.
+    /// This chain's id as Hermes names it, for `hermes clear packets`.
     pub chain_id: String,
 }
 
@@ -86,6 +91,9 @@ impl BridgeConfig {
         }
         if !(1..=10_000).contains(&self.max_blocks_per_poll) {
             out.push("bridge.max_blocks_per_poll must be 1 to 10000".into());
+        }
+        if self.clear_after_seconds == 0 {
+            out.push("bridge.clear_after_seconds must be above 0".into());
         }
         if let Some(h) = &self.hermes {
             if h.config.as_os_str().is_empty() {

@@ -123,7 +123,7 @@ impl Hermes {
     }
 
     /// `hermes clear packets` on one ICS-20 channel of this chain: relays
-    /// what is pending on it now (used for overdue payouts). Returns
+    /// what is pending on it now (used for stuck payouts). Returns
     /// Hermes' output, or why it failed.
     pub async fn clear_packets(&self, channel: &str) -> Result<String, String> {
         let mut cmd = self.command();

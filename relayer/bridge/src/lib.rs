@@ -15,9 +15,12 @@
 //!   idempotent). After a gap in the blocks it follows, payouts still in
 //!   flight are read back from the contract.
 //! - **Makes sure packets are relayed.** With `[bridge.hermes]` it runs
-//!   Hermes as a supervised child process ([`hermes`]); a payout still in
-//!   flight `overdue_after_seconds` past its timeout is reported in
-//!   `/health` and Hermes is asked to clear the channel's packets.
+//!   Hermes as a supervised child process ([`hermes`]). A payout still in
+//!   flight `clear_after_seconds` after its claim makes the bridge run
+//!   `hermes clear packets` on its channel (Hermes relays from its event
+//!   subscription, and a `send_packet` it missed, e.g. while starting,
+//!   would otherwise wait for the next packet on the channel); one still in
+//!   flight `overdue_after_seconds` past its timeout is logged as overdue.
 //!
 //! The bridge never signs: Hermes relays with its own key, the contract
 //! settles in its callbacks, and what the payee may do after a refund
@@ -90,7 +93,7 @@ pub struct Bridge<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized> {
     metrics: Arc<Metrics>,
     follower: tokio::sync::Mutex<EventFollower>,
     hermes: Option<Arc<Hermes>>,
-    /// When Hermes was last asked to clear each channel (overdue payouts).
+    /// When Hermes was last asked to clear each channel (stuck payouts).
     cleared: Mutex<HashMap<String, std::time::Instant>>,
 }
 
@@ -347,30 +350,38 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Bridge<C
         Ok(settled)
     }
 
-    /// Payouts in flight `overdue_after_seconds` past their timeout: named
-    /// in `/health`, and (once per overdue period per channel) Hermes is
-    /// asked to clear the channel's packets. Returns their ids.
-    pub async fn check_overdue(&self) -> Result<Vec<u64>, BridgeError> {
-        let grace = self
-            .config
-            .overdue_after_seconds
-            .saturating_mul(1_000_000_000);
+    /// Payouts in flight for `clear_after_seconds` since their claim: Hermes
+    /// is asked to clear their channels (once per that period per channel).
+    /// Those also `overdue_after_seconds` past their timeout are logged.
+    /// Returns the ids of the payouts found stuck.
+    pub async fn check_stuck(&self) -> Result<Vec<u64>, BridgeError> {
+        const NANOS: u64 = 1_000_000_000;
+        let clear_after = self.config.clear_after_seconds.saturating_mul(NANOS);
+        let overdue_after = self.config.overdue_after_seconds.saturating_mul(NANOS);
         let now = now_nanos();
-        let overdue: Vec<PayoutRecord> = self
+        let stuck: Vec<PayoutRecord> = self
             .payouts
             .in_flight(100)
             .await?
             .into_iter()
-            .filter(|p| now > p.timeout_nanos.saturating_add(grace))
+            .filter(|p| now > p.sent_nanos.saturating_add(clear_after))
             .collect();
-        let ids: Vec<u64> = overdue.iter().map(|p| p.payout_id).collect();
+        let overdue: Vec<u64> = stuck
+            .iter()
+            .filter(|p| now > p.timeout_nanos.saturating_add(overdue_after))
+            .map(|p| p.payout_id)
+            .collect();
+        if !overdue.is_empty() {
+            tracing::warn!(payouts = ?overdue, "IBC payouts overdue: no acknowledgement or timeout relayed");
+        }
         if let Some(hermes) = &self.hermes {
-            let mut channels: Vec<String> = overdue.iter().map(|p| p.ibc_channel.clone()).collect();
+            let mut channels: Vec<String> = stuck.iter().map(|p| p.ibc_channel.clone()).collect();
+            channels.sort();
             channels.dedup();
+            let period = Duration::from_secs(self.config.clear_after_seconds.max(1));
             for channel in channels {
                 let due = {
                     let mut cleared = self.cleared.lock().unwrap_or_else(|e| e.into_inner());
-                    let period = Duration::from_secs(self.config.overdue_after_seconds.max(1));
                     let due = cleared.get(&channel).is_none_or(|t| t.elapsed() >= period);
                     if due {
                         cleared.insert(channel.clone(), std::time::Instant::now());
@@ -378,6 +389,10 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Bridge<C
                     due
                 };
                 if due {
+                    tracing::info!(
+                        channel,
+                        "payouts in flight too long: asking hermes to clear the channel"
+                    );
                     match hermes.clear_packets(&channel).await {
                         Ok(_) => {
                             tracing::info!(channel, "hermes cleared the channel's pending packets")
@@ -387,14 +402,12 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Bridge<C
                 }
             }
         }
-        if !ids.is_empty() {
-            tracing::warn!(payouts = ?ids, "IBC payouts overdue: no acknowledgement or timeout relayed");
-        }
-        Ok(ids)
+        Ok(stuck.iter().map(|p| p.payout_id).collect())
     }
 
     /// Runs until `stop`: Hermes supervised (if configured), events
-    /// followed every `poll_interval_ms`, overdue payouts checked.
+    /// followed every `poll_interval_ms`, stuck payouts checked about every
+    /// 5 s.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> Result<(), BridgeError> {
         let hermes = self
             .hermes
@@ -412,11 +425,10 @@ impl<C: SmartQuery + ChainStatus + BlockEventSource + ?Sized + 'static> Bridge<C
                 tracing::warn!(error = %e, "bridge: following payouts failed; retrying");
             }
             polls += 1;
-            // Overdue checks are rare work: about every 10 s.
-            let every = (10_000 / self.config.poll_interval_ms.max(1)).max(1);
+            let every = (5_000 / self.config.poll_interval_ms.max(1)).max(1);
             if polls.is_multiple_of(every) {
-                if let Err(e) = self.check_overdue().await {
-                    tracing::warn!(error = %e, "bridge: overdue check failed");
+                if let Err(e) = self.check_stuck().await {
+                    tracing::warn!(error = %e, "bridge: checking stuck payouts failed");
                 }
             }
         }

@@ -220,7 +220,7 @@ async fn figures_claim_gas_and_payouts_per_minute_with_100_sellers() {
         );
     }
     println!(
-        "FIGURE 100 sellers settling at once: claims included in blocks {first_h}..{last_h} ({claimed_in:.1} s), all 100 acknowledged {elapsed:.1} s after the first claim was sent: {:.0} payouts relayed per minute; claim → acknowledgement p50 {} blocks / {:.1} s, max {} blocks / {:.1} s; every hub balance = {AMOUNT}",
+        "FIGURE 100 sellers settling at once: claims included in blocks {first_h}..{last_h} ({claimed_in:.1} s), all 100 acknowledged {elapsed:.1} s after the first claim was sent: {:.0} payouts relayed per minute; claim → acknowledgement p50 {} blocks / {:.1} s, max {} blocks / {:.1} s; every hub balance exact",
         100.0 * 60.0 / elapsed,
         blocks[blocks.len() / 2],
         secs[secs.len() / 2],

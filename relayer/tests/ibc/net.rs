@@ -101,7 +101,7 @@ pub fn options(c: &ChainInfo) -> CosmosOptions {
         fee_denom: c.fee_denom.clone(),
         gas_price: c.gas_price,
         gas_multiplier: 1.4,
-        max_gas: 5_000_000,
+        max_gas: 20_000_000,
         inclusion_timeout: Duration::from_secs(30),
         poll_interval: Duration::from_millis(100),
         timeout_blocks: 50,
