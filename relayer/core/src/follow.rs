@@ -7,7 +7,8 @@
 //! the batch, so a failure redelivers the whole batch: at-least-once delivery
 //! across errors and restarts. A block the node no longer has (pruned, or its
 //! results discarded) is a gap, reported in the batch and skipped: a
-//! follower never stalls on it.
+//! follower never stalls on it. Only the newest block, whose results a node
+//! stores just after the block, is waited for when they are not there yet.
 
 use std::collections::BTreeSet;
 
@@ -174,6 +175,10 @@ impl EventFollower {
                     height = to + 1;
                     continue;
                 }
+                // The newest block's results can trail its header for a
+                // moment (CometBFT stores them just after the block): not a
+                // gap, it is read at the next poll.
+                Err(ChainError::BlockMissing { .. }) if height >= latest => break,
                 Err(ChainError::BlockMissing { reason, .. }) => {
                     tracing::warn!(height, reason, "block results missing on the node");
                     batch.add_gap(height, height);

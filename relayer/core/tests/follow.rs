@@ -145,3 +145,38 @@ async fn pruned_and_result_less_blocks_are_a_gap_not_a_stall() {
     let none = ahead.poll(&chain).await.unwrap();
     assert_eq!((none.cursor, none.gap_blocks, none.gap), (10, 0, None));
 }
+
+/// A node answers "could not find results" for its newest block for a
+/// moment after committing it: that block is read at the next poll, never
+/// skipped as a gap (its events would be lost).
+#[tokio::test]
+async fn the_newest_blocks_results_not_yet_stored_are_waited_for_not_skipped() {
+    let mut chain = Chain {
+        latest: 5,
+        earliest: 1,
+        missing_results: HashSet::from([5]),
+    };
+    let mut follower = EventFollower::new(EventFilter::contracts([CONTRACT]), 0, 100);
+    let batch = follower.poll(&chain).await.unwrap();
+    assert_eq!((batch.cursor, batch.gap, batch.gap_blocks), (4, None, 0));
+    assert_eq!(batch.events.len(), 8, "blocks 1 to 4, two events each");
+    // Nothing new while the results are still missing: no error, no gap.
+    let waiting = follower.poll(&chain).await.unwrap();
+    assert_eq!(
+        (waiting.cursor, waiting.gap, waiting.events.len()),
+        (4, None, 0)
+    );
+    // Stored now: block 5 is delivered.
+    chain.missing_results.clear();
+    let next = follower.poll(&chain).await.unwrap();
+    assert_eq!(next.cursor, 5);
+    assert_eq!(
+        heights(&next),
+        vec![(5, "wasm".to_string()), (5, "wasm-sudo".to_string())]
+    );
+    // A block below the head without results is still a gap.
+    chain.latest = 7;
+    chain.missing_results.insert(6);
+    let gap = follower.poll(&chain).await.unwrap();
+    assert_eq!((gap.cursor, gap.gap, gap.gap_blocks), (7, Some((6, 6)), 1));
+}
