@@ -124,7 +124,6 @@ impl Net {
         };
         net.actor("deployer").await?;
         net.start_height = net.height().await?;
-        net.deploy(options).await?;
         Ok(net)
     }
 
@@ -132,8 +131,9 @@ impl Net {
     /// endpoints on this machine allowed, and on a real chain the curation
     /// periods and challenge window short (time cannot jump there) and each
     /// run's own instances (labels name the height the run started at, so a
-    /// second run on the same chain starts from empty contracts).
-    async fn deploy(&mut self, options: &DevnetOptions) -> Result<(), DevnetError> {
+    /// second run on the same chain starts from empty contracts). On a real
+    /// chain the deploy's txs (from its journal) count into the current step.
+    pub async fn deploy(&mut self, options: &DevnetOptions) -> Result<(), DevnetError> {
         let mut spec = DeploySpec::parse(SPEC, "deploy.example.toml")?;
         let localnet = matches!(self.backend, Backend::Localnet(_));
         for instance in &mut spec.instances {
@@ -174,10 +174,11 @@ impl Net {
             }
             Backend::Localnet(_) => {
                 // Crash-safe like `relayer deploy`: a journal, instantiate2.
+                let store = Arc::new(Store::open(
+                    options.state_dir.join("deploy.journal.sqlite"),
+                )?);
                 let journal = Outbox::new(
-                    Arc::new(Store::open(
-                        options.state_dir.join("deploy.journal.sqlite"),
-                    )?),
+                    store.clone(),
                     deployer.clone(),
                     &self.chain_id,
                     OutboxOptions {
@@ -185,7 +186,8 @@ impl Net {
                         ..OutboxOptions::default()
                     },
                 );
-                deploy_with(
+                let before = self.balance("deployer").await?;
+                let (deployment, _) = deploy_with(
                     deployer.as_ref(),
                     &spec,
                     &options.artifacts_dir,
@@ -193,8 +195,18 @@ impl Net {
                     true,
                     Some(&journal),
                 )
-                .await?
-                .0
+                .await?;
+                // Deploying sends no funds: what the deployer lost is fees.
+                let fees = before.saturating_sub(self.balance("deployer").await?);
+                let done = store.outbox_done_totals("")?;
+                *self.fees.entry("deployer".into()).or_default() += fees;
+                if let Some(step) = self.steps.last_mut() {
+                    step.txs += done.count as u32;
+                    step.gas += done.gas_used;
+                    step.fees += fees;
+                    step.to_height = step.to_height.max(done.max_height);
+                }
+                deployment
             }
         };
         self.deployment.save(&self.deployment_file)?;
@@ -335,6 +347,7 @@ impl Net {
             step.txs += n as u32;
             step.gas += gas;
             step.to_height = step.to_height.max(height);
+            step.secs = step.started.elapsed().as_secs_f64();
         }
         Ok(())
     }

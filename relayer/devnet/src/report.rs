@@ -22,6 +22,10 @@ pub struct Step {
     pub from_height: u64,
     /// Highest height its transactions reached (or the chain had when it ended).
     pub to_height: u64,
+    /// Wall-clock seconds it took.
+    pub secs: f64,
+    #[serde(skip)]
+    pub(crate) started: std::time::Instant,
     /// What happened, one line each.
     pub notes: Vec<String>,
 }
@@ -35,6 +39,8 @@ impl Step {
             fees: 0,
             from_height: height,
             to_height: height,
+            secs: 0.0,
+            started: std::time::Instant::now(),
             notes: vec![],
         }
     }
@@ -185,7 +191,11 @@ impl fmt::Display for Report {
             if step.fees > 0 {
                 write!(f, ", {} ustake fees", amount(step.fees))?;
             }
-            writeln!(f, "; blocks {}-{}]", step.from_height, step.to_height)?;
+            writeln!(
+                f,
+                "; blocks {}-{}; {:.1} s]",
+                step.from_height, step.to_height, step.secs
+            )?;
             for note in &step.notes {
                 writeln!(f, "      {note}")?;
             }

@@ -125,6 +125,13 @@ pub async fn run_with(
         net.describe()
     ))
     .await?;
+    if let Err(e) = net.deploy(options).await {
+        net.shutdown();
+        return Err(e);
+    }
+    if !net.is_localnet() {
+        net.note("the embedded chain stores and instantiates without fee-paying txs");
+    }
     let names: Vec<String> = net.deployment.contracts.keys().cloned().collect();
     net.note(format!("deployed: {}", names.join(", ")));
 

@@ -181,25 +181,28 @@ pub(super) async fn run(
             "durations": {}
         })
     };
-    let created = net
-        .exec_all(vec![
-            tx(
-                SPONSORS[0],
-                json!({ "create_task": { "template_id": energy_tpl, "params":
-                    params("San Salvario saves energy", ENERGY_GOAL, 3, ENERGY_BOND) } }),
-                0,
-            ),
-            tx(
-                CITY,
-                json!({ "create_task": { "template_id": bikes_tpl, "params":
-                    params("Rebalance the Porta Nuova docks", bikes::BUDGET, bikes::PERMITS, bikes::BOND) } }),
-                0,
-            ),
-        ])
+    // One after the other, so the ids are the same on every chain.
+    let energy = net
+        .exec(
+            SPONSORS[0],
+            "value-contract",
+            &json!({ "create_task": { "template_id": energy_tpl, "params":
+                params("San Salvario saves energy", ENERGY_GOAL, 3, ENERGY_BOND) } }),
+            vec![],
+        )
+        .await?;
+    let bike_task = net
+        .exec(
+            CITY,
+            "value-contract",
+            &json!({ "create_task": { "template_id": bikes_tpl, "params":
+                params("Rebalance the Porta Nuova docks", bikes::BUDGET, bikes::PERMITS, bikes::BOND) } }),
+            vec![],
+        )
         .await?;
     let tasks = Tasks {
-        energy: attr(&created[0], "task_id")?,
-        bikes: attr(&created[1], "task_id")?,
+        energy: attr(&energy, "task_id")?,
+        bikes: attr(&bike_task, "task_id")?,
     };
     let shares = [6_000_000u128, ENERGY_GOAL - 6_000_000 + 1];
     let contribute = |id: u64| json!({ "contribute": { "task_id": id } });
