@@ -183,6 +183,57 @@ mod tests {
         assert_eq!(split_price("0.025"), None);
     }
 
+    /// The localnet of a test: no chain, the repository's accounts file.
+    fn fixture(dir: &Path) -> LocalnetOptions {
+        std::fs::write(
+            dir.join("localnet.json"),
+            r#"{"chains":{"city":{"chain_id":"wevalue-city-1","denom":"ustake",
+                "rpc":"http://127.0.0.1:26657","gas_price":"0.025ustake"}}}"#,
+        )
+        .unwrap();
+        LocalnetOptions {
+            dir: dir.to_path_buf(),
+            accounts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ci/localnet/accounts.json"),
+            relayer_exe: PathBuf::from("relayer"),
+        }
+    }
+
+    #[test]
+    fn an_actors_secret_is_the_key_its_signer_signs_with() {
+        use wevalue_voucher::sign::{account_address, VoucherSigner};
+        let dir =
+            std::env::temp_dir().join(format!("wevalue-localnet-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let net = Localnet::open(&fixture(&dir)).unwrap();
+        assert_eq!(
+            (net.chain_id.as_str(), net.fee_denom.as_str(), net.gas_price),
+            ("wevalue-city-1", "ustake", 0.025)
+        );
+        for (actor, address) in [
+            ("air-seller", "wasm19fdxnmf4q3kdfpzsluk4r6z6xr4xequ45hfplt"),
+            ("city", "wasm1vlqahlkkn5jypd700v585wz4djn7mat0qfkjr7"),
+        ] {
+            assert_eq!(net.signer(actor).unwrap().address(), address);
+            let key = VoucherSigner::from_secret(
+                wevalue_voucher::VoucherScheme::Secp256k1,
+                *net.secret(actor).unwrap(),
+                "wasm",
+            )
+            .unwrap();
+            assert_eq!(account_address(&key.public_key(), "wasm").unwrap(), address);
+        }
+        let err = net
+            .signer("nobody")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            err,
+            "scenario: no test actor `nobody` in the localnet's accounts file"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_missing_localnet_names_the_command_that_starts_it() {
         let dir = std::env::temp_dir().join(format!("wevalue-no-localnet-{}", std::process::id()));

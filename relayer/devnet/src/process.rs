@@ -400,3 +400,97 @@ impl OsProcess {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("wevalue-devnet-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn process(dir: &Path, exe: &Path) -> OsProcess {
+        let chain = ProcessChain {
+            exe: exe.to_path_buf(),
+            chain_id: "wevalue-city-1".into(),
+            rpc: "http://127.0.0.1:26657".into(),
+            fee_denom: "ustake".into(),
+            gas_price: 0.025,
+            deployment_file: dir.join("deployment.json"),
+        };
+        OsProcess::new("city", dir, chain, "test words", &dir.join("city.sqlite")).unwrap()
+    }
+
+    #[test]
+    fn the_mnemonic_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("keys");
+        let _ = process(&dir, Path::new("/bin/false"));
+        let file = dir.join("keys/city.mnemonic");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "test words");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_process_that_exits_at_start_up_fails_with_its_log() {
+        let dir = scratch("exits");
+        let script = dir.join("relayer");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\necho \"config $3 refused\" >&2\nexit 3\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut p = process(&dir, &script);
+        let err = p
+            .start("city", &Services::default(), Duration::from_secs(20))
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("relayer process: city: exited at start-up (exit status: 3)"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "config {} refused",
+                dir.join("city.toml").display()
+            )),
+            "{err}"
+        );
+        assert!(!p.is_running());
+        // The config it was given is there to read.
+        let toml = std::fs::read_to_string(dir.join("city.toml")).unwrap();
+        assert!(toml.contains("backend = \"cosmos\""), "{toml}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_process_that_never_gets_healthy_is_killed() {
+        let dir = scratch("hangs");
+        let script = dir.join("relayer");
+        std::fs::write(&script, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut p = process(&dir, &script);
+        let started = Instant::now();
+        let err = p
+            .start("city", &Services::default(), Duration::from_millis(500))
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("/health not healthy within 500ms"), "{err}");
+        assert!(!p.is_running());
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

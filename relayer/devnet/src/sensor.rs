@@ -111,3 +111,26 @@ impl Drop for Sensor {
         self.poller.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn readings_are_numbered_seeded_pm25_values() {
+        let mut a = Sensor::connect(1, "t", 7);
+        let mut b = Sensor::connect(1, "t", 7);
+        let first: Vec<Vec<u8>> = (0..3).map(|_| a.reading()).collect();
+        let again: Vec<Vec<u8>> = (0..3).map(|_| b.reading()).collect();
+        assert_eq!(first, again, "the same seed, the same readings");
+        for (i, r) in first.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_slice(r).unwrap();
+            // Numbered by what was published so far (nothing here).
+            assert_eq!(v["seq"], 0, "{v}");
+            let pm = v["pm25"].as_f64().unwrap();
+            assert!((5.0..=45.0).contains(&pm), "reading {i}: {v}");
+            assert_eq!(v["unit"], "ug/m3");
+        }
+        assert_ne!(first[0], first[1]);
+    }
+}

@@ -261,15 +261,17 @@ pub(super) async fn run(
         tokio::time::sleep(net.timing.poll).await;
     }
     advance_past(net, tasks, "matching_deadline").await?;
-    for id in tasks.both() {
-        net.exec(
-            CITY,
-            "value-contract",
-            &json!({ "advance": { "task_id": id } }),
-            vec![],
-        )
-        .await?;
-    }
+    // Anyone may record the decision; the sponsors do, together (the
+    // confirmations must land inside the first acceptance round).
+    net.exec_all(vec![
+        tx(
+            SPONSORS[0],
+            json!({ "advance": { "task_id": tasks.energy } }),
+            0,
+        ),
+        tx(CITY, json!({ "advance": { "task_id": tasks.bikes } }), 0),
+    ])
+    .await?;
     let m: Value = net
         .query(
             "value-contract",

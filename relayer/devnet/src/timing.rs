@@ -72,7 +72,9 @@ impl Timing {
             challenge_secs: 60,
             funding: 10,
             matching: 8,
-            acceptance: 5,
+            // Confirmations land a few blocks after the matching deadline;
+            // a round is long enough for them on a loaded machine.
+            acceptance: 6,
             execution,
             verification: 60,
             dispute: 3,
