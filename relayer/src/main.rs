@@ -442,9 +442,12 @@ async fn devnet(args: DevnetArgs, format: &Option<String>) -> Result<()> {
         }),
         ..relayer::devnet::DevnetOptions::default()
     };
-    let (report, running) = relayer::devnet::run(&options)
-        .await
-        .context("devnet scenario failed")?;
+    // Interrupted, the scenario is dropped where it stands: its relayer
+    // processes and the MQTT broker are killed with it, no orphans.
+    let (report, running) = tokio::select! {
+        result = relayer::devnet::run(&options) => result.context("devnet scenario failed")?,
+        _ = shutdown_signal() => bail!("devnet interrupted; its relayer processes were stopped"),
+    };
     println!("{report}");
     if let Some(path) = &args.report_json {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)
