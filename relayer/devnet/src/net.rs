@@ -84,7 +84,6 @@ pub struct Net {
     /// SQLite files of the relayer instances, whose outbox transactions are
     /// counted into the step in which they landed.
     service_dbs: Vec<PathBuf>,
-    service_seen: (u64, u64),
 }
 
 impl Net {
@@ -120,7 +119,6 @@ impl Net {
             fees: BTreeMap::new(),
             steps: vec![],
             service_dbs: vec![],
-            service_seen: (0, 0),
         };
         net.actor("deployer").await?;
         net.start_height = net.height().await?;
@@ -240,26 +238,34 @@ impl Net {
         Ok(())
     }
 
-    /// Counts the relayer instances' transactions since the last count into
-    /// the current step, and records the height it reached.
+    /// Ends the current step at the chain's height, and attributes the
+    /// relayer instances' transactions to steps by inclusion height (a
+    /// service records a tx as done a moment after it lands, so counting
+    /// what is done when a step ends would put it in the wrong step).
     pub async fn close_step(&mut self) -> Result<(), DevnetError> {
-        let mut total = (0, 0);
+        let height = self.height().await?;
+        let mut included = vec![];
         for db in &self.service_dbs {
             if db.exists() {
-                let (n, gas, _) = super::relayers::outbox_done(db, "")?;
-                total.0 += n;
-                total.1 += gas;
+                included.extend(super::relayers::outbox_included(db)?);
             }
         }
-        let (n, gas) = (
-            total.0.saturating_sub(self.service_seen.0),
-            total.1.saturating_sub(self.service_seen.1),
-        );
-        self.service_seen = total;
-        let height = self.height().await?;
+        let starts: Vec<u64> = self.steps.iter().map(|s| s.from_height).collect();
+        for (i, step) in self.steps.iter_mut().enumerate() {
+            // Step i holds the blocks after it began, up to the next one's start.
+            let next = starts.get(i + 1).copied();
+            let (n, gas, top) = included
+                .iter()
+                .filter(|(h, _)| *h > step.from_height && next.is_none_or(|n| *h <= n))
+                .fold((0u32, 0u64, 0u64), |(n, g, t), (h, gas)| {
+                    (n + 1, g + gas, t.max(*h))
+                });
+            step.txs = step.txs - step.service_txs + n;
+            step.gas = step.gas - step.service_gas + gas;
+            (step.service_txs, step.service_gas) = (n, gas);
+            step.to_height = step.to_height.max(top);
+        }
         if let Some(step) = self.steps.last_mut() {
-            step.txs += n as u32;
-            step.gas += gas;
             step.to_height = step.to_height.max(height);
             step.secs = step.started.elapsed().as_secs_f64();
         }

@@ -442,6 +442,21 @@ pub fn outbox_done(db: &Path, prefix: &str) -> Result<(u64, u64, u64), DevnetErr
     Ok((t.count, t.gas_used, t.max_height))
 }
 
+/// (inclusion height, gas) of every transaction an instance has sent and
+/// seen included.
+pub fn outbox_included(db: &Path) -> Result<Vec<(u64, u64)>, DevnetError> {
+    use relayer_core::store::OutboxStatus;
+    let store = Store::open(db)?;
+    let mut out = vec![];
+    for summary in store.outbox_list(Some(OutboxStatus::Done), u32::MAX)? {
+        let entry = store.outbox_entry(summary.id)?;
+        if let Some(height) = entry.height {
+            out.push((height, entry.gas_used.unwrap_or(0)));
+        }
+    }
+    Ok(out)
+}
+
 /// The three instances of the devnet.
 pub struct Relayers {
     /// `city`, `oracle-2`, `oracle-3`.

@@ -16,6 +16,11 @@ pub struct Step {
     /// Their gas, from the chain's tx results (on the embedded chain its
     /// wasmd-like estimate).
     pub gas: u64,
+    /// Of them, the relayer instances' (claims, proposals, reports),
+    /// attributed by inclusion height.
+    pub service_txs: u32,
+    /// Their gas.
+    pub service_gas: u64,
     /// Fees the actors' transactions paid (0 on the embedded chain).
     pub fees: u128,
     /// Latest height when the step began.
@@ -36,6 +41,8 @@ impl Step {
             title: title.to_string(),
             txs: 0,
             gas: 0,
+            service_txs: 0,
+            service_gas: 0,
             fees: 0,
             from_height: height,
             to_height: height,

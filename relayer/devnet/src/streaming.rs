@@ -361,9 +361,11 @@ pub(super) async fn run(
         .ok_or_else(|| {
             DevnetError::Check("the buyer got a reading the sensor never published".into())
         })?;
+    // A reading a millisecond (the sensor's pace; a late tick catches up).
+    let mut pace = tokio::time::interval(Duration::from_millis(1));
     while (sensor.published.len() - joined) < n as usize {
+        pace.tick().await;
         sensor.publish().await.map_err(sensor_err)?;
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     sensor
         .flush(Duration::from_secs(30))
