@@ -445,7 +445,10 @@ async fn devnet(args: DevnetArgs, format: &Option<String>) -> Result<()> {
     // Interrupted, the scenario is dropped where it stands: its relayer
     // processes and the MQTT broker are killed with it, no orphans.
     let (report, running) = tokio::select! {
-        result = relayer::devnet::run(&options) => result.context("devnet scenario failed")?,
+        result = relayer::devnet::run(&options) => result.with_context(|| format!(
+            "devnet scenario failed (configs, SQLite files and relayer logs in {})",
+            options.state_dir.display()
+        ))?,
         _ = shutdown_signal() => bail!("devnet interrupted; its relayer processes were stopped"),
     };
     println!("{report}");

@@ -155,7 +155,13 @@ pub async fn run_with(
         "Start three relayer instances (watchtower, solver, 2-of-3 oracles), each its own key and SQLite"
     })
     .await?;
-    let mut relayers = Relayers::new(&mut net, &options.state_dir, options.seed).await?;
+    let mut relayers = match Relayers::new(&mut net, &options.state_dir, options.seed).await {
+        Ok(r) => r,
+        Err(e) => {
+            net.shutdown();
+            return Err(e);
+        }
+    };
     net.watch_services(relayers.instances.iter().map(|i| i.db.clone()).collect());
     if let Err(e) = relayers.start_all().await {
         relayers.kill_all().await;
