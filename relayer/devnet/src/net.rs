@@ -121,7 +121,19 @@ impl Net {
             service_dbs: vec![],
         };
         net.actor("deployer").await?;
-        net.start_height = net.height().await?;
+        net.start_height = match (net.height().await, net.localnet()) {
+            (Ok(h), _) => h,
+            (Err(e), Some(l)) => {
+                return Err(DevnetError::Option {
+                    option: "--chain localnet",
+                    reason: format!(
+                        "the localnet at {} does not answer ({e}): start it with `ci/localnet.sh up city`",
+                        l.rpc
+                    ),
+                })
+            }
+            (Err(e), None) => return Err(e),
+        };
         Ok(net)
     }
 
