@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 # setup, fmt, clippy, wasm build + export check + cosmwasm-check, unit,
-# multi-test and VM tests, the suite and the relayer on a real wasmd
-# localnet, schema drift, TypeScript clients, and the gas benchmarks.
+# multi-test and VM tests, the suite, the relayer and the devnet scenario on
+# a real wasmd localnet, schema drift, TypeScript clients, and the gas benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/lib.sh
@@ -41,6 +41,9 @@ ci/localnet-test.sh
 
 step "the relayer on a real chain (wasmd localnet)"
 ci/relayer-localnet-test.sh
+
+step "the devnet scenario on a real chain (relayer processes on a wasmd localnet)"
+ci/devnet-localnet-test.sh
 
 step "cross-chain settlement on two real chains (wasmd + Hermes)"
 ci/ibc-localnet-test.sh

@@ -38,7 +38,8 @@ struct ConfigArg {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The main job: embedded chain, whole suite, services, and the
+    /// The main job: a chain (embedded, or a running wasmd localnet with
+    /// `--chain localnet`), the whole suite, the relayer services, and the
     /// smart-city scenario end to end with a report. Exits 0 when every step
     /// checked out. (Built with the default `embedded` feature.)
     #[cfg(feature = "embedded")]
@@ -106,14 +107,34 @@ enum Command {
 }
 
 #[cfg(feature = "embedded")]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DevnetChain {
+    /// cw-multi-test in this process; time jumps over the scenario's periods.
+    Embedded,
+    /// A running wasmd localnet (`ci/localnet.sh up city`); the relayer
+    /// instances run as separate processes of this binary.
+    Localnet,
+}
+
+#[cfg(feature = "embedded")]
 #[derive(Args)]
 struct DevnetArgs {
+    /// Which chain the scenario runs on.
+    #[arg(long, value_enum, default_value = "embedded")]
+    chain: DevnetChain,
+    /// The localnet's state folder, holding `localnet.json` (`--chain localnet`).
+    #[arg(long, env = "WEVALUE_LOCALNET_DIR", default_value = ".localnet")]
+    localnet_dir: PathBuf,
+    /// The localnet's test actors (`--chain localnet`).
+    #[arg(long, default_value = "ci/localnet/accounts.json")]
+    accounts: PathBuf,
     /// Seed of keys, meter readings and voucher amounts.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Vouchers the buyer streams to the watchtower (at least 10).
-    #[arg(long, default_value_t = 5_000)]
-    vouchers: u32,
+    /// PM2.5 messages the buyer streams and pays for, a voucher every 32
+    /// (at least 10; default 5,000 on the embedded chain, 300 on a localnet).
+    #[arg(long)]
+    vouchers: Option<u32>,
     /// Directory of the optimized wasm (code checksums).
     #[arg(long, default_value = "artifacts")]
     artifacts: PathBuf,
@@ -401,19 +422,39 @@ async fn run(cli: Cli) -> Result<()> {
 
 #[cfg(feature = "embedded")]
 async fn devnet(args: DevnetArgs, format: &Option<String>) -> Result<()> {
+    use relayer::devnet::{ChainChoice, LocalnetOptions};
     init_logging(&args.log_level, log_format(format, None));
+    let (chain, vouchers) = match args.chain {
+        DevnetChain::Embedded => (ChainChoice::Embedded, 5_000),
+        DevnetChain::Localnet => (
+            ChainChoice::Localnet(LocalnetOptions {
+                dir: args.localnet_dir,
+                accounts: args.accounts,
+                relayer_exe: std::env::current_exe()
+                    .context("finding this binary (the relayer processes run it)")?,
+            }),
+            300,
+        ),
+    };
     let options = relayer::devnet::DevnetOptions {
+        chain,
         seed: args.seed,
-        vouchers: args.vouchers,
+        vouchers: args.vouchers.unwrap_or(vouchers),
         artifacts_dir: args.artifacts,
         state_dir: args.state_dir.unwrap_or_else(|| {
             std::env::temp_dir().join(format!("wevalue-devnet-{}", std::process::id()))
         }),
         ..relayer::devnet::DevnetOptions::default()
     };
-    let (report, running) = relayer::devnet::run(&options)
-        .await
-        .context("devnet scenario failed")?;
+    // Interrupted, the scenario is dropped where it stands: its relayer
+    // processes and the MQTT broker are killed with it, no orphans.
+    let (report, running) = tokio::select! {
+        result = relayer::devnet::run(&options) => result.with_context(|| format!(
+            "devnet scenario failed (configs, SQLite files and relayer logs in {})",
+            options.state_dir.display()
+        ))?,
+        _ = shutdown_signal() => bail!("devnet interrupted; its relayer processes were stopped"),
+    };
     println!("{report}");
     if let Some(path) = &args.report_json {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)

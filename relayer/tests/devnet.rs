@@ -2,9 +2,12 @@
 //! chain with the relayer services, once as is and then in 20 seeded trials
 //! that kill and restart relayer instances at random points. Every step of
 //! the scenario checks its effect on chain (exact balances, one claim of the
-//! best voucher, one oracle report, nothing left in the task) and the run
-//! fails if any service transaction failed on chain, which a duplicated
-//! claim or attestation would.
+//! best voucher, one oracle report per task, the solver's bike matching
+//! used, nothing left in the tasks) and the run fails if any service
+//! transaction failed on chain, which a duplicated claim or attestation
+//! would. The same scenario on a wasmd localnet, with the relayer instances
+//! as OS processes, is `ci/devnet-localnet-test.sh`; here the configs those
+//! processes are given are checked against the relayer's config parser.
 
 use relayer::devnet::{run, run_with, ChaosOptions, DevnetOptions, Report};
 
@@ -31,7 +34,7 @@ async fn the_devnet_scenario_runs_end_to_end() {
     let (_dir, opts) = options(3, 400);
     let (report, running) = run(&opts).await.unwrap();
     running.shutdown().await;
-    assert_eq!(report.steps.len(), 16, "{report}");
+    assert_eq!(report.steps.len(), 17, "{report}");
     assert_eq!(report.crashes, 0);
     // 400 PM2.5 messages at 10 ustake over the gateway, then 25 more
     // vouchers before the stale close.
@@ -58,6 +61,18 @@ async fn the_devnet_scenario_runs_end_to_end() {
     assert!(f.settlement_txs >= 2, "{report}");
     assert!(f.vouchers_per_sec > 0.0);
     assert!(f.oracle_latency_blocks >= 1);
+    assert_eq!(f.oracle_reports, 2, "{report}");
+    // Bike rebalancing: the contract's rule would match 8 bikes for
+    // 340,000; the solver's 38 bikes for 1,980,000 was used; the van moved
+    // 30 bikes and the trailer 7 of its 8, paid 50,000 and 60,000 each.
+    assert_eq!(f.bikes_rule, (8, 340_000));
+    assert_eq!(f.bikes_matched, (38, 1_980_000));
+    assert_eq!(f.bikes_moved_paid, (37, 1_920_000));
+    assert_eq!(change(&report, "rider-3"), 1_500_000);
+    assert_eq!(change(&report, "rider-4"), 420_000);
+    assert_eq!(change(&report, "rider-1"), 0);
+    assert_eq!(change(&report, "rider-2"), 0);
+    assert_eq!(change(&report, "deployer"), -1_920_000);
     // Sponsors put in 9,000,001; households got it all back (with their
     // bonds) but the rounding dust, which went back to a sponsor.
     let households: i128 = ["house-1", "house-2", "house-3"]
@@ -68,7 +83,13 @@ async fn the_devnet_scenario_runs_end_to_end() {
     assert_eq!(households + sponsors, 0, "{report}");
     // Pro-rata rewards round down: at most one unit per household is dust.
     assert!((8_999_997..=9_000_000).contains(&households), "{report}");
-    assert!(report.summary().starts_with("devnet OK: 16 steps"));
+    assert!(
+        report
+            .summary()
+            .starts_with("devnet OK on wevalue-devnet-3: 17 steps"),
+        "{}",
+        report.summary()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +188,8 @@ async fn serve_shows_the_runs_work_in_labelled_metrics() {
             chain.as_str(),
         ],
     );
-    assert_eq!(report_tx, 1.0, "{text}");
+    // One report per task: the energy competition and the bike rebalancing.
+    assert_eq!(report_tx, 2.0, "{text}");
     assert_eq!(
         sample(&text, "wevalue_relayer_txs_failed_total", &[chain.as_str()]),
         0.0,
@@ -195,4 +217,98 @@ async fn serve_shows_the_runs_work_in_labelled_metrics() {
     );
     stop.send(()).unwrap();
     assert_eq!(served.await.unwrap().unwrap(), addr);
+}
+
+/// The config a localnet relayer process is started with parses and
+/// validates as `relayer run` reads it, with every service in it.
+#[test]
+fn a_relayer_process_config_validates_with_every_service() {
+    use relayer::config::{Backend, Config};
+    use relayer::devnet::{
+        daemon_config, free_port, InstanceSpec, ProcessChain, ProcessFiles, Roles, Timing,
+    };
+    use relayer::services::gateway::{GatewayConfig, ListingConfig, SourceConfig};
+    use relayer::services::oracle::config::OracleMode;
+
+    let dir = tempfile::tempdir().unwrap();
+    let spec = InstanceSpec {
+        name: "city".into(),
+        roles: Roles {
+            watch_payees: vec!["wasm19fdxnmf4q3kdfpzsluk4r6z6xr4xequ45hfplt".into()],
+            solver: true,
+            oracle: Some((
+                OracleMode::Aggregator,
+                vec!["http://127.0.0.1:12001".into()],
+            )),
+        },
+        seed: 7,
+        timing: Timing::localnet(),
+        observations: free_port().unwrap(),
+        voucher_api: free_port().unwrap(),
+        dock_log: dir.path().join("dock-log.jsonl"),
+        gateway: Some(GatewayConfig {
+            enabled: true,
+            listen: free_port().unwrap(),
+            key_file: dir.path().join("gateway.key"),
+            certificate_file: dir.path().join("certificate.json"),
+            listings: vec![ListingConfig {
+                id: 1,
+                source: SourceConfig::Mqtt {
+                    host: "127.0.0.1".into(),
+                    port: 1883,
+                    topic: "turin/porta-nuova/pm25".into(),
+                    client_id: String::new(),
+                    qos: 1,
+                },
+            }],
+            ..GatewayConfig::default()
+        }),
+    };
+    let chain = ProcessChain {
+        exe: "relayer".into(),
+        chain_id: "wevalue-city-1".into(),
+        rpc: "http://127.0.0.1:26657".into(),
+        fee_denom: "ustake".into(),
+        gas_price: 0.025,
+        deployment_file: dir.path().join("deployment.json"),
+    };
+    let files = ProcessFiles {
+        db: dir.path().join("city.sqlite"),
+        mnemonic_file: dir.path().join("city.mnemonic"),
+        telemetry: free_port().unwrap(),
+    };
+    let services = spec.services();
+    let text = daemon_config(&chain, &files, &services).unwrap();
+    let config = Config::from_toml(&text, "city.toml").unwrap();
+    let problems: Vec<String> = config.problems().iter().map(|p| p.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:?}\n{text}");
+    assert_eq!(config.chain.backend, Backend::Cosmos);
+    assert_eq!(config.chain.id, "wevalue-city-1");
+    assert_eq!(
+        config.signer.mnemonic_file,
+        Some(files.mnemonic_file.clone())
+    );
+    assert_eq!(config.state.path, files.db);
+    assert_eq!(config.telemetry.port, files.telemetry.port());
+    assert_eq!(config.deploy.deployment_file, chain.deployment_file);
+    assert_eq!(config.watchtower, services.watchtower.clone().unwrap());
+    assert_eq!(config.oracle, services.oracle.clone());
+    assert_eq!(config.solver, services.solver.clone());
+    assert_eq!(config.gateway, services.gateway.clone().unwrap());
+    let oracle = config.oracle.unwrap();
+    assert_eq!(oracle.templates.len(), 2);
+    assert_eq!(oracle.sources.len(), 3);
+    assert_eq!(oracle.listen, Some(spec.observations.to_string()));
+    assert_eq!(config.solver.unwrap().deadline_margin_secs, 2);
+}
+
+/// The variables that would override a generated config are the ones the
+/// relayer reads; the devnet removes them from its processes' environment.
+#[test]
+fn the_processes_environment_cannot_override_their_config() {
+    use relayer::config::{DEFAULT_MNEMONIC_ENV, ENV_MNEMONIC_FILE, ENV_RPC_URL};
+    let removed = relayer::devnet::OVERRIDING_ENV;
+    for var in [ENV_RPC_URL, ENV_MNEMONIC_FILE, DEFAULT_MNEMONIC_ENV] {
+        assert!(removed.contains(&var), "{var} is not removed");
+    }
 }

@@ -1,38 +1,54 @@
-//! `relayer devnet`: the project's main job. Starts the embedded chain,
-//! deploys the suite (`deploy.example.toml`), starts the services and runs a
-//! smart-city scenario end to end, then prints a report:
+//! `relayer devnet`: the project's main job. Starts a chain — the embedded
+//! chain in this process, or a running wasmd localnet
+//! (`--chain localnet`) — deploys the suite (`deploy.example.toml`), starts
+//! three relayer instances (in process, or as separate OS processes of the
+//! same binary on the localnet) and runs a smart-city scenario end to end,
+//! then prints a report with the gas of every step from the chain's tx
+//! results:
 //!
 //! 1. two data sellers apply to the token-curated registry and get listed;
 //! 2. they list sensor streams in the data registry;
 //! 3. a buyer finds one by place and category;
-//! 4. the seller's data gateway serves the listing from a simulated PM2.5
-//!    sensor publishing to a local Mosquitto; the buyer opens a payment
-//!    channel and streams the feed over a websocket, paid per message (the
-//!    watchtower stores the vouchers and settles them in batches);
+//! 4. the seller's data gateway (on the city relayer) serves the listing
+//!    from a simulated PM2.5 sensor publishing to a local Mosquitto; the
+//!    buyer opens a payment channel and streams the feed over a websocket,
+//!    paid per message (the watchtower stores the vouchers and settles them
+//!    in batches);
 //! 5. the buyer starts a close on a stale state; the watchtower defends it;
 //! 6. the buyer rates the listing (a verified purchase);
-//! 7. a neighbourhood energy-saving competition: created from a template,
-//!    funded by two sponsors, offers from three households, matched by the
-//!    solver, confirmed, executed, attested by a 2-of-3 oracle quorum run as
-//!    three relayer instances (each its own key and SQLite store), settled
-//!    and claimed.
+//! 7. two tasks side by side: a neighbourhood energy-saving competition
+//!    (two sponsors, three households) and bike rebalancing paid per bike
+//!    (four riders, where the solver's matching beats the contract's rule
+//!    and is used); confirmed, executed, attested by a 2-of-3 oracle quorum
+//!    run as three relayer instances (each its own key and SQLite store),
+//!    settled and claimed;
+//! 8. after the challenge window the buyer finalizes its channel.
 //!
 //! Every step checks its outcome on chain; a failed check or transaction
 //! ends the run with [`DevnetError`] (non-zero exit in the binary).
 
+mod bikes;
 mod chaos;
-mod competition;
+mod inproc;
+mod localnet;
 mod net;
+mod process;
 mod relayers;
 mod report;
 mod scenario;
+mod sensor;
 mod streaming;
+mod tasks;
+mod timing;
 
 pub use chaos::Chaos;
+pub use localnet::{Localnet, LocalnetOptions};
 pub use net::{Net, DENOM, SPEC};
-pub use relayers::{Instance, Relayers};
+pub use process::{daemon_config, ProcessChain, ProcessFiles, OVERRIDING_ENV};
+pub use relayers::{free_port, Instance, InstanceSpec, Relayers, Roles, Services};
 pub use report::{Balance, Figures, Report, Step};
 pub use scenario::{run, run_with, Running};
+pub use timing::Timing;
 
 use std::path::PathBuf;
 
@@ -40,19 +56,34 @@ use thiserror::Error;
 
 use relayer_core::error::{ChainError, DeployError, StoreError};
 
+/// Which chain the devnet runs on.
+#[derive(Clone, Debug, Default)]
+pub enum ChainChoice {
+    /// cw-multi-test in this process: time jumps over the scenario's
+    /// periods; relayer instances run as tasks of this process.
+    #[default]
+    Embedded,
+    /// A running wasmd localnet: short periods that pass in real time;
+    /// relayer instances run as separate OS processes.
+    Localnet(LocalnetOptions),
+}
+
 /// How to run the devnet.
 #[derive(Clone, Debug)]
 pub struct DevnetOptions {
-    /// Chain id of the embedded chain.
+    /// The chain.
+    pub chain: ChainChoice,
+    /// Chain id of the embedded chain (a localnet names its own).
     pub chain_id: String,
     /// Seed of everything random (keys, meter readings, voucher amounts).
     pub seed: u64,
-    /// PM2.5 messages the sensor publishes and the buyer streams and pays
-    /// for, one voucher every 32 (at least 10; flag `--vouchers`).
+    /// PM2.5 messages the buyer streams and pays for, one voucher every 32
+    /// (at least 10; flag `--vouchers`).
     pub vouchers: u32,
-    /// Where the optimized wasm artifacts are (for code checksums).
+    /// Where the optimized wasm artifacts are (code checksums; the bytes a
+    /// real chain stores).
     pub artifacts_dir: PathBuf,
-    /// Directory for the services' SQLite files (a fresh one per run).
+    /// Directory for the services' SQLite files, configs and logs (emptied first).
     pub state_dir: PathBuf,
 }
 
@@ -71,6 +102,7 @@ pub struct ChaosOptions {
 impl Default for DevnetOptions {
     fn default() -> Self {
         Self {
+            chain: ChainChoice::Embedded,
             chain_id: "wevalue-devnet".into(),
             seed: 7,
             vouchers: 5_000,

@@ -1,39 +1,39 @@
-//! The devnet's relayer instances. Each has its own account, its own SQLite
-//! file and its own services, like a separate process:
+//! The devnet's relayer instances, each with its own account, SQLite file
+//! and services:
 //!
 //! - `city`: the city operator's relayer — the seller's watchtower and
-//!   settlement bridge, the matching solver and the oracle aggregator;
+//!   settlement bridge (and, once the seller starts it, the seller's data
+//!   gateway), the matching solver and the oracle aggregator;
 //! - `oracle-2`, `oracle-3`: oracle observers that sign and serve their
 //!   observations to the aggregator.
 //!
-//! [`Instance::kill`] aborts every task of an instance at whatever await
-//! point it is (in-memory state is lost, as in a crash; SQLite keeps what
-//! was committed) and [`Instance::start`] brings it back on the same file.
+//! On the embedded chain an instance runs as tasks of this process
+//! ([`super::inproc`]); on a localnet as a separate OS process of the same
+//! binary (`relayer run --config <generated toml>`, [`super::process`]).
+//! Either way [`Instance::kill`] crashes it (SQLite keeps what was
+//! committed) and [`Instance::start`] brings it back on the same file.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use cosmwasm_std::Uint128;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use serde::Serialize;
 
+use super::inproc::{Contracts, InProcess};
 use super::net::Net;
+use super::process::{OsProcess, ProcessChain};
+use super::timing::Timing;
 use super::DevnetError;
-use relayer_chain_embedded::EmbeddedClient;
-use relayer_core::chain::ChainReader;
-use relayer_core::metrics::Metrics;
-use relayer_core::outbox::{Outbox, OutboxOptions};
 use relayer_core::store::Store;
+use relayer_gateway::GatewayConfig;
 use relayer_oracle::config::{
-    KeyConfig, KeySchemeConfig, KeySource, OracleConfig, OracleMode, SourceConfig, SourceKind,
-    TemplateRule,
+    FileFormat, KeyConfig, KeySchemeConfig, KeySource, OracleConfig, OracleMode, SourceConfig,
+    SourceKind, TemplateRule,
 };
 use relayer_oracle::metric::Metric;
-use relayer_oracle::{OracleKey, OracleService};
-use relayer_solver::{SolverConfig, SolverService};
-use relayer_watchtower::{Watchtower, WatchtowerConfig};
+use relayer_oracle::OracleKey;
+use relayer_solver::SolverConfig;
+use relayer_watchtower::WatchtowerConfig;
 
 /// What an instance runs.
 #[derive(Clone, Debug)]
@@ -46,45 +46,79 @@ pub struct Roles {
     pub oracle: Option<(OracleMode, Vec<String>)>,
 }
 
-/// Service cadence in the devnet: fast, so the scenario is quick.
-pub const POLL_MS: u64 = 25;
+/// The services of an instance, as `relayer run` configures them.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Services {
+    /// `[watchtower]`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watchtower: Option<WatchtowerConfig>,
+    /// `[oracle]`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<OracleConfig>,
+    /// `[solver]`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solver: Option<SolverConfig>,
+    /// `[gateway]`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayConfig>,
+}
+
+/// The name of the oracle source reading the dock stations' log.
+pub const DOCK_SOURCE: &str = "dock-log";
+/// The simulated meter feeds (the same meters read twice).
+pub const METER_SOURCES: [&str; 2] = ["meter-feed-a", "meter-feed-b"];
+
+/// How an instance runs (boxed: the two differ much in size).
+enum Runner {
+    InProcess(Box<InProcess>),
+    Process(Box<OsProcess>),
+}
+
+/// What an instance is configured with: its services follow from it.
+#[derive(Clone, Debug)]
+pub struct InstanceSpec {
+    /// Name (`city`, `oracle-2`); also its actor label.
+    pub name: String,
+    /// What it runs.
+    pub roles: Roles,
+    /// The run's seed (meter readings, report key labels).
+    pub seed: u64,
+    /// Durations and cadences of the backend.
+    pub timing: Timing,
+    /// Where its observations are served (observers and the aggregator).
+    pub observations: SocketAddr,
+    /// Where its voucher API is served (watchtower).
+    pub voucher_api: SocketAddr,
+    /// The dock stations' log (the oracle's `dock-log` source).
+    pub dock_log: PathBuf,
+    /// The data gateway it serves, once the seller starts one.
+    pub gateway: Option<GatewayConfig>,
+}
 
 /// One relayer instance.
 pub struct Instance {
-    /// Name (`city`, `oracle-2`).
+    /// Name (`city`, `oracle-2`); also its actor label.
     pub name: String,
     /// Its account.
     pub account: String,
     /// Its SQLite file.
     pub db: PathBuf,
-    /// Its oracle key label (devnet keys).
-    pub oracle_key: String,
     /// Where its observations are served (observers and the aggregator).
     pub observations: SocketAddr,
     /// Where its voucher API is served (watchtower).
     pub voucher_api: SocketAddr,
-    roles: Roles,
-    client: Arc<EmbeddedClient>,
-    value_contract: String,
-    payment_channel: String,
-    seed: u64,
-    stop: Option<watch::Sender<bool>>,
-    tasks: Vec<JoinHandle<()>>,
-    /// The live watchtower, if this instance runs one.
-    pub watchtower: Option<Arc<Watchtower<EmbeddedClient>>>,
-    /// The live oracle's latencies source (its store), for the report.
-    store: Option<Arc<Store>>,
     /// Times this instance was (re)started.
     pub starts: u32,
-    /// The process's metrics, shared by every instance (what `--serve` shows).
-    metrics: Arc<Metrics>,
+    spec: InstanceSpec,
+    runner: Runner,
 }
 
 /// A free loopback port for a server that is stopped and restarted on the same
-/// port by the chaos trials. Taken below the kernel's ephemeral range: a port
-/// the kernel hands out (`bind(0)`) can be taken by an outgoing connection
-/// while the server is down, and its restart then fails with "address in use".
-fn free_port() -> Result<SocketAddr, DevnetError> {
+/// port (crash trials, a reconfigured relayer). Taken below the kernel's
+/// ephemeral range: a port the kernel hands out (`bind(0)`) can be taken by
+/// an outgoing connection while the server is down, and its restart then
+/// fails with "address in use".
+pub fn free_port() -> Result<SocketAddr, DevnetError> {
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
@@ -114,103 +148,163 @@ fn free_port() -> Result<SocketAddr, DevnetError> {
     })
 }
 
-fn service(service: &'static str, e: impl std::fmt::Display) -> DevnetError {
+pub(crate) fn service(service: &'static str, e: impl std::fmt::Display) -> DevnetError {
     DevnetError::Service {
         service,
         reason: e.to_string(),
     }
 }
 
-/// Outbox options of the devnet's services: short waits, quick retries.
-pub fn outbox_options() -> OutboxOptions {
-    OutboxOptions {
-        inclusion_timeout: Duration::from_secs(10),
-        max_attempts: 5,
-        transient_retries: 5,
-        retry_initial_delay: Duration::from_millis(20),
-        retry_max_delay: Duration::from_millis(500),
-        ..OutboxOptions::default()
+impl InstanceSpec {
+    /// The oracle configuration this instance runs with.
+    pub fn oracle_config(&self, mode: OracleMode, peers: Vec<String>) -> OracleConfig {
+        let meter = |name: &str| SourceConfig {
+            name: name.into(),
+            // Two independent feeds of the same physical meters (they
+            // agree); the energy rule asks for both.
+            kind: SourceKind::SimulatedMeter {
+                seed: format!("wevalue-devnet-{}", self.seed),
+                time_scale: self.timing.meter_time_scale,
+            },
+        };
+        OracleConfig {
+            mode,
+            key: Some(KeyConfig {
+                scheme: KeySchemeConfig::Secp256k1,
+                source: KeySource::DevnetLabel(format!(
+                    "devnet-{}-oracle-{}",
+                    self.seed, self.name
+                )),
+            }),
+            sources: vec![
+                meter(METER_SOURCES[0]),
+                meter(METER_SOURCES[1]),
+                SourceConfig {
+                    name: DOCK_SOURCE.into(),
+                    kind: SourceKind::File {
+                        path: self.dock_log.clone(),
+                        format: FileFormat::Jsonl,
+                    },
+                },
+            ],
+            templates: vec![
+                TemplateRule {
+                    template_id: None,
+                    metric_name: Some("kwh_saved".into()),
+                    metric: Metric::EnergySaved,
+                    units_per_unit: 1_000,
+                    sources: METER_SOURCES.iter().map(|s| s.to_string()).collect(),
+                    min_sources: 2,
+                    agreement_bps: 1_000,
+                },
+                TemplateRule {
+                    template_id: None,
+                    metric_name: Some("bikes_moved".into()),
+                    metric: Metric::Quantity,
+                    units_per_unit: 1,
+                    sources: vec![DOCK_SOURCE.into()],
+                    min_sources: 1,
+                    agreement_bps: 1_000,
+                },
+            ],
+            peers,
+            listen: Some(self.observations.to_string()),
+            poll_interval_ms: self.timing.service_poll_ms,
+            ..OracleConfig::default()
+        }
+    }
+
+    /// The services this instance runs now.
+    pub fn services(&self) -> Services {
+        let watchtower = (!self.roles.watch_payees.is_empty()).then(|| WatchtowerConfig {
+            enabled: true,
+            listen: self.voucher_api,
+            payees: self.roles.watch_payees.clone(),
+            // Settle once a channel owes 10,000 ustake or its oldest
+            // unsettled voucher is 3 s old; a round every second.
+            min_amount: Uint128::new(10_000),
+            max_age_seconds: 3,
+            max_batch: 50,
+            poll_interval_ms: self.timing.service_poll_ms,
+            settle_interval_seconds: 1,
+            ..WatchtowerConfig::default()
+        });
+        let solver = self.roles.solver.then(|| SolverConfig {
+            poll_interval_secs: 1,
+            deadline_margin_secs: self.timing.solver_margin_secs,
+            ..SolverConfig::default()
+        });
+        let oracle = self
+            .roles
+            .oracle
+            .as_ref()
+            .map(|(mode, peers)| self.oracle_config(*mode, peers.clone()));
+        Services {
+            watchtower,
+            oracle,
+            solver,
+            gateway: self.gateway.clone(),
+        }
     }
 }
 
 impl Instance {
-    /// Creates (and funds) the instance's account; services start with [`Instance::start`].
-    pub async fn new(
+    /// Creates the instance (its account is the actor of the same name);
+    /// services start with [`Instance::start`].
+    async fn new(
         net: &mut Net,
         name: &str,
         state_dir: &Path,
         seed: u64,
         roles: Roles,
     ) -> Result<Self, DevnetError> {
-        let account = net.actor(&format!("relayer-{name}")).await?;
-        Ok(Self {
+        let account = net.actor(name).await?;
+        let db = state_dir.join(format!("{name}.sqlite"));
+        let runner = match net.localnet() {
+            None => Runner::InProcess(Box::new(InProcess::new(
+                net.client(name)?,
+                net.reader(name)?,
+                Contracts {
+                    value_contract: net.contract("value-contract")?,
+                    payment_channel: net.contract("payment-channel")?,
+                    registry: net.contract("data-registry")?,
+                },
+                net.metrics.clone(),
+            ))),
+            Some(l) => Runner::Process(Box::new(OsProcess::new(
+                name,
+                state_dir,
+                ProcessChain::of(l, &net.deployment_file),
+                l.mnemonic(name)?,
+                &db,
+            )?)),
+        };
+        let spec = InstanceSpec {
             name: name.to_string(),
-            db: state_dir.join(format!("{name}.sqlite")),
-            oracle_key: format!("devnet-{seed}-oracle-{name}"),
+            roles,
+            seed,
+            timing: net.timing.clone(),
             observations: free_port()?,
             voucher_api: free_port()?,
-            client: Arc::new(net.chain.client(account.clone())),
+            dock_log: super::bikes::dock_log(state_dir),
+            gateway: None,
+        };
+        Ok(Self {
+            name: name.to_string(),
             account,
-            roles,
-            value_contract: net.contract("value-contract")?,
-            payment_channel: net.contract("payment-channel")?,
-            seed,
-            stop: None,
-            tasks: vec![],
-            watchtower: None,
-            store: None,
+            db,
+            observations: spec.observations,
+            voucher_api: spec.voucher_api,
             starts: 0,
-            metrics: net.metrics.clone(),
+            spec,
+            runner,
         })
-    }
-
-    /// The oracle configuration this instance runs with.
-    pub fn oracle_config(&self, mode: OracleMode, peers: Vec<String>) -> OracleConfig {
-        OracleConfig {
-            mode,
-            key: Some(KeyConfig {
-                scheme: KeySchemeConfig::Secp256k1,
-                source: KeySource::DevnetLabel(self.oracle_key.clone()),
-            }),
-            // Two independent meter feeds (same physical meters, so they
-            // agree), and the template asks for both.
-            sources: vec![
-                SourceConfig {
-                    name: "meter-feed-a".into(),
-                    kind: SourceKind::SimulatedMeter {
-                        seed: format!("wevalue-devnet-{}", self.seed),
-                        time_scale: 1,
-                    },
-                },
-                SourceConfig {
-                    name: "meter-feed-b".into(),
-                    kind: SourceKind::SimulatedMeter {
-                        seed: format!("wevalue-devnet-{}", self.seed),
-                        time_scale: 1,
-                    },
-                },
-            ],
-            templates: vec![TemplateRule {
-                template_id: None,
-                metric_name: Some("kwh_saved".into()),
-                metric: Metric::EnergySaved,
-                units_per_unit: 1_000,
-                sources: vec![],
-                min_sources: 2,
-                agreement_bps: 1_000,
-            }],
-            peers,
-            listen: None,
-            poll_interval_ms: POLL_MS,
-            inclusion_timeout_secs: 10,
-            ..OracleConfig::default()
-        }
     }
 
     /// The oracle-set entry of this instance (for `set_oracles`): its
     /// account and the public half of its report key.
     pub fn oracle_member(&self) -> Result<value_contract::msg::OracleMemberMsg, DevnetError> {
-        let config = self.oracle_config(OracleMode::Observer, vec![]);
+        let config = self.spec.oracle_config(OracleMode::Observer, vec![]);
         let key = config
             .key
             .as_ref()
@@ -223,147 +317,121 @@ impl Instance {
         })
     }
 
+    /// Serves a data gateway from the next start on (`None`: no gateway).
+    pub fn set_gateway(&mut self, gateway: Option<GatewayConfig>) {
+        self.spec.gateway = gateway;
+    }
+
+    /// The in-process gateway, if this instance runs one in this process.
+    pub fn gateway(&self) -> Option<&relayer_gateway::Gateway> {
+        match &self.runner {
+            Runner::InProcess(p) => p.gateway(),
+            Runner::Process(_) => None,
+        }
+    }
+
     /// Starts (or restarts) every service of the instance on its SQLite file.
     pub async fn start(&mut self) -> Result<(), DevnetError> {
-        if self.stop.is_some() {
+        if self.is_running() {
             return Ok(());
         }
-        let store = Arc::new(Store::open(&self.db)?);
-        let (stop, stopped) = watch::channel(false);
-        let mut tasks: Vec<JoinHandle<()>> = vec![];
-        // One outbox for the instance's signer, shared by its services.
-        let outbox = Arc::new(
-            Outbox::new(
-                store.clone(),
-                self.client.clone(),
-                relayer_core::chain::ChainStatus::chain_id(self.client.as_ref()),
-                outbox_options(),
-            )
-            .with_metrics(self.metrics.clone()),
-        );
-
-        if !self.roles.watch_payees.is_empty() {
-            let config = WatchtowerConfig {
-                enabled: true,
-                listen: self.voucher_api,
-                contract: self.payment_channel.clone(),
-                payees: self.roles.watch_payees.clone(),
-                // Settle once a channel owes 10,000 ustake or its oldest
-                // unsettled voucher is 3 s old; a round every second.
-                min_amount: Uint128::new(10_000),
-                max_age_seconds: 3,
-                max_batch: 50,
-                poll_interval_ms: POLL_MS,
-                settle_interval_seconds: 1,
-                ..WatchtowerConfig::default()
-            };
-            let wt = Arc::new(
-                Watchtower::new(
-                    config,
-                    self.payment_channel.clone(),
-                    self.client.clone(),
-                    store.clone(),
-                    outbox.clone(),
-                )
-                .await
-                .map_err(|e| service("watchtower", e))?
-                .with_metrics(self.metrics.clone()),
-            );
-            self.watchtower = Some(wt.clone());
-            let rx = stopped.clone();
-            tasks.push(tokio::spawn(async move {
-                if let Err(e) = wt.run(rx).await {
-                    tracing::error!(error = %e, "watchtower stopped");
-                }
-            }));
+        let services = self.spec.services();
+        match &mut self.runner {
+            Runner::InProcess(p) => p.start(&self.db, services).await?,
+            Runner::Process(p) => {
+                p.start(&self.name, &services, self.spec.timing.patience)
+                    .await?
+            }
         }
-
-        if self.roles.solver {
-            let solver = SolverService::new(
-                self.client.clone(),
-                outbox.clone(),
-                self.value_contract.clone(),
-                SolverConfig {
-                    poll_interval_secs: 1,
-                    ..SolverConfig::default()
-                },
-            );
-            let rx = stopped.clone();
-            tasks.push(tokio::spawn(solver.run(rx)));
-        }
-
-        if let Some((mode, peers)) = &self.roles.oracle {
-            let svc = OracleService::new(
-                self.oracle_config(*mode, peers.clone()),
-                self.client.clone() as Arc<dyn ChainReader>,
-                store.clone(),
-                &self.value_contract,
-                outbox.clone(),
-            )
-            .map_err(|e| service("oracle", e))?
-            .with_metrics(self.metrics.clone());
-            let (_, server) = svc
-                .serve_observations(self.observations, stopped.clone())
-                .map_err(|e| service("oracle", e))?;
-            tasks.push(server);
-            let rx = stopped.clone();
-            tasks.push(tokio::spawn(async move {
-                if let Err(e) = svc.run(rx).await {
-                    tracing::error!(error = %e, "oracle stopped");
-                }
-            }));
-        }
-
-        self.store = Some(store);
-        self.stop = Some(stop);
-        self.tasks = tasks;
         self.starts += 1;
         // The voucher API is up once its port accepts connections.
-        if self.watchtower.is_some() {
-            for _ in 0..200 {
-                if tokio::net::TcpStream::connect(self.voucher_api)
-                    .await
-                    .is_ok()
-                {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+        if self.spec.roles.watch_payees.is_empty() {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// Crashes the instance: every task is aborted where it stands.
-    pub async fn kill(&mut self) {
-        self.stop = None;
-        for task in self.tasks.drain(..) {
-            task.abort();
-            let _ = task.await;
-        }
-        self.watchtower = None;
-        self.store = None;
-    }
-
-    /// Stops the instance gracefully (services finish their round).
-    pub async fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(true);
-        }
-        for task in self.tasks.drain(..) {
-            if tokio::time::timeout(Duration::from_secs(5), &mut Box::pin(task))
+        for _ in 0..500 {
+            if tokio::net::TcpStream::connect(self.voucher_api)
                 .await
-                .is_err()
+                .is_ok()
             {
-                tracing::warn!(instance = self.name, "a service did not stop in time");
+                return Ok(());
             }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        self.watchtower = None;
-        self.store = None;
+        Err(service(
+            "watchtower",
+            format!(
+                "{}: the voucher API is not up on {}",
+                self.name, self.voucher_api
+            ),
+        ))
+    }
+
+    /// Crashes the instance (in process: every task aborted where it
+    /// stands; a process: SIGKILL).
+    pub async fn kill(&mut self) {
+        match &mut self.runner {
+            Runner::InProcess(p) => p.kill().await,
+            Runner::Process(p) => p.kill().await,
+        }
+    }
+
+    /// Stops the instance gracefully (services finish their round; a
+    /// process gets SIGTERM).
+    pub async fn shutdown(&mut self) {
+        match &mut self.runner {
+            Runner::InProcess(p) => p.shutdown(&self.name).await,
+            Runner::Process(p) => p.shutdown(&self.name).await,
+        }
+    }
+
+    /// Stops gracefully and starts again (with the services configured now).
+    pub async fn restart(&mut self) -> Result<(), DevnetError> {
+        self.shutdown().await;
+        self.start().await
     }
 
     /// Whether the instance is running.
     pub fn is_running(&self) -> bool {
-        self.stop.is_some()
+        match &self.runner {
+            Runner::InProcess(p) => p.is_running(),
+            Runner::Process(p) => p.is_running(),
+        }
+    }
+
+    /// Where a process instance logs (none in process).
+    pub fn log_file(&self) -> Option<&Path> {
+        match &self.runner {
+            Runner::InProcess(_) => None,
+            Runner::Process(p) => Some(p.log_file()),
+        }
+    }
+
+    /// The best voucher the watchtower holds for a channel, from its API.
+    pub async fn best_voucher(
+        &self,
+        http: &reqwest::Client,
+        channel: u64,
+    ) -> Result<Option<u128>, DevnetError> {
+        let url = format!("http://{}/v1/channels/{channel}", self.voucher_api);
+        let resp = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| service("watchtower", format!("{url}: {e}")))?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body: serde_json::Value = resp
+            .error_for_status()
+            .map_err(|e| service("watchtower", format!("{url}: {e}")))?
+            .json()
+            .await
+            .map_err(|e| service("watchtower", format!("{url}: {e}")))?;
+        body["best"]["amount"]
+            .as_str()
+            .and_then(|a| a.parse().ok())
+            .map(Some)
+            .ok_or_else(|| service("watchtower", format!("{url}: no best amount in {body}")))
     }
 }
 
@@ -373,6 +441,22 @@ pub fn outbox_done(db: &Path, prefix: &str) -> Result<(u64, u64, u64), DevnetErr
     let t = Store::open(db)?.outbox_done_totals(prefix)?;
     Ok((t.count, t.gas_used, t.max_height))
 }
+
+/// (inclusion height, gas) of every transaction an instance has sent and
+/// seen included.
+pub fn outbox_included(db: &Path) -> Result<Vec<(u64, u64)>, DevnetError> {
+    use relayer_core::store::OutboxStatus;
+    let store = Store::open(db)?;
+    let mut out = vec![];
+    for summary in store.outbox_list(Some(OutboxStatus::Done), u32::MAX)? {
+        let entry = store.outbox_entry(summary.id)?;
+        if let Some(height) = entry.height {
+            out.push((height, entry.gas_used.unwrap_or(0)));
+        }
+    }
+    Ok(out)
+}
+
 /// The three instances of the devnet.
 pub struct Relayers {
     /// `city`, `oracle-2`, `oracle-3`.
@@ -426,6 +510,11 @@ impl Relayers {
         &self.instances[0]
     }
 
+    /// The city operator's instance, to reconfigure it.
+    pub fn city_mut(&mut self) -> &mut Instance {
+        &mut self.instances[0]
+    }
+
     /// Outbox entries of every instance that failed for good.
     pub fn failed_service_txs(&self) -> Result<u64, DevnetError> {
         let mut failed = 0;
@@ -437,9 +526,9 @@ impl Relayers {
         Ok(failed)
     }
 
-    /// Starts every instance.
+    /// Starts every instance (the observers first: the aggregator asks them).
     pub async fn start_all(&mut self) -> Result<(), DevnetError> {
-        for i in &mut self.instances {
+        for i in self.instances.iter_mut().rev() {
             i.start().await?;
         }
         Ok(())

@@ -8,14 +8,15 @@ use cosmwasm_std::{to_json_binary, Coin};
 use serde_json::{json, Value};
 
 use super::chaos::Chaos;
-use super::net::{check, Net, DENOM};
+use super::net::{check, Net, Tx, DENOM};
 use super::relayers::Relayers;
 use super::report::{Figures, Report};
-use super::{ChaosOptions, DevnetError, DevnetOptions};
+use super::{ChainChoice, ChaosOptions, DevnetError, DevnetOptions};
 use relayer_core::metrics::ChainLabels;
+use relayer_gateway::mosquitto::Mosquitto;
 
 /// A well-formed IPFS CID for metadata fields.
-const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+pub(super) const CID: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 /// TCR stake per seller (city token, 6 decimals).
 const STAKE: u128 = 1_000_000;
 /// The buyer's channel deposit.
@@ -38,6 +39,8 @@ pub struct Running {
     pub relayers: Relayers,
     /// Crashes the chaos schedule caused (instance names).
     pub crashes: Vec<String>,
+    /// The MQTT broker the seller's gateway reads (stopped with the rest).
+    broker: Option<Mosquitto>,
 }
 
 impl Running {
@@ -77,10 +80,11 @@ impl Running {
         Ok(bound)
     }
 
-    /// Stops the services and the chain.
+    /// Stops the services, the broker and the embedded chain.
     pub async fn shutdown(mut self) {
         self.relayers.shutdown_all().await;
-        self.net.chain.shutdown();
+        self.broker = None;
+        self.net.shutdown();
     }
 }
 
@@ -102,6 +106,12 @@ pub async fn run_with(
             reason: format!("{} is too few; at least 10", options.vouchers),
         });
     }
+    if chaos.is_some() && matches!(options.chain, ChainChoice::Localnet(_)) {
+        return Err(DevnetError::Option {
+            option: "chaos",
+            reason: "the crash trials run on the embedded chain".into(),
+        });
+    }
     let started = Instant::now();
     let _ = std::fs::remove_dir_all(&options.state_dir);
     std::fs::create_dir_all(&options.state_dir).map_err(|source| DevnetError::Io {
@@ -109,8 +119,19 @@ pub async fn run_with(
         source,
     })?;
 
-    let mut net = Net::start(&options.chain_id, &options.artifacts_dir).await?;
-    net.step("Deploy the suite (deploy.example.toml) on the embedded chain")?;
+    let mut net = Net::start(options).await?;
+    net.step(&format!(
+        "Deploy the suite (deploy.example.toml) on the {}",
+        net.describe()
+    ))
+    .await?;
+    if let Err(e) = net.deploy(options).await {
+        net.shutdown();
+        return Err(e);
+    }
+    if !net.is_localnet() {
+        net.note("the embedded chain stores and instantiates without fee-paying txs");
+    }
     let names: Vec<String> = net.deployment.contracts.keys().cloned().collect();
     net.note(format!("deployed: {}", names.join(", ")));
 
@@ -118,22 +139,42 @@ pub async fn run_with(
     actors.extend(SELLERS);
     actors.extend(SPONSORS);
     actors.extend(HOUSEHOLDS);
+    actors.extend(super::bikes::RIDERS);
+    actors.push("deployer");
     for a in &actors {
         net.actor(a).await?;
     }
-    let before = net.balances(&actors).await?;
     let mut figures = Figures::default();
     let mut chaos = chaos.map_or_else(Chaos::off, |c| {
         Chaos::seeded(c.seed, c.crashes, c.per_mille)
     });
 
-    net.step("Start three relayer instances (watchtower, solver, 2-of-3 oracles)")?;
-    let mut relayers = Relayers::new(&mut net, &options.state_dir, options.seed).await?;
+    net.step(if net.is_localnet() {
+        "Start three relayer processes (watchtower, solver, 2-of-3 oracles), each its own key and SQLite"
+    } else {
+        "Start three relayer instances (watchtower, solver, 2-of-3 oracles), each its own key and SQLite"
+    })
+    .await?;
+    let mut relayers = match Relayers::new(&mut net, &options.state_dir, options.seed).await {
+        Ok(r) => r,
+        Err(e) => {
+            net.shutdown();
+            return Err(e);
+        }
+    };
     net.watch_services(relayers.instances.iter().map(|i| i.db.clone()).collect());
-    relayers.start_all().await?;
+    if let Err(e) = relayers.start_all().await {
+        relayers.kill_all().await;
+        net.shutdown();
+        return Err(e);
+    }
     for i in &relayers.instances {
+        let log = i
+            .log_file()
+            .map(|l| format!(", log {}", l.display()))
+            .unwrap_or_default();
         net.note(format!(
-            "{}: {} (SQLite {})",
+            "{}: {} (SQLite {}{log})",
             i.name,
             i.account,
             i.db.file_name()
@@ -141,13 +182,15 @@ pub async fn run_with(
                 .unwrap_or_default()
         ));
     }
+    let before = net.balances(&actors).await?;
 
+    let mut broker = None;
     let result = async {
         curation(&mut net).await?;
         chaos.point(&mut relayers).await?;
         let listing = listings_and_discovery(&mut net).await?;
         chaos.point(&mut relayers).await?;
-        super::streaming::run(
+        let (mqtt, closing) = super::streaming::run(
             &mut net,
             options,
             &mut relayers,
@@ -156,33 +199,41 @@ pub async fn run_with(
             &mut figures,
         )
         .await?;
+        broker = Some(mqtt);
         rating(&mut net, listing).await?;
         chaos.point(&mut relayers).await?;
-        super::competition::run(&mut net, &mut relayers, &mut chaos, &mut figures).await
+        super::tasks::run(
+            &mut net,
+            &mut relayers,
+            &mut chaos,
+            &mut figures,
+            &options.state_dir,
+        )
+        .await?;
+        super::streaming::finalize(&mut net, closing).await?;
+        net.close_step().await?;
+        super::streaming::settlement_figures(&relayers, &mut figures)?;
+        // No service effect was attempted twice: a second claim, attestation
+        // or report would have been refused on chain and recorded as failed.
+        let failed = relayers.failed_service_txs()?;
+        check(failed == 0, || {
+            format!("{failed} service transaction(s) failed on chain (a duplicated effect?)")
+        })
     }
     .await;
     if let Err(e) = result {
-        relayers.shutdown_all().await;
-        net.chain.shutdown();
+        relayers.kill_all().await;
+        net.shutdown();
         return Err(e);
     }
 
-    net.close_step()?;
-    super::streaming::settlement_figures(&relayers, &mut figures)?;
-    // No service effect was attempted twice: a second claim, attestation or
-    // report would have been refused on chain and recorded as failed.
-    let failed = relayers.failed_service_txs()?;
-    if failed > 0 {
-        relayers.shutdown_all().await;
-        net.chain.shutdown();
-        return Err(DevnetError::Check(format!(
-            "{failed} service transaction(s) failed on chain (a duplicated effect?)"
-        )));
-    }
     let after = net.balances(&actors).await?;
     let crashes = chaos.crashes.clone();
     let report = Report {
-        chain_id: options.chain_id.clone(),
+        chain_id: net.chain_id.clone(),
+        chain: net.describe(),
+        start_height: net.start_height,
+        end_height: net.height().await?,
         seed: options.seed,
         steps: net.steps().to_vec(),
         before,
@@ -197,14 +248,17 @@ pub async fn run_with(
             net,
             relayers,
             crashes,
+            broker,
         },
     ))
 }
 
 /// Sellers stake city tokens, apply, and are listed after the apply stage.
 async fn curation(net: &mut Net) -> Result<(), DevnetError> {
-    net.step("Sellers apply to the token-curated registry and get listed")?;
+    net.step("Sellers apply to the token-curated registry and get listed")
+        .await?;
     let tcr = net.contract("tcr")?;
+    let mut applies = vec![];
     for seller in SELLERS {
         let addr = net.addr(seller)?;
         net.exec(
@@ -216,30 +270,33 @@ async fn curation(net: &mut Net) -> Result<(), DevnetError> {
         .await?;
         let apply =
             json!({ "apply": { "subject": addr, "data": format!("Qm{}", "S".repeat(44)) } });
-        net.exec(
-            seller,
-            "city-token",
-            &json!({ "send": {
+        applies.push(Tx {
+            actor: seller.to_string(),
+            contract: "city-token".into(),
+            msg: json!({ "send": {
                 "contract": tcr,
                 "amount": STAKE.to_string(),
                 "msg": to_json_binary(&apply).map_err(json_err)?,
             } }),
-            vec![],
-        )
-        .await?;
+            funds: vec![],
+        });
     }
+    net.exec_all(applies).await?;
     let params: Value = net.query("tcr", &json!({ "params": {} })).await?;
     let apply_secs = params["apply_stage_secs"].as_u64().unwrap_or(600);
     net.advance(apply_secs + 1).await?;
+    let mut updates = vec![];
+    for seller in SELLERS {
+        updates.push(Tx {
+            actor: seller.to_string(),
+            contract: "tcr".into(),
+            msg: json!({ "update_status": { "subject": net.addr(seller)? } }),
+            funds: vec![],
+        });
+    }
+    net.exec_all(updates).await?;
     for seller in SELLERS {
         let addr = net.addr(seller)?;
-        net.exec(
-            seller,
-            "tcr",
-            &json!({ "update_status": { "subject": addr } }),
-            vec![],
-        )
-        .await?;
         let listed: Value = net
             .query("tcr", &json!({ "is_listed": { "subject": addr } }))
             .await?;
@@ -257,7 +314,8 @@ async fn curation(net: &mut Net) -> Result<(), DevnetError> {
 /// Sellers list streams; the buyer finds the air-quality one near the
 /// Porta Nuova neighbourhood of Turin. Returns its listing id.
 async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
-    net.step("Sellers list sensor streams in the data registry")?;
+    net.step("Sellers list sensor streams in the data registry")
+        .await?;
     let streams = [
         (
             "air-seller",
@@ -313,7 +371,8 @@ async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
         streams.len()
     ));
 
-    net.step("The buyer finds an air-quality stream by place and category")?;
+    net.step("The buyer finds an air-quality stream by place and category")
+        .await?;
     // The buyer stands at Porta Nuova station and asks for its ~5 km cell.
     let here = data_registry::validate::geohash(450_625_000, 76_780_000);
     let cell = &here[..5];
@@ -362,7 +421,8 @@ async fn listings_and_discovery(net: &mut Net) -> Result<u64, DevnetError> {
 async fn rating(net: &mut Net, listing: u64) -> Result<(), DevnetError> {
     net.step(
         "The buyer rates the stream (purchase of this listing verified by the payment channel)",
-    )?;
+    )
+    .await?;
     let config: Value = net.query("data-registry", &json!({ "config": {} })).await?;
     if config["purchase_verifier"].is_null() {
         net.note(

@@ -1,21 +1,21 @@
-//! The data purchase, for real: the seller's data gateway serves the
+//! The data purchase, for real: the seller's data gateway (run by the city
+//! relayer next to its watchtower, which keeps the vouchers) serves the
 //! listing over a websocket from a simulated PM2.5 sensor publishing to a
 //! Mosquitto broker the devnet starts; the buyer finds the listing's
 //! endpoint on chain, opens a payment channel, streams the feed paid per
-//! message (vouchers in-band, stored durably by the seller's watchtower);
-//! the watchtower settles in batches and defends a stale close.
+//! message; the watchtower settles in batches and defends a stale close,
+//! and after the challenge window the buyer finalizes the channel.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::Uint128;
 use relayer_gateway::buyer::{self, BuyerOptions};
 use relayer_gateway::chain as gwchain;
+use relayer_gateway::config::listing_path;
 use relayer_gateway::mosquitto::Mosquitto;
-use relayer_gateway::source::publish_pm25;
-use relayer_gateway::{Gateway, GatewayConfig, ListingConfig, SourceConfig};
+use relayer_gateway::{GatewayConfig, ListingConfig, SourceConfig};
 use serde_json::{json, Value};
-use tokio::sync::watch;
 use wevalue_sdpp::crypto::{ChannelKeySigner, GatewayKey};
 use wevalue_sdpp::handshake::{ChannelRef, Scheme};
 use wevalue_sdpp::BuyerConfig;
@@ -24,13 +24,31 @@ use wevalue_voucher::{Voucher, VoucherScheme};
 
 use super::chaos::Chaos;
 use super::net::{check, Net};
-use super::relayers::Relayers;
+use super::process::write_private;
+use super::relayers::{free_port, Relayers};
 use super::report::Figures;
 use super::scenario::{coins, CHANNEL_DEPOSIT};
+use super::sensor::Sensor;
 use super::{DevnetError, DevnetOptions};
 use relayer_watchtower::http::VoucherRequest;
 
 type HttpClient = reqwest::Client;
+
+/// The MQTT topic of the devnet's sensor.
+const TOPIC: &str = "turin/porta-nuova/pm25";
+/// Vouchers the buyer sends after the last settlement, before its stale close.
+const EXTRA: u128 = 25;
+
+/// A channel whose close the watchtower defended, waiting for the end of
+/// its challenge window (the last step finalizes it).
+pub(super) struct Closing {
+    channel: u64,
+    seller: &'static str,
+    owed: u128,
+    finalize_after: u64,
+    seller_before: u128,
+    buyer_before: u128,
+}
 
 /// Posts one voucher; retries while the watchtower is down (a restart).
 async fn post_voucher(
@@ -74,30 +92,52 @@ async fn post_voucher(
     })
 }
 
+/// The channel as the contract reports it.
+async fn channel_info(net: &Net, channel: u64) -> Result<Value, DevnetError> {
+    net.query(
+        "payment-channel",
+        &json!({ "channel": { "channel_id": channel } }),
+    )
+    .await
+}
+
 /// Claimed so far on a channel, per the contract.
 async fn claimed(net: &Net, channel: u64) -> Result<u128, DevnetError> {
-    let c: Value = net
-        .query(
-            "payment-channel",
-            &json!({ "channel": { "channel_id": channel } }),
-        )
-        .await?;
+    let c = channel_info(net, channel).await?;
     Ok(c["claimed"].as_str().unwrap_or("0").parse().unwrap_or(0))
 }
 
-/// The MQTT topic of the devnet's sensor.
-const TOPIC: &str = "turin/porta-nuova/pm25";
+/// Waits (services running, chaos points taken) until `claimed` is `want`.
+async fn until_claimed(
+    net: &Net,
+    relayers: &mut Relayers,
+    chaos: &mut Chaos,
+    channel: u64,
+    want: u128,
+) -> Result<(u128, bool), DevnetError> {
+    let deadline = Instant::now() + net.timing.patience;
+    let mut crashed = false;
+    loop {
+        let now = claimed(net, channel).await?;
+        if now == want || Instant::now() > deadline {
+            return Ok((now, crashed));
+        }
+        crashed |= chaos.point(relayers).await?;
+        tokio::time::sleep(net.timing.poll).await;
+    }
+}
 
-/// The seller's gateway for `listing`, fed by the broker, storing vouchers
-/// through the city relayer's watchtower; its stop switch.
+/// The seller certifies a gateway key (ADR-036, with its account key) and
+/// configures the gateway on the city relayer, which restarts with it.
+/// Returns the listing's endpoint.
 async fn start_gateway(
     net: &Net,
     options: &DevnetOptions,
-    relayers: &Relayers,
+    relayers: &mut Relayers,
     broker: &Mosquitto,
     seller_label: &str,
     listing: u64,
-) -> Result<(Gateway, std::net::SocketAddr, watch::Sender<bool>), DevnetError> {
+) -> Result<String, DevnetError> {
     let gateway_err = |e: String| DevnetError::Service {
         service: "gateway",
         reason: e,
@@ -106,9 +146,8 @@ async fn start_gateway(
     let gw_secret =
         wevalue_voucher::sha256(format!("devnet-{}-gateway-key", options.seed).as_bytes());
     let now_s = net.block_time_nanos().await? / 1_000_000_000;
-    // The seller certifies its gateway key with its account key (ADR-036).
     let (seller, cert) = GatewayKey::certify(
-        Net::secret(seller_label),
+        net.secret(seller_label)?,
         "wasm",
         &net.chain_id,
         &registry,
@@ -119,16 +158,25 @@ async fn start_gateway(
     check(seller == net.addr(seller_label)?, || {
         format!("the certificate names {seller}, not the seller's account")
     })?;
-    let sink = relayers
-        .city()
-        .watchtower
-        .clone()
-        .ok_or_else(|| gateway_err("the city relayer runs no watchtower".into()))?;
-    let config = GatewayConfig {
+    let dir = options.state_dir.join("gateway");
+    std::fs::create_dir_all(&dir).map_err(|source| DevnetError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let (key_file, certificate_file) = (dir.join("gateway.key"), dir.join("certificate.json"));
+    write_private(&key_file, &hex::encode(gw_secret))?;
+    let cert = serde_json::to_string_pretty(&cert).map_err(|e| gateway_err(e.to_string()))?;
+    std::fs::write(&certificate_file, cert).map_err(|source| DevnetError::Io {
+        path: certificate_file.display().to_string(),
+        source,
+    })?;
+    let listen = free_port()?;
+    let city = relayers.city_mut();
+    city.set_gateway(Some(GatewayConfig {
         enabled: true,
-        listen: "127.0.0.1:0"
-            .parse()
-            .map_err(|e| gateway_err(format!("{e}")))?,
+        listen,
+        key_file,
+        certificate_file,
         credit_window: 64,
         max_in_flight: 256,
         payment_timeout_ms: 30_000,
@@ -143,38 +191,14 @@ async fn start_gateway(
             },
         }],
         ..GatewayConfig::default()
-    };
-    let (stop, stop_rx) = watch::channel(false);
-    let gateway = Gateway::new(
-        config,
-        Arc::new(net.client(seller_label)?),
-        sink,
-        GatewayKey::new(gw_secret, cert),
-        &registry,
-        &net.contract("payment-channel")?,
-        stop_rx,
-    )
-    .map_err(|e| gateway_err(e.to_string()))?;
-    let (addr, _task) = gateway
-        .spawn()
-        .await
-        .map_err(|e| gateway_err(e.to_string()))?;
-    Ok((gateway, addr, stop))
-}
-
-/// Waits until `ready` holds (the gateway subscribed, the buyer streaming).
-async fn until(what: &str, mut ready: impl FnMut() -> bool) -> Result<(), DevnetError> {
-    for _ in 0..1_000 {
-        if ready() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err(DevnetError::Check(format!("{what} within 10 s")))
+    }));
+    city.restart().await?;
+    Ok(format!("ws://{listen}{}", listing_path(listing)))
 }
 
 /// Opens the channel, streams the sensor feed through the gateway paid per
-/// message, settles, defends a stale close.
+/// message, settles, defends a stale close. Returns the broker (kept for
+/// the gateway's lifetime) and the closing channel.
 pub(super) async fn run(
     net: &mut Net,
     options: &DevnetOptions,
@@ -182,12 +206,12 @@ pub(super) async fn run(
     chaos: &mut Chaos,
     listing: u64,
     figures: &mut Figures,
-) -> Result<(), DevnetError> {
+) -> Result<(Mosquitto, Closing), DevnetError> {
     let registry = net.contract("data-registry")?;
     let seller_label = "air-seller";
     let seller = net.addr(seller_label)?;
 
-    net.step("The seller starts its data gateway (MQTT sensor feed, websocket) and points the listing at it")?;
+    net.step("The seller starts its data gateway (MQTT sensor feed, websocket) on the city relayer and points the listing at it").await?;
     let tower = relayers.city().account.clone();
     net.exec(
         seller_label,
@@ -200,9 +224,7 @@ pub(super) async fn run(
         service: "mosquitto",
         reason,
     })?;
-    let (gateway, addr, stop) =
-        start_gateway(net, options, relayers, &broker, seller_label, listing).await?;
-    let url = gateway.endpoint(addr, listing);
+    let url = start_gateway(net, options, relayers, &broker, seller_label, listing).await?;
     net.exec(
         seller_label,
         "data-registry",
@@ -210,8 +232,8 @@ pub(super) async fn run(
         vec![],
     )
     .await?;
-    let reader = net.client("buyer")?;
-    let on_chain = gwchain::listing(&reader, &registry, listing)
+    let reader = net.reader("buyer")?;
+    let on_chain = gwchain::listing(reader.as_ref(), &registry, listing)
         .await
         .map_err(|e| DevnetError::Check(format!("listing {listing}: {e}")))?;
     check(on_chain.endpoint == url, || {
@@ -222,13 +244,14 @@ pub(super) async fn run(
     })?;
     let price = on_chain.price.amount.0;
     net.note(format!(
-        "gateway at {url} (certified by the seller until +1 day), fed by mosquitto on 127.0.0.1:{} topic {TOPIC}",
+        "gateway at {url} in the city relayer (certified by the seller until +1 day), fed by mosquitto on 127.0.0.1:{} topic {TOPIC}",
         broker.port
     ));
 
     net.step(
         "The buyer opens a channel and streams the PM2.5 feed over the websocket, paid per message",
-    )?;
+    )
+    .await?;
     let secret =
         wevalue_voucher::sha256(format!("devnet-{}-buyer-voucher-key", options.seed).as_bytes());
     let key = VoucherSigner::from_secret(VoucherScheme::Ed25519, secret, "wasm")
@@ -249,8 +272,8 @@ pub(super) async fn run(
     let channel: u64 = relayer_core::chain::find_attr(&out.events, "wasm", "channel_id")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| DevnetError::Check("open emitted no channel_id".into()))?;
-    let seller_before = net.balance(seller_label).await?;
-    let buyer_before = net.balance("buyer").await?;
+    let seller_before = net.gross(seller_label).await?;
+    let buyer_before = net.gross("buyer").await?;
     let (chain_id, contract) = (net.chain_id.clone(), net.contract("payment-channel")?);
     let signer = ChannelKeySigner::from_secret(
         Scheme::Ed25519,
@@ -285,38 +308,70 @@ pub(super) async fn run(
     );
     opts.max_chunks = Some(n);
     let started = Instant::now();
+    let delivered = Arc::new(Mutex::new(Vec::<Vec<u8>>::with_capacity(n as usize)));
+    let sink = delivered.clone();
     let buyer = tokio::spawn(async move {
-        let mut payloads = Vec::with_capacity(n as usize);
-        let result = buyer::run(
+        buyer::run(
             &opts,
             &signer,
             None,
-            |d| payloads.push(d.payload.to_vec()),
+            |d| {
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(d.payload.to_vec())
+            },
             |_| Ok(()),
         )
-        .await;
-        result.map(|(stream, report)| (stream, report, payloads))
+        .await
     });
-    // Live data: publish once the gateway is subscribed and the buyer streams.
-    until(
-        "the gateway subscribed to the sensor and the buyer streaming",
-        || gateway.live_subscribers(listing) >= 1,
-    )
-    .await?;
-    let published = publish_pm25(
-        "127.0.0.1",
-        broker.port,
-        TOPIC,
-        n,
-        Duration::from_millis(1),
-        options.seed,
-    )
-    .await
-    .map_err(|reason| DevnetError::Service {
+    let count = || delivered.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let sensor_err = |reason: String| DevnetError::Service {
         service: "sensor",
         reason,
-    })?;
-    let (stream, report, delivered) = buyer
+    };
+    // A live feed starts where the buyer joins. In process the devnet sees
+    // the gateway's subscription; a gateway in another process is found
+    // joined by the first reading that reaches the buyer.
+    let deadline = Instant::now() + net.timing.patience;
+    if let Some(gw) = relayers.city().gateway() {
+        while gw.live_subscribers(listing) == 0 {
+            check(Instant::now() < deadline, || {
+                "the gateway did not subscribe the buyer to the sensor feed".into()
+            })?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let mut sensor = Sensor::connect(broker.port, TOPIC, options.seed);
+    while count() == 0 {
+        check(Instant::now() < deadline && !buyer.is_finished(), || {
+            "no reading reached the buyer: its stream never started".into()
+        })?;
+        sensor.publish().await.map_err(sensor_err)?;
+        sensor
+            .flush(Duration::from_secs(10))
+            .await
+            .map_err(sensor_err)?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = delivered.lock().unwrap_or_else(|e| e.into_inner())[0].clone();
+    let joined = sensor
+        .published
+        .iter()
+        .position(|p| *p == first)
+        .ok_or_else(|| {
+            DevnetError::Check("the buyer got a reading the sensor never published".into())
+        })?;
+    // A reading a millisecond (the sensor's pace; a late tick catches up).
+    let mut pace = tokio::time::interval(Duration::from_millis(1));
+    while (sensor.published.len() - joined) < n as usize {
+        pace.tick().await;
+        sensor.publish().await.map_err(sensor_err)?;
+    }
+    sensor
+        .flush(Duration::from_secs(30))
+        .await
+        .map_err(sensor_err)?;
+    let (stream, report) = buyer
         .await
         .map_err(|e| DevnetError::Scenario(e.to_string()))?
         .map_err(|e| DevnetError::Service {
@@ -324,47 +379,54 @@ pub(super) async fn run(
             reason: e.to_string(),
         })?;
     let elapsed = started.elapsed();
-    check(
-        delivered.len() as u64 == n && delivered.iter().zip(&published).all(|(d, p)| d == p),
-        || {
-            format!(
-                "{} messages published, {} delivered (or not the same)",
-                published.len(),
-                delivered.len()
-            )
-        },
-    )?;
+    let delivered = std::mem::take(&mut *delivered.lock().unwrap_or_else(|e| e.into_inner()));
+    let published = &sensor.published;
+    check(delivered.as_slice() == &published[joined..], || {
+        format!(
+            "{} readings published ({joined} before the buyer joined), {} delivered (or not the same)",
+            published.len(),
+            delivered.len()
+        )
+    })?;
     let paid = stream.paid.0;
     check(paid == u128::from(n) * price, || {
         format!("{n} messages at {price}: the buyer paid {paid}")
     })?;
     // The final voucher is durable in the watchtower before it is settled.
-    let city = relayers.city().watchtower.clone();
-    for _ in 0..1_000 {
-        let stored = match &city {
-            Some(wt) => wt.best_voucher(channel).await?.map_or(0, |r| r.amount),
-            None => 0,
-        };
-        if stored == paid {
+    let http = HttpClient::new();
+    let deadline = Instant::now() + net.timing.patience;
+    loop {
+        let stored = relayers.city().best_voucher(&http, channel).await?;
+        if stored == Some(paid) {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        check(Instant::now() < deadline, || {
+            format!("the watchtower holds {stored:?}, not the buyer's last voucher {paid}")
+        })?;
+        tokio::time::sleep(net.timing.poll).await;
     }
-    let _ = stop.send(true);
-    drop(broker);
-    let (received, skipped) = gateway.source_stats(listing).unwrap_or_default();
     figures.messages_published = published.len() as u64;
+    figures.messages_before_join = joined as u64;
     figures.messages_delivered = delivered.len() as u64;
     figures.messages_paid = (paid / price) as u64;
     figures.vouchers_sent = report.vouchers;
     figures.vouchers_per_sec = n as f64 / elapsed.as_secs_f64().max(1e-9);
+    let taken_in = relayers
+        .city()
+        .gateway()
+        .and_then(|g| g.source_stats(listing))
+        .map(|(received, skipped)| {
+            format!(", {received} taken in by the gateway ({skipped} skipped)")
+        })
+        .unwrap_or_default();
     net.note(format!(
-        "{} PM2.5 readings published to MQTT, {received} taken in by the gateway ({skipped} skipped), {} delivered over the websocket, {paid} ustake paid with {} vouchers ({:.0} paid messages/s)",
+        "{} PM2.5 readings published to MQTT ({joined} before the buyer joined the live feed){taken_in}, {} delivered over the websocket, {paid} ustake paid with {} vouchers ({:.0} paid messages/s)",
         published.len(), delivered.len(), report.vouchers, figures.vouchers_per_sec
     ));
+    drop(sensor);
 
-    net.step("The seller's watchtower settles the stream's vouchers in batches")?;
-    let mut client: HttpClient = HttpClient::new();
+    net.step("The seller's watchtower settles the stream's vouchers in batches")
+        .await?;
     let sign = |amount: u128| -> Result<VoucherRequest, DevnetError> {
         let voucher = Voucher {
             chain_id: chain_id.clone(),
@@ -388,16 +450,7 @@ pub(super) async fn run(
     };
     let best = paid;
     // The bridge settles by amount and age; wait for it to catch up.
-    for _ in 0..2_000 {
-        if claimed(net, channel).await? == best {
-            break;
-        }
-        if chaos.point(relayers).await? {
-            client = HttpClient::new();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let settled = claimed(net, channel).await?;
+    let (settled, crashed) = until_claimed(net, relayers, chaos, channel, best).await?;
     check(settled == best, || {
         format!("the bridge should have settled {best}, claimed is {settled}")
     })?;
@@ -407,17 +460,22 @@ pub(super) async fn run(
         figures.messages_published, figures.messages_delivered, figures.messages_paid, figures.messages_settled
     ));
 
-    net.step("The buyer starts a close on a stale state; the watchtower defends it")?;
-    // More data flows after the last settlement ...
-    let extra = 25u128;
-    for i in 1..=extra {
+    net.step("The buyer starts a close on a stale state; the watchtower defends it")
+        .await?;
+    // More data flows after the last settlement (over a fresh connection
+    // if a crash dropped the kept-alive one) ...
+    let client = if crashed { HttpClient::new() } else { http };
+    for i in 1..=EXTRA {
         post_voucher(&client, relayers, &sign(best + i * price)?).await?;
     }
-    let final_best = best + extra * price;
+    drop(client);
+    let owed = best + EXTRA * price;
     // ... and the buyer tries to leave with it unpaid.
     let claimed_at_close = claimed(net, channel).await?;
-    check(claimed_at_close < final_best, || {
-        format!("the close should start on a stale state: {claimed_at_close} of {final_best} claimed already")
+    check(claimed_at_close < owed, || {
+        format!(
+            "the close should start on a stale state: {claimed_at_close} of {owed} claimed already"
+        )
     })?;
     net.exec(
         "buyer",
@@ -426,23 +484,51 @@ pub(super) async fn run(
         vec![],
     )
     .await?;
-    for _ in 0..2_000 {
-        if claimed(net, channel).await? == final_best {
-            break;
-        }
-        chaos.point(relayers).await?;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    drop(client);
-    let defended = claimed(net, channel).await?;
-    check(defended == final_best, || {
-        format!("the watchtower should have claimed {final_best} during the challenge window, claimed is {defended}")
+    let (defended, _) = until_claimed(net, relayers, chaos, channel, owed).await?;
+    check(defended == owed, || {
+        format!("the watchtower should have claimed {owed} during the challenge window, claimed is {defended}")
     })?;
-    let c: Value = net
-        .query("payment-channel", &json!({ "config": {} }))
+    let c = channel_info(net, channel).await?;
+    let finalize_after: u64 = c["status"]["closing"]["finalize_after"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| DevnetError::Check(format!("channel {channel} is not closing: {c}")))?;
+    let window = c["challenge_period"].as_u64().unwrap_or(0);
+    figures.stale_closes_defended += 1;
+    net.note(format!(
+        "close started with {claimed_at_close} claimed of {owed} owed; the watchtower claimed the rest inside the {window} s window"
+    ));
+    // Vouchers are cumulative: each claim settles every voucher streamed
+    // on its channel since the previous one. The claim txs are counted at
+    // the end of the run, when the watchtower has recorded every outcome.
+    figures.vouchers_settled = figures.vouchers_sent + EXTRA as u64;
+    Ok((
+        broker,
+        Closing {
+            channel,
+            seller: seller_label,
+            owed,
+            finalize_after,
+            seller_before,
+            buyer_before,
+        },
+    ))
+}
+
+/// After the challenge window: the buyer finalizes; the seller got exactly
+/// what was owed, the buyer the rest of the deposit (fees aside).
+pub(super) async fn finalize(net: &mut Net, closing: Closing) -> Result<(), DevnetError> {
+    net.step("The buyer finalizes the channel after the challenge window")
         .await?;
-    let window = c["min_challenge_period"].as_u64().unwrap_or(600);
-    net.advance(window + 1).await?;
+    let Closing {
+        channel,
+        seller,
+        owed,
+        finalize_after,
+        seller_before,
+        buyer_before,
+    } = closing;
+    net.advance_to(finalize_after).await?;
     net.exec(
         "buyer",
         "payment-channel",
@@ -450,29 +536,20 @@ pub(super) async fn run(
         vec![],
     )
     .await?;
-    let seller_got = net.balance(seller_label).await? - seller_before;
-    let buyer_back = net.balance("buyer").await? - buyer_before;
-    check(seller_got == final_best, || {
-        format!("seller should have received {final_best}, got {seller_got}")
+    let seller_got = net.gross(seller).await? - seller_before;
+    let buyer_back = net.gross("buyer").await? - buyer_before;
+    check(seller_got == owed, || {
+        format!("seller should have received {owed}, got {seller_got}")
     })?;
-    check(buyer_back == CHANNEL_DEPOSIT - final_best, || {
+    check(buyer_back == CHANNEL_DEPOSIT - owed, || {
         format!(
             "buyer should get back {}, got {buyer_back}",
-            CHANNEL_DEPOSIT - final_best
+            CHANNEL_DEPOSIT - owed
         )
     })?;
-    figures.stale_closes_defended += 1;
     net.note(format!(
-        "close started with {claimed_at_close} claimed of {final_best} owed; the watchtower claimed the rest inside the {window} s window"
+        "finalized: seller received {seller_got}, buyer refunded {buyer_back} ustake (fees aside)"
     ));
-    net.note(format!(
-        "finalized: seller received {seller_got}, buyer refunded {buyer_back} ustake"
-    ));
-
-    // Vouchers are cumulative: each claim settles every voucher streamed
-    // on its channel since the previous one. The claim txs are counted at
-    // the end of the run, when the watchtower has recorded every outcome.
-    figures.vouchers_settled = figures.vouchers_sent + extra as u64;
     Ok(())
 }
 
