@@ -31,14 +31,14 @@ pub enum Kill {
     /// Right after the payer's `after`-th voucher was acknowledged (the
     /// watchtower stored it), `delay_ms` later.
     Voucher { after: usize, delay_ms: u64 },
-    /// `delay_ms` after the voucher that crosses the settlement threshold:
-    /// the settlement batch is being built, signed or awaited.
+    /// `delay_ms` after the settlement's tx shows in the daemon's outbox
+    /// (the voucher crossing the threshold was sent): signed, in flight.
     Settling { delay_ms: u64 },
-    /// `delay_ms` after the payer's stale `start_close` is broadcast: the
-    /// watchtower is seeing the close or sending its defending claim.
+    /// `delay_ms` after the defending claim shows in the daemon's outbox
+    /// (the payer's stale `start_close` was broadcast): signed, in flight.
     Close { delay_ms: u64 },
-    /// `delay_ms` after the chain passed the task's execution deadline: the
-    /// oracle is measuring, recording or sending its attestation.
+    /// `delay_ms` after the attestation shows in the daemon's outbox (the
+    /// chain passed the task's execution deadline): signed, in flight.
     Oracle { delay_ms: u64 },
 }
 
@@ -46,9 +46,9 @@ impl fmt::Display for Kill {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Kill::Voucher { after, delay_ms } => write!(f, "voucher #{after} +{delay_ms}ms"),
-            Kill::Settling { delay_ms } => write!(f, "settling +{delay_ms}ms"),
-            Kill::Close { delay_ms } => write!(f, "start_close +{delay_ms}ms"),
-            Kill::Oracle { delay_ms } => write!(f, "execution deadline +{delay_ms}ms"),
+            Kill::Settling { delay_ms } => write!(f, "settlement tx +{delay_ms}ms"),
+            Kill::Close { delay_ms } => write!(f, "defending claim tx +{delay_ms}ms"),
+            Kill::Oracle { delay_ms } => write!(f, "attest tx +{delay_ms}ms"),
         }
     }
 }
@@ -97,13 +97,13 @@ impl Plan {
                 delay_ms: rng.range(0, 300),
             },
             1 => Kill::Settling {
-                delay_ms: rng.range(0, 2_500),
+                delay_ms: rng.range(0, 600),
             },
             2 => Kill::Close {
-                delay_ms: rng.range(0, 1_500),
+                delay_ms: rng.range(0, 600),
             },
             _ => Kill::Oracle {
-                delay_ms: rng.range(0, 2_500),
+                delay_ms: rng.range(0, 600),
             },
         };
         Plan {

@@ -62,6 +62,10 @@ pub struct Outcome {
     pub service_txs: usize,
     pub starts: u32,
     pub secs: f64,
+    /// The outbox entries the SIGKILL caught open (status and service).
+    pub caught: String,
+    /// What the restarted daemon's outbox reconciliation did.
+    pub reconciled: String,
 }
 
 /// How far the trial got, for the kill point.
@@ -125,7 +129,7 @@ pub async fn run(shared: &Shared, trial: u32, plan: &Plan) -> Result<Outcome> {
     let task = task(shared, &actors, &value, progress.clone());
     let killer = kill_and_restart(&mut daemon, plan, watch_rx);
     let (payments, task, killed) = tokio::join!(payments, task, killer);
-    killed.context("the kill and restart")?;
+    let caught = killed.context("the kill and restart")?;
     let (channel_id, close_height) = payments.context("the payment channel")?;
     let verifying_height = task.context("the task")?;
 
@@ -201,6 +205,8 @@ pub async fn run(shared: &Shared, trial: u32, plan: &Plan) -> Result<Outcome> {
         service_txs: txs.len(),
         starts: daemon.starts,
         secs: started.elapsed().as_secs_f64(),
+        caught,
+        reconciled: last_reconcile(&daemon.log),
     })
 }
 
@@ -500,12 +506,13 @@ async fn task(
 }
 
 /// Waits for the plan's kill point, SIGKILLs the daemon, keeps it down for
-/// the plan's time and starts it again on the same SQLite file.
+/// the plan's time and starts it again on the same SQLite file. Returns
+/// what the kill caught: the daemon's outbox entries not yet done.
 async fn kill_and_restart(
     daemon: &mut Daemon,
     plan: &Plan,
     mut progress: watch::Receiver<Progress>,
-) -> Result<()> {
+) -> Result<String> {
     let kill = plan.kill;
     let reached = move |p: &Progress| match kill {
         Kill::Voucher { after, .. } => p.vouchers >= after,
@@ -523,13 +530,101 @@ async fn kill_and_restart(
         .await
         .map_err(|_| anyhow!("the kill point {} was never reached", plan.kill))?
         .map_err(|_| anyhow!("the trial ended before the kill point {}", plan.kill))?;
+    // The service's tx of this phase: wait until the outbox holds it
+    // (pending, signed, broadcast) or has finished it, then count the delay.
+    let tx_of_phase = match kill {
+        Kill::Voucher { .. } => None,
+        // The settlement is the watchtower's first tx, the defence its second.
+        Kill::Settling { .. } => Some(("watchtower/", 1)),
+        Kill::Close { .. } => Some(("watchtower/", 2)),
+        Kill::Oracle { .. } => Some(("oracle/", 1)),
+    };
+    if let Some((prefix, nth)) = tx_of_phase {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (open, done) = outbox_counts(&daemon.state, prefix)?;
+            if open > 0 || done >= nth {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("the daemon's {prefix}* tx #{nth} did not show in its outbox within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    }
     tokio::time::sleep(Duration::from_millis(delay)).await;
     if let Some(status) = daemon.exited() {
         bail!("the daemon died on its own ({status}):\n{}", daemon.tail());
     }
     daemon.sigkill()?;
+    let caught = open_outbox_entries(&daemon.state)?
+        .iter()
+        .map(|(key, status, _)| format!("{} {status}", service_of(key)))
+        .collect::<Vec<_>>();
     tokio::time::sleep(Duration::from_millis(plan.down_ms)).await;
-    daemon.spawn().await
+    daemon.spawn().await?;
+    Ok(if caught.is_empty() {
+        "nothing in flight".into()
+    } else {
+        caught.join(", ")
+    })
+}
+
+/// `watchtower claim`, `oracle attest` from an outbox key
+/// (`watchtower/<chain>/<contract>/claim/…`, `oracle/<chain>/<contract>/<task>/attest/…`).
+fn service_of(key: &str) -> String {
+    let parts: Vec<&str> = key.split('/').collect();
+    let what = match parts.first() {
+        Some(&"oracle") => parts.get(4),
+        _ => parts.get(3),
+    };
+    format!("{} {}", parts[0], what.unwrap_or(&"?"))
+}
+
+/// The daemon's outbox entries whose key starts with `prefix`: (not yet
+/// done or failed, done).
+fn outbox_counts(state: &std::path::Path, prefix: &str) -> Result<(u64, u64)> {
+    if !state.exists() {
+        return Ok((0, 0));
+    }
+    let db = rusqlite::Connection::open(state)?;
+    db.busy_timeout(Duration::from_secs(2))?;
+    Ok(db.query_row(
+        "SELECT COALESCE(SUM(status NOT IN ('done', 'failed')), 0), COALESCE(SUM(status = 'done'), 0)
+         FROM outbox WHERE substr(idempotency_key, 1, length(?1)) = ?1",
+        [prefix],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// The restarted daemon's outbox reconciliation, from its log.
+fn last_reconcile(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let plain = strip_ansi(&text);
+    plain
+        .lines()
+        .filter(|l| l.contains("relayer::daemon") && l.contains("outbox reconciled"))
+        .last()
+        .and_then(|l| Some(l[l.find('{')? + 1..l.rfind('}')?].trim().to_string()))
+        .unwrap_or_else(|| "no reconciliation logged".into())
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte (a letter).
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The watchtower's durable best voucher of a channel (daemon stopped).
@@ -546,6 +641,7 @@ fn stored_best(state: &std::path::Path, contract: &str, channel: u64) -> Result<
 /// Outbox entries not done: (key, status, last error).
 fn open_outbox_entries(state: &std::path::Path) -> Result<Vec<(String, String, Option<String>)>> {
     let db = rusqlite::Connection::open(state)?;
+    db.busy_timeout(Duration::from_secs(2))?;
     let mut stmt = db.prepare(
         "SELECT idempotency_key, status, last_error FROM outbox WHERE status != 'done' ORDER BY id",
     )?;
