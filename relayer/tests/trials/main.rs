@@ -21,6 +21,7 @@
 mod lt;
 
 mod daemon;
+mod kill;
 mod net;
 mod plan;
 mod trial;
