@@ -18,10 +18,11 @@ source ci/lib.sh
 export WEVALUE_LOCALNET_DIR="$TARGET_DIR/relayer-localnet-test"
 export WEVALUE_LOCALNET_PORT_OFFSET="${WEVALUE_LOCALNET_PORT_OFFSET:-1000}"
 # Built before the chain starts, so compile time is not chain time.
-cargo test --locked -p relayer --test localnet --test localnet_sdpp --test trials --no-run
+cargo test --locked -p relayer --test localnet --test localnet_sdpp --test trials --test figures --no-run
 ci/localnet.sh reset >/dev/null 2>&1 || true
 trap 'ci/localnet.sh down >/dev/null 2>&1 || true' EXIT
 ci/localnet.sh up city
 cargo test --locked -p relayer --test localnet -- --ignored --test-threads 8
 cargo test --locked -p relayer --test localnet_sdpp -- --ignored --test-threads 4  # SDPP end to end: seller daemon and `relayer buy` as processes, SIGKILL of the daemon
 cargo test --locked -p relayer --test trials -- --ignored --nocapture  # 20 seeded SIGKILL trials of a seller's daemon (watchtower + oracle), one summary line each
+cargo test --locked -p relayer --test figures -- --ignored --nocapture  # figures: gas on wasmd vs the VM estimates, claim_batch per voucher, close defence and oracle latency in blocks, outbox txs per block (target/localnet-figures.md)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::lt;
-use crate::net::{Chain, FUNDER};
+use crate::net::Chain;
 
 const MNEMONIC_ENV: &str = "WEVALUE_TRIAL_MNEMONIC";
 
@@ -99,6 +99,7 @@ min_sources = 1
 /// `relayer run` as a child process (killed on drop).
 pub struct Daemon {
     child: Option<Child>,
+    mnemonic: String,
     config: PathBuf,
     pub log: PathBuf,
     pub state: PathBuf,
@@ -107,9 +108,10 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    pub async fn start(config: PathBuf, dir: &Path, port: u16) -> Result<Daemon> {
+    pub async fn start(chain: &Chain, config: PathBuf, dir: &Path, port: u16) -> Result<Daemon> {
         let mut d = Daemon {
             child: None,
+            mnemonic: lt::mnemonic(chain.funder),
             config,
             log: dir.join("daemon.log"),
             state: dir.join("daemon.sqlite"),
@@ -134,7 +136,7 @@ impl Daemon {
             .arg("run")
             .arg("--config")
             .arg(&self.config)
-            .env(MNEMONIC_ENV, lt::mnemonic(FUNDER))
+            .env(MNEMONIC_ENV, &self.mnemonic)
             .env_remove("RUST_LOG")
             .env_remove("WEVALUE_RELAYER_RPC_URL")
             .env_remove("WEVALUE_RELAYER_MNEMONIC_FILE")

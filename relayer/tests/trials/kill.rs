@@ -20,17 +20,22 @@ pub async fn kill_and_restart(
     mut progress: watch::Receiver<Progress>,
 ) -> Result<String> {
     let kill = plan.kill;
+    if kill == Kill::Never {
+        return Ok("no kill".into());
+    }
     let reached = move |p: &Progress| match kill {
         Kill::Voucher { after, .. } => p.vouchers >= after,
         Kill::Settling { .. } => p.threshold_crossed,
         Kill::Close { .. } => p.close_sent,
         Kill::Oracle { .. } => p.verifying,
+        Kill::Never => false,
     };
     let delay = match kill {
         Kill::Voucher { delay_ms, .. }
         | Kill::Settling { delay_ms }
         | Kill::Close { delay_ms }
         | Kill::Oracle { delay_ms } => delay_ms,
+        Kill::Never => 0,
     };
     tokio::time::timeout(Duration::from_secs(150), progress.wait_for(reached))
         .await
@@ -39,7 +44,7 @@ pub async fn kill_and_restart(
     // The service's tx of this phase: wait until the outbox holds it
     // (pending, signed, broadcast) or has finished it, then count the delay.
     let tx_of_phase = match kill {
-        Kill::Voucher { .. } => None,
+        Kill::Voucher { .. } | Kill::Never => None,
         // The settlement is the watchtower's first tx, the defence its second.
         Kill::Settling { .. } => Some(("watchtower/", 1)),
         Kill::Close { .. } => Some(("watchtower/", 2)),

@@ -30,11 +30,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
-use serde_json::json;
 
 use net::Chain;
 use plan::Plan;
-use trial::{account_base, Outcome, Shared, ACCOUNTS, FUNDS, MIN_AMOUNT};
+use trial::{setup, Outcome, MIN_AMOUNT};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
@@ -43,35 +42,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
             .unwrap_or_else(|_| panic!("{name} must be a number, got {v:?}")),
         Err(_) => default,
     }
-}
-
-/// Codes, the shared payment channel and every trial's funded accounts.
-async fn setup(chain: &Chain, trials: u32, root: std::path::PathBuf) -> Result<Shared> {
-    let channel_code = chain.store(0, "payment-channel").await?;
-    let value_code = chain.store(0, "value-contract").await?;
-    let msg = json!({ "owner": null, "min_challenge_period": 60,
-                      "max_challenge_period": 86_400, "max_batch_size": null });
-    let (channels, _) = relayer::chain::CodeClient::instantiate(
-        &*chain.client(0),
-        channel_code,
-        &msg,
-        "trials payment channel",
-        None,
-        vec![],
-    )
-    .await?;
-    let accounts: Vec<String> = (0..trials)
-        .flat_map(|t| (0..ACCOUNTS).map(move |r| account_base(t) + r))
-        .map(|i| chain.address(i))
-        .collect();
-    chain.fund(0, &accounts, FUNDS).await?;
-    Ok(Shared {
-        chain: chain.clone(),
-        channels,
-        channel_code,
-        value_code,
-        root,
-    })
 }
 
 fn describe(trial: u32, plan: &Plan, result: &Result<Outcome>) -> String {
@@ -103,7 +73,7 @@ async fn seeded_sigkill_trials_end_paid_defended_attested_once_and_without_faile
     let started = Instant::now();
     let trials = env_u64("WEVALUE_TRIALS", 20) as u32;
     let first_seed = env_u64("WEVALUE_TRIALS_SEED", 1);
-    let chain = Chain::new();
+    let chain = Chain::new(net::TRIALS_FUNDER);
     let dir = tempfile::Builder::new()
         .prefix("wevalue-trials-")
         .tempdir()

@@ -18,15 +18,17 @@ use serde_json::Value;
 
 use crate::lt;
 
-/// The genesis-funded actor every trial account derives from (its HD
+/// The genesis-funded actor the trials' accounts derive from (its HD
 /// account index 0 funds the others; no other test signs with it).
-pub const FUNDER: &str = "test-07";
+pub const TRIALS_FUNDER: &str = "test-07";
 pub const TX_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The chain plus a JSON-RPC client for what `CosmosClient` does not ask.
 #[derive(Clone)]
 pub struct Chain {
     pub net: Arc<lt::Net>,
+    /// The test actor whose HD accounts sign.
+    pub funder: &'static str,
     http: reqwest::Client,
 }
 
@@ -47,9 +49,10 @@ pub struct ChainTx {
 }
 
 impl Chain {
-    pub fn new() -> Self {
+    pub fn new(funder: &'static str) -> Self {
         Self {
             net: Arc::new(lt::localnet()),
+            funder,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -58,7 +61,8 @@ impl Chain {
     }
 
     pub fn signer(&self, index: u32) -> Signer {
-        Signer::from_mnemonic(&lt::mnemonic(FUNDER), "wasm", index).expect("the funder's mnemonic")
+        Signer::from_mnemonic(&lt::mnemonic(self.funder), "wasm", index)
+            .expect("the funder's mnemonic")
     }
 
     pub fn address(&self, index: u32) -> String {

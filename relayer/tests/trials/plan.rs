@@ -40,6 +40,8 @@ pub enum Kill {
     /// `delay_ms` after the attestation shows in the daemon's outbox (the
     /// chain passed the task's execution deadline): signed, in flight.
     Oracle { delay_ms: u64 },
+    /// No kill (the figures' undisturbed runs).
+    Never,
 }
 
 impl fmt::Display for Kill {
@@ -49,6 +51,7 @@ impl fmt::Display for Kill {
             Kill::Settling { delay_ms } => write!(f, "settlement tx +{delay_ms}ms"),
             Kill::Close { delay_ms } => write!(f, "defending claim tx +{delay_ms}ms"),
             Kill::Oracle { delay_ms } => write!(f, "attest tx +{delay_ms}ms"),
+            Kill::Never => write!(f, "never"),
         }
     }
 }

@@ -49,6 +49,35 @@ pub struct Shared {
     pub root: PathBuf,
 }
 
+/// Codes, the shared payment channel and every trial's funded accounts.
+pub async fn setup(chain: &Chain, trials: u32, root: std::path::PathBuf) -> Result<Shared> {
+    let channel_code = chain.store(0, "payment-channel").await?;
+    let value_code = chain.store(0, "value-contract").await?;
+    let msg = json!({ "owner": null, "min_challenge_period": 60,
+                      "max_challenge_period": 86_400, "max_batch_size": null });
+    let (channels, _) = relayer::chain::CodeClient::instantiate(
+        &*chain.client(0),
+        channel_code,
+        &msg,
+        "trials payment channel",
+        None,
+        vec![],
+    )
+    .await?;
+    let accounts: Vec<String> = (0..trials)
+        .flat_map(|t| (0..ACCOUNTS).map(move |r| account_base(t) + r))
+        .map(|i| chain.address(i))
+        .collect();
+    chain.fund(0, &accounts, FUNDS).await?;
+    Ok(Shared {
+        chain: chain.clone(),
+        channels,
+        channel_code,
+        value_code,
+        root,
+    })
+}
+
 /// A trial's accounts: HD indices of the funder's mnemonic.
 pub fn account_base(trial: u32) -> u32 {
     1_000 + ACCOUNTS * trial
@@ -122,7 +151,7 @@ pub async fn run(shared: &Shared, trial: u32, plan: &Plan) -> Result<Outcome> {
             meter_seed: &format!("trial-{}", plan.seed),
         },
     )?;
-    let mut daemon = Daemon::start(config, &dir, port).await?;
+    let mut daemon = Daemon::start(chain, config, &dir, port).await?;
 
     let (progress, watch_rx) = watch::channel(Progress::default());
     let progress = Arc::new(progress);
