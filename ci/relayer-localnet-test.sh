@@ -6,7 +6,8 @@
 # `#[ignore]`d in a plain `cargo test`) with `-- --ignored`: the outbox's
 # timeout heights and re-signing, "already in cache", errors by codespace,
 # finalize_block_events, the health check; SDPP end to end; 20 seeded
-# SIGKILL trials of a seller's daemon (relayer/tests/trials). A missing
+# SIGKILL trials of a seller's daemon (relayer/tests/trials); the localnet
+# figures (relayer/tests/figures, target/localnet-figures.md). A missing
 # wasmd, artifact or chain is a failure, not a skip. The chain is stopped on exit, pass or fail.
 # Needs: ci/setup.sh (wasmd) and ci/build-wasm.sh (artifacts).
 set -euo pipefail
