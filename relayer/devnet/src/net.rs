@@ -127,7 +127,7 @@ impl Net {
                 return Err(DevnetError::Option {
                     option: "--chain localnet",
                     reason: format!(
-                        "the localnet at {} does not answer ({e}): start it with `ci/localnet.sh up city`",
+                        "the localnet at {} does not answer ({e}): start it with `ci/localnet.sh up all`",
                         l.rpc
                     ),
                 })
