@@ -37,7 +37,7 @@ def need(ok, what):
     if not ok:
         sys.exit(f"devnet report: {what}")
 need(r["chain_id"] == "wevalue-city-1", f"chain {r['chain_id']}")
-need(len(r["steps"]) == 20, f"{len(r['steps'])} steps, expected 20 (17 and 3 cross-chain)")
+need(len(r["steps"]) == 21, f"{len(r['steps'])} steps, expected 21 (17 and 4 cross-chain)")
 need((f["messages_delivered"], f["messages_paid"], f["messages_settled"]) == (n, n, n),
      f"delivered/paid/settled {f['messages_delivered']}/{f['messages_paid']}/{f['messages_settled']}, expected {n}")
 need(f["bikes_rule"] == [8, 340000] and f["bikes_matched"] == [38, 1980000],

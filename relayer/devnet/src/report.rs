@@ -238,12 +238,12 @@ impl fmt::Display for Report {
                 }
             )?;
         }
+        writeln!(f)?;
         if let Some(x) = &self.figures.cross_chain {
             writeln!(
                 f,
                 "Balances on {} ({})   before            after           change     (of it fees)",
-                x.hub_chain_id,
-                x.hub_balances.first().map_or("", |b| b.denom.as_str())
+                x.hub_chain_id, x.hub_denom
             )?;
             for b in &x.hub_balances {
                 let change = b.after as i128 - b.before as i128;
@@ -317,11 +317,12 @@ impl fmt::Display for Report {
         if let Some(x) = &fig.cross_chain {
             writeln!(
                 f,
-                "  cross-chain ({} ↔ {})  channel #{} funded from the hub with {} ({:.1} s to open); {} settled, payout {} after {} blocks ({:.1} s)",
+                "  cross-chain ({} ↔ {})  channel #{} funded from the hub with {} {} ({:.1} s to open); {} settled, paid out on the hub: {} after {} blocks ({:.1} s)",
                 x.channels.0,
                 x.channels.1,
                 x.channel_id,
                 amount(x.deposit),
+                x.hub_denom,
                 x.deposit_secs,
                 amount(x.settled),
                 x.payout_status,

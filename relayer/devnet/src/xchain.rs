@@ -68,6 +68,8 @@ pub struct HubBalance {
 pub struct CrossChain {
     /// The hub's chain id.
     pub hub_chain_id: String,
+    /// The hub's own denom (deposited, and paid out as itself again).
+    pub hub_denom: String,
     /// Transfer channel: the city's end, the hub's end.
     pub channels: (String, String),
     /// The hub money's denom on the city chain (`ibc/…`).
@@ -405,6 +407,7 @@ pub(super) async fn run(
     ));
     figures.cross_chain = Some(CrossChain {
         hub_chain_id: hub.chain_id.clone(),
+        hub_denom: hub.fee_denom.clone(),
         channels: (hub.city_channel.clone(), hub.hub_channel.clone()),
         city_denom,
         channel_id: channel,
