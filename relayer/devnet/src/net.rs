@@ -105,7 +105,11 @@ impl Net {
             ChainChoice::Localnet(l) => {
                 let localnet = Localnet::open(l)?;
                 let id = localnet.chain_id.clone();
-                (Backend::Localnet(Box::new(localnet)), id, Timing::localnet())
+                (
+                    Backend::Localnet(Box::new(localnet)),
+                    id,
+                    Timing::localnet(),
+                )
             }
         };
         let mut net = Self {
