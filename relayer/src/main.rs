@@ -111,8 +111,10 @@ enum Command {
 enum DevnetChain {
     /// cw-multi-test in this process; time jumps over the scenario's periods.
     Embedded,
-    /// A running wasmd localnet (`ci/localnet.sh up city`); the relayer
-    /// instances run as separate processes of this binary.
+    /// A running two-chain wasmd localnet (`ci/localnet.sh up all`); the
+    /// relayer instances run as separate processes of this binary, and the
+    /// scenario gains its cross-chain steps (a hub-funded channel, a payout
+    /// on the hub).
     Localnet,
 }
 

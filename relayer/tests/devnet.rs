@@ -240,6 +240,25 @@ fn a_relayer_process_config_validates_with_every_service() {
                 OracleMode::Aggregator,
                 vec!["http://127.0.0.1:12001".into()],
             )),
+            // The cross-chain steps' seller: claims paid out on the hub.
+            ibc_payout: Some(relayer::devnet::IbcPayout {
+                payout: relayer::services::watchtower::PayoutConfig::Ibc {
+                    channel: "channel-0".into(),
+                    receiver: "wasm1vlqahlkkn5jypd700v585wz4djn7mat0qfkjr7".into(),
+                    timeout_seconds: 600,
+                },
+                bridge: relayer::services::bridge::BridgeConfig {
+                    enabled: true,
+                    hermes: Some(relayer::services::bridge::HermesConfig {
+                        binary: "hermes".into(),
+                        config: dir.path().join("hermes.toml"),
+                        restart_min_ms: 500,
+                        restart_max_ms: 10_000,
+                        chain_id: "wevalue-city-1".into(),
+                    }),
+                    ..Default::default()
+                },
+            }),
         },
         seed: 7,
         timing: Timing::localnet(),
@@ -295,6 +314,14 @@ fn a_relayer_process_config_validates_with_every_service() {
     assert_eq!(config.oracle, services.oracle.clone());
     assert_eq!(config.solver, services.solver.clone());
     assert_eq!(config.gateway, services.gateway.clone().unwrap());
+    assert_eq!(config.bridge, services.bridge.clone().unwrap());
+    assert!(matches!(
+        config.watchtower.payout,
+        relayer::services::watchtower::PayoutConfig::Ibc {
+            timeout_seconds: 600,
+            ..
+        }
+    ));
     let oracle = config.oracle.unwrap();
     assert_eq!(oracle.templates.len(), 2);
     assert_eq!(oracle.sources.len(), 3);

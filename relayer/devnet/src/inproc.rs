@@ -87,6 +87,12 @@ impl InProcess {
 
     /// Starts every configured service on `db`.
     pub async fn start(&mut self, db: &Path, services: Services) -> Result<(), DevnetError> {
+        if services.bridge.is_some() {
+            return Err(service(
+                "bridge",
+                "the embedded chain has no IBC: the settlement bridge runs on a localnet only",
+            ));
+        }
         let store = Arc::new(Store::open(db)?);
         let (stop, stopped) = watch::channel(false);
         let mut tasks: Vec<JoinHandle<()>> = vec![];

@@ -22,7 +22,13 @@
 //!    and is used); confirmed, executed, attested by a 2-of-3 oracle quorum
 //!    run as three relayer instances (each its own key and SQLite store),
 //!    settled and claimed;
-//! 8. after the challenge window the buyer finalizes its channel.
+//! 8. after the challenge window the buyer finalizes its channel;
+//! 9. on a localnet (two chains, `ci/localnet.sh up all`): a buyer whose
+//!    money lives on the hub funds a channel by one ICS-20 transfer with a
+//!    destination callback, pays per reading, and the seller's own relayer
+//!    (watchtower with an IBC payout, settlement bridge, supervised Hermes)
+//!    pays the claim out on the hub, followed to its acknowledgement. The
+//!    embedded chain has no IBC: its report says so.
 //!
 //! Every step checks its outcome on chain; a failed check or transaction
 //! ends the run with [`DevnetError`] (non-zero exit in the binary).
@@ -40,15 +46,17 @@ mod sensor;
 mod streaming;
 mod tasks;
 mod timing;
+mod xchain;
 
 pub use chaos::Chaos;
-pub use localnet::{Localnet, LocalnetOptions};
+pub use localnet::{Hub, Localnet, LocalnetOptions};
 pub use net::{Net, DENOM, SPEC};
 pub use process::{daemon_config, ProcessChain, ProcessFiles, OVERRIDING_ENV};
-pub use relayers::{free_port, Instance, InstanceSpec, Relayers, Roles, Services};
+pub use relayers::{free_port, IbcPayout, Instance, InstanceSpec, Relayers, Roles, Services};
 pub use report::{Balance, Figures, Report, Step};
 pub use scenario::{run, run_with, Running};
 pub use timing::Timing;
+pub use xchain::{CrossChain, HubBalance};
 
 use std::path::PathBuf;
 

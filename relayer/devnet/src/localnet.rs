@@ -1,7 +1,9 @@
-//! The devnet on a running wasmd localnet (`ci/localnet.sh up city`): its
-//! endpoints from the localnet's `localnet.json`, the funded test actors
-//! from `ci/localnet/accounts.json` (TEST-ONLY mnemonics), a signing client
-//! per actor, and the settings the relayer processes are configured with.
+//! The devnet on a running wasmd localnet (`ci/localnet.sh up all`): the
+//! city chain's and the hub's endpoints and the ICS-20 channel between them
+//! from the localnet's `localnet.json`, the funded test actors from
+//! `ci/localnet/accounts.json` (TEST-ONLY mnemonics; the same keys on both
+//! chains), a signing client per actor and chain, and the settings the
+//! relayer processes are configured with.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,7 +31,29 @@ pub struct LocalnetOptions {
     pub relayer_exe: PathBuf,
 }
 
-/// The city chain of a running localnet and its actors' keys.
+/// The settlement hub of the localnet and the ICS-20 channel to it.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    /// Chain id (`wevalue-hub-1`).
+    pub chain_id: String,
+    /// CometBFT RPC URL.
+    pub rpc: String,
+    /// Fee (and deposit) denom.
+    pub fee_denom: String,
+    /// Minimum gas price, per gas unit.
+    pub gas_price: f64,
+    /// The city chain's end of the transfer channel (`channel-<n>`).
+    pub city_channel: String,
+    /// The hub's end of it.
+    pub hub_channel: String,
+    /// Hermes' config (written by `ci/localnet.sh`: both chains, its key).
+    pub hermes_config: PathBuf,
+    /// The `hermes` binary: `$WEVALUE_HERMES`, else `~/.cargo/bin/hermes`
+    /// (where `ci/install-hermes.sh` puts it).
+    pub hermes: PathBuf,
+}
+
+/// The chains of a running localnet and its actors' keys.
 pub struct Localnet {
     /// Chain id (`wevalue-city-1`).
     pub chain_id: String,
@@ -41,6 +65,8 @@ pub struct Localnet {
     pub gas_price: f64,
     /// The relayer binary.
     pub relayer_exe: PathBuf,
+    /// The settlement hub and the transfer channel.
+    pub hub: Hub,
     mnemonics: BTreeMap<String, Zeroizing<String>>,
 }
 
@@ -63,29 +89,76 @@ fn split_price(price: &str) -> Option<(f64, String)> {
     Some((amount, price[at..].to_string()))
 }
 
+/// `info[path…]` as a string, or an error naming the missing field.
+fn text_at(info: &Value, info_path: &Path, path: &[&str]) -> Result<String, DevnetError> {
+    path.iter()
+        .fold(info, |v, key| &v[*key])
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| {
+            bad(
+                info_path,
+                format!(
+                    "{} is missing (start both chains and their channel with `ci/localnet.sh up all`)",
+                    path.join(".")
+                ),
+            )
+        })
+}
+
+/// (chain id, RPC, gas price, fee denom) of `chains.<name>`.
+fn chain_at(
+    info: &Value,
+    info_path: &Path,
+    name: &str,
+) -> Result<(String, String, f64, String), DevnetError> {
+    let field = |key: &str| text_at(info, info_path, &["chains", name, key]);
+    let (chain_id, rpc, price) = (field("chain_id")?, field("rpc")?, field("gas_price")?);
+    let (gas_price, fee_denom) = split_price(&price).ok_or_else(|| {
+        bad(
+            info_path,
+            format!("gas price {price:?} is not <amount><denom>"),
+        )
+    })?;
+    Ok((chain_id, rpc, gas_price, fee_denom))
+}
+
+fn hermes_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("WEVALUE_HERMES") {
+        return path.into();
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => Path::new(&home).join(".cargo/bin/hermes"),
+        None => PathBuf::from("hermes"),
+    }
+}
+
 impl Localnet {
-    /// Reads `localnet.json` (the city chain) and the actors' mnemonics.
+    /// Reads `localnet.json` (both chains and their transfer channel) and
+    /// the actors' mnemonics.
     pub fn open(options: &LocalnetOptions) -> Result<Self, DevnetError> {
         let info_path = options.dir.join("localnet.json");
         let info = read_json(
             &info_path,
-            "start the chain with `ci/localnet.sh up city` and point --localnet-dir \
+            "start the chains with `ci/localnet.sh up all` and point --localnet-dir \
              (or WEVALUE_LOCALNET_DIR) at its folder",
         )?;
-        let city = &info["chains"]["city"];
-        let field = |key: &str| {
-            city[key]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| bad(&info_path, format!("chains.city.{key} is missing")))
-        };
-        let (chain_id, rpc, price) = (field("chain_id")?, field("rpc")?, field("gas_price")?);
-        let (gas_price, fee_denom) = split_price(&price).ok_or_else(|| {
-            bad(
+        let (chain_id, rpc, gas_price, fee_denom) = chain_at(&info, &info_path, "city")?;
+        let (hub_id, hub_rpc, hub_price, hub_denom) = chain_at(&info, &info_path, "hub")?;
+        let hub = Hub {
+            chain_id: hub_id,
+            rpc: hub_rpc,
+            fee_denom: hub_denom,
+            gas_price: hub_price,
+            city_channel: text_at(
+                &info,
                 &info_path,
-                format!("gas price {price:?} is not <amount><denom>"),
-            )
-        })?;
+                &["ibc", "transfer", "city", "channel_id"],
+            )?,
+            hub_channel: text_at(&info, &info_path, &["ibc", "transfer", "hub", "channel_id"])?,
+            hermes_config: text_at(&info, &info_path, &["ibc", "hermes_config"])?.into(),
+            hermes: hermes_binary(),
+        };
         let accounts = read_json(&options.accounts, "the localnet's test actors")?;
         let mut mnemonics = BTreeMap::new();
         for actor in accounts["actors"].as_array().into_iter().flatten() {
@@ -103,6 +176,7 @@ impl Localnet {
             fee_denom,
             gas_price,
             relayer_exe: options.relayer_exe.clone(),
+            hub,
             mnemonics,
         })
     }
@@ -154,6 +228,19 @@ impl Localnet {
         Ok(Zeroizing::new(xprv.private_key().to_bytes().into()))
     }
 
+    /// A signing client for an actor on the hub (the same key as on the
+    /// city chain; the hub's prefix is `wasm` too).
+    pub fn hub_client(&self, label: &str) -> Result<Arc<CosmosClient>, DevnetError> {
+        let options = CosmosOptions {
+            chain_id: self.hub.chain_id.clone(),
+            rpc_url: self.hub.rpc.clone(),
+            fee_denom: self.hub.fee_denom.clone(),
+            gas_price: self.hub.gas_price,
+            ..self.client_options()
+        };
+        Ok(Arc::new(CosmosClient::new(options, self.signer(label)?)?))
+    }
+
     /// A signing client for an actor, and its account secret.
     pub fn client(
         &self,
@@ -188,7 +275,11 @@ mod tests {
         std::fs::write(
             dir.join("localnet.json"),
             r#"{"chains":{"city":{"chain_id":"wevalue-city-1","denom":"ustake",
-                "rpc":"http://127.0.0.1:26657","gas_price":"0.025ustake"}}}"#,
+                "rpc":"http://127.0.0.1:26657","gas_price":"0.025ustake"},
+                "hub":{"chain_id":"wevalue-hub-1","denom":"uhub",
+                "rpc":"http://127.0.0.1:26757","gas_price":"0.025uhub"}},
+                "ibc":{"transfer":{"city":{"channel_id":"channel-0"},"hub":{"channel_id":"channel-1"}},
+                "hermes_config":"/tmp/hermes/config.toml"}}"#,
         )
         .unwrap();
         LocalnetOptions {
@@ -209,6 +300,17 @@ mod tests {
             (net.chain_id.as_str(), net.fee_denom.as_str(), net.gas_price),
             ("wevalue-city-1", "ustake", 0.025)
         );
+        let hub = &net.hub;
+        assert_eq!(
+            (
+                hub.chain_id.as_str(),
+                hub.fee_denom.as_str(),
+                hub.city_channel.as_str(),
+                hub.hub_channel.as_str()
+            ),
+            ("wevalue-hub-1", "uhub", "channel-0", "channel-1")
+        );
+        assert_eq!(hub.hermes_config, Path::new("/tmp/hermes/config.toml"));
         for (actor, address) in [
             ("air-seller", "wasm19fdxnmf4q3kdfpzsluk4r6z6xr4xequ45hfplt"),
             ("city", "wasm1vlqahlkkn5jypd700v585wz4djn7mat0qfkjr7"),
@@ -247,6 +349,33 @@ mod tests {
         .unwrap_or_default();
         assert!(err.starts_with("devnet option --chain localnet: "), "{err}");
         assert!(err.contains("localnet.json"), "{err}");
-        assert!(err.contains("ci/localnet.sh up city"), "{err}");
+        assert!(err.contains("ci/localnet.sh up all"), "{err}");
+    }
+
+    #[test]
+    fn a_localnet_without_the_hub_names_the_command_that_starts_both() {
+        let dir = std::env::temp_dir().join(format!("wevalue-city-only-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("localnet.json"),
+            r#"{"chains":{"city":{"chain_id":"wevalue-city-1","denom":"ustake",
+                "rpc":"http://127.0.0.1:26657","gas_price":"0.025ustake"}}}"#,
+        )
+        .unwrap();
+        let err = Localnet::open(&LocalnetOptions {
+            dir: dir.clone(),
+            accounts: dir.join("accounts.json"),
+            relayer_exe: PathBuf::from("relayer"),
+        })
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            err.ends_with(
+                "chains.hub.chain_id is missing (start both chains and their channel with `ci/localnet.sh up all`)"
+            ),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -37,8 +37,9 @@ const TX_TIMEOUT: Duration = Duration::from_secs(60);
 pub enum Backend {
     /// cw-multi-test in this process: time jumps on request.
     Embedded(EmbeddedChain),
-    /// A running wasmd localnet: time passes.
-    Localnet(Localnet),
+    /// A running wasmd localnet (both chains): time passes. Boxed: it is
+    /// much larger than the embedded chain's handle.
+    Localnet(Box<Localnet>),
 }
 
 /// One actor: its address, a client signing as it, its account secret.
@@ -104,7 +105,11 @@ impl Net {
             ChainChoice::Localnet(l) => {
                 let localnet = Localnet::open(l)?;
                 let id = localnet.chain_id.clone();
-                (Backend::Localnet(localnet), id, Timing::localnet())
+                (
+                    Backend::Localnet(Box::new(localnet)),
+                    id,
+                    Timing::localnet(),
+                )
             }
         };
         let mut net = Self {
@@ -127,7 +132,7 @@ impl Net {
                 return Err(DevnetError::Option {
                     option: "--chain localnet",
                     reason: format!(
-                        "the localnet at {} does not answer ({e}): start it with `ci/localnet.sh up city`",
+                        "the localnet at {} does not answer ({e}): start it with `ci/localnet.sh up all`",
                         l.rpc
                     ),
                 })
@@ -145,7 +150,7 @@ impl Net {
     /// The localnet, if that is the chain.
     pub fn localnet(&self) -> Option<&Localnet> {
         match &self.backend {
-            Backend::Localnet(l) => Some(l),
+            Backend::Localnet(l) => Some(l.as_ref()),
             Backend::Embedded(_) => None,
         }
     }

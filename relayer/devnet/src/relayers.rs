@@ -5,7 +5,10 @@
 //!   settlement bridge (and, once the seller starts it, the seller's data
 //!   gateway), the matching solver and the oracle aggregator;
 //! - `oracle-2`, `oracle-3`: oracle observers that sign and serve their
-//!   observations to the aggregator.
+//!   observations to the aggregator;
+//! - on a localnet, for the cross-chain steps, `meter-seller`: a seller's
+//!   own relayer paying its claims out on the hub (watchtower with an IBC
+//!   payout, the settlement bridge and its supervised Hermes; [`super::xchain`]).
 //!
 //! On the embedded chain an instance runs as tasks of this process
 //! ([`super::inproc`]); on a localnet as a separate OS process of the same
@@ -24,6 +27,7 @@ use super::net::Net;
 use super::process::{OsProcess, ProcessChain};
 use super::timing::Timing;
 use super::DevnetError;
+use relayer_bridge::BridgeConfig;
 use relayer_core::store::Store;
 use relayer_gateway::GatewayConfig;
 use relayer_oracle::config::{
@@ -33,7 +37,7 @@ use relayer_oracle::config::{
 use relayer_oracle::metric::Metric;
 use relayer_oracle::OracleKey;
 use relayer_solver::SolverConfig;
-use relayer_watchtower::WatchtowerConfig;
+use relayer_watchtower::{PayoutConfig, WatchtowerConfig};
 
 /// What an instance runs.
 #[derive(Clone, Debug)]
@@ -44,6 +48,18 @@ pub struct Roles {
     pub solver: bool,
     /// Oracle mode and the peers' observation URLs (aggregator).
     pub oracle: Option<(OracleMode, Vec<String>)>,
+    /// Pay the signer's own claims out over IBC, followed by the bridge
+    /// (localnet only: the embedded chain has no IBC).
+    pub ibc_payout: Option<IbcPayout>,
+}
+
+/// A seller's payout over IBC: where to, and the Hermes that relays it.
+#[derive(Clone, Debug)]
+pub struct IbcPayout {
+    /// `watchtower.payout` (kind `ibc`).
+    pub payout: PayoutConfig,
+    /// `[bridge]`, with `[bridge.hermes]`.
+    pub bridge: BridgeConfig,
 }
 
 /// The services of an instance, as `relayer run` configures them.
@@ -61,6 +77,9 @@ pub struct Services {
     /// `[gateway]`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayConfig>,
+    /// `[bridge]` (process instances only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<BridgeConfig>,
 }
 
 /// The name of the oracle source reading the dock stations' log.
@@ -227,6 +246,11 @@ impl InstanceSpec {
             max_batch: 50,
             poll_interval_ms: self.timing.service_poll_ms,
             settle_interval_seconds: 1,
+            payout: self
+                .roles
+                .ibc_payout
+                .as_ref()
+                .map_or(PayoutConfig::Local, |i| i.payout.clone()),
             ..WatchtowerConfig::default()
         });
         let solver = self.roles.solver.then(|| SolverConfig {
@@ -244,6 +268,7 @@ impl InstanceSpec {
             oracle,
             solver,
             gateway: self.gateway.clone(),
+            bridge: self.roles.ibc_payout.as_ref().map(|i| i.bridge.clone()),
         }
     }
 }
@@ -251,7 +276,7 @@ impl InstanceSpec {
 impl Instance {
     /// Creates the instance (its account is the actor of the same name);
     /// services start with [`Instance::start`].
-    async fn new(
+    pub(crate) async fn new(
         net: &mut Net,
         name: &str,
         state_dir: &Path,
@@ -479,6 +504,7 @@ impl Relayers {
                         watch_payees: vec![],
                         solver: false,
                         oracle: Some((OracleMode::Observer, vec![])),
+                        ibc_payout: None,
                     },
                 )
                 .await?,
@@ -497,6 +523,7 @@ impl Relayers {
                 watch_payees: vec![seller],
                 solver: true,
                 oracle: Some((OracleMode::Aggregator, peers)),
+                ibc_payout: None,
             },
         )
         .await?;

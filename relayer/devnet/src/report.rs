@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::xchain::CrossChain;
+
 /// One step of the scenario.
 #[derive(Clone, Debug, Serialize)]
 pub struct Step {
@@ -103,6 +105,8 @@ pub struct Figures {
     /// Bikes the dock stations logged as moved by the matched riders, and
     /// what the task paid for them (price × min(moved, assigned)).
     pub bikes_moved_paid: (u64, u128),
+    /// The cross-chain steps (localnet only; the embedded chain has no IBC).
+    pub cross_chain: Option<CrossChain>,
 }
 
 /// The whole report.
@@ -235,6 +239,39 @@ impl fmt::Display for Report {
             )?;
         }
         writeln!(f)?;
+        if let Some(x) = &self.figures.cross_chain {
+            writeln!(
+                f,
+                "Balances on {} ({})   before            after           change     (of it fees)",
+                x.hub_chain_id, x.hub_denom
+            )?;
+            for b in &x.hub_balances {
+                let change = b.after as i128 - b.before as i128;
+                writeln!(
+                    f,
+                    "  {:<16} {:>16} {:>16} {:>16} {:>16}",
+                    b.actor,
+                    amount(b.before),
+                    amount(b.after),
+                    if change < 0 {
+                        format!("-{}", amount(change.unsigned_abs()))
+                    } else {
+                        format!("+{}", amount(change as u128))
+                    },
+                    if b.fees > 0 {
+                        format!("-{}", amount(b.fees))
+                    } else {
+                        "0".into()
+                    }
+                )?;
+            }
+        } else {
+            writeln!(
+                f,
+                "Cross-chain settlement: not on the embedded chain (it has no IBC; `--chain localnet` runs it between two wasmd chains)"
+            )?;
+        }
+        writeln!(f)?;
         let fig = &self.figures;
         writeln!(f, "Figures")?;
         writeln!(
@@ -277,6 +314,22 @@ impl fmt::Display for Report {
             "  oracle latency              {} report(s), the last {} blocks after verification opened",
             fig.oracle_reports, fig.oracle_latency_blocks
         )?;
+        if let Some(x) = &fig.cross_chain {
+            writeln!(
+                f,
+                "  cross-chain ({} ↔ {})  channel #{} funded from the hub with {} {} ({:.1} s to open); {} settled, paid out on the hub: {} after {} blocks ({:.1} s)",
+                x.channels.0,
+                x.channels.1,
+                x.channel_id,
+                amount(x.deposit),
+                x.hub_denom,
+                x.deposit_secs,
+                amount(x.settled),
+                x.payout_status,
+                x.payout_latency.0,
+                x.payout_latency.1
+            )?;
+        }
         writeln!(f)?;
         write!(f, "{}", self.summary())
     }

@@ -141,6 +141,9 @@ pub async fn run_with(
     actors.extend(HOUSEHOLDS);
     actors.extend(super::bikes::RIDERS);
     actors.push("deployer");
+    if net.is_localnet() {
+        actors.push(super::xchain::HUB_BUYER);
+    }
     for a in &actors {
         net.actor(a).await?;
     }
@@ -211,6 +214,16 @@ pub async fn run_with(
         )
         .await?;
         super::streaming::finalize(&mut net, closing).await?;
+        if net.is_localnet() {
+            super::xchain::run(
+                &mut net,
+                &mut relayers,
+                &options.state_dir,
+                options.seed,
+                &mut figures,
+            )
+            .await?;
+        }
         net.close_step().await?;
         super::streaming::settlement_figures(&relayers, &mut figures)?;
         // No service effect was attempted twice: a second claim, attestation

@@ -50,16 +50,17 @@ pub(super) struct Closing {
     buyer_before: u128,
 }
 
-/// Posts one voucher; retries while the watchtower is down (a restart).
-async fn post_voucher(
+/// Posts one voucher to a watchtower's API; retries while the watchtower
+/// is down (a restart).
+pub(super) async fn post_voucher(
     client: &HttpClient,
-    relayers: &Relayers,
+    api: std::net::SocketAddr,
     request: &VoucherRequest,
 ) -> Result<(), DevnetError> {
     let body = serde_json::to_vec(request).map_err(|e| DevnetError::Scenario(e.to_string()))?;
     let mut last = String::new();
     for attempt in 0..200u32 {
-        let uri = format!("http://{}/v1/vouchers", relayers.city().voucher_api);
+        let uri = format!("http://{api}/v1/vouchers");
         let sent = client
             .post(uri)
             .header("content-type", "application/json")
@@ -466,7 +467,12 @@ pub(super) async fn run(
     // if a crash dropped the kept-alive one) ...
     let client = if crashed { HttpClient::new() } else { http };
     for i in 1..=EXTRA {
-        post_voucher(&client, relayers, &sign(best + i * price)?).await?;
+        post_voucher(
+            &client,
+            relayers.city().voucher_api,
+            &sign(best + i * price)?,
+        )
+        .await?;
     }
     drop(client);
     let owed = best + EXTRA * price;
