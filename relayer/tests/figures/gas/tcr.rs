@@ -163,7 +163,7 @@ pub async fn rows(chain: &Chain, rows: &mut Rows) -> Result<()> {
     .await?;
     rows.add("tcr commit_vote", &commits[0], "15,241");
 
-    past(chain, opened + u128::from(COMMIT) * SECOND).await?;
+    past(chain, opened + u128::from(COMMIT + 1) * SECOND).await?;
     let reveals = try_join_all(voters.iter().zip(0..N).map(|(c, i)| async move {
         let msg =
             json!({ "reveal_vote": { "poll_id": poll, "choice": choice(i), "salt": salt(i) } });
@@ -172,7 +172,7 @@ pub async fn rows(chain: &Chain, rows: &mut Rows) -> Result<()> {
     .await?;
     rows.add("tcr reveal_vote", &reveals[0], "16,281");
 
-    past(chain, opened + u128::from(COMMIT + REVEAL) * SECOND).await?;
+    past(chain, opened + u128::from(COMMIT + REVEAL + 1) * SECOND).await?;
     let out = send(&challenger, vec![update()?]).await?;
     rows.add("tcr resolve (update_status), 10 voters", &out, "20,070");
     let listed: Value = chain::query_smart(
