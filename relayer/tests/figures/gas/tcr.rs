@@ -142,9 +142,11 @@ pub async fn rows(chain: &Chain, rows: &mut Rows) -> Result<()> {
             vec![],
         )
     };
+    // A second past each stage's end: an update simulated as soon as the
+    // latest block's time reached the end was once refused as too early.
     past(
         chain,
-        chain.block_time(applied.height).await? + u128::from(APPLY) * SECOND,
+        chain.block_time(applied.height).await? + u128::from(APPLY + 1) * SECOND,
     )
     .await?;
     let out = send(&challenger, vec![update()?]).await?;
