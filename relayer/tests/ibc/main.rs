@@ -19,6 +19,9 @@
 //! these with `-- --ignored --test-threads 1` (they share Hermes' key).
 
 mod figures;
+#[allow(dead_code)]
+#[path = "../common/sdpp_localnet.rs"]
+mod lt;
 mod net;
 
 use std::path::Path;

@@ -17,12 +17,12 @@ use serde_json::{json, Value};
 use wevalue_voucher::sign::VoucherSigner;
 use wevalue_voucher::{Voucher, VoucherScheme};
 
+// The localnet's test actors, the repository root and free ports are the
+// SDPP localnet tests' (one definition for every localnet test tree).
+pub use crate::lt::{free_port, mnemonic, root};
+
 pub const IGNORED: &str = "needs two wasmd chains and Hermes: ci/ibc-localnet-test.sh";
 pub const TX_TIMEOUT: Duration = Duration::from_secs(30);
-
-pub fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
 
 /// One chain of the localnet.
 #[derive(Clone, Debug)]
@@ -77,20 +77,6 @@ impl Net {
     pub fn voucher_denom(to: &ChainInfo, base: &str) -> String {
         payment_channel::ibc::deposit::ibc_denom(&format!("transfer/{}/{base}", to.channel))
     }
-}
-
-pub fn mnemonic(actor: &str) -> String {
-    let text = std::fs::read_to_string(root().join("ci/localnet/accounts.json")).unwrap();
-    let accounts: Value = serde_json::from_str(&text).unwrap();
-    accounts["actors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == actor)
-        .unwrap_or_else(|| panic!("no actor {actor}"))["mnemonic"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 pub fn options(c: &ChainInfo) -> CosmosOptions {
@@ -253,24 +239,6 @@ where
 /// Latest block time of a chain, ns since the epoch.
 pub async fn block_nanos(client: &CosmosClient) -> u64 {
     client.latest_block().await.unwrap().time_nanos
-}
-
-/// A free loopback port below the ephemeral range (an ephemeral one could
-/// be taken by an outgoing connection before the daemon binds it).
-pub fn free_port() -> u16 {
-    for _ in 0..200 {
-        let port = 20_000 + (rand_u16() % 10_000);
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port");
-}
-
-fn rand_u16() -> u16 {
-    let mut b = [0u8; 2];
-    getrandom::getrandom(&mut b).unwrap();
-    u16::from_le_bytes(b)
 }
 
 /// A `relayer run` process, stopped with SIGTERM on drop.
